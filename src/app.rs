@@ -1,0 +1,163 @@
+//! Application state, start-up (database, storage guard, start-up report), router assembly and
+//! graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::http;
+use crate::storage::guard::{self, GuardMode, StorageReport};
+use crate::storage::{LocalStore, MediaStore};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub store: MediaStore,
+    pub guard: Arc<StorageReport>,
+}
+
+/// Everything start-up establishes before traffic: a migrated database, the store, and the
+/// guard's verdict on it.
+pub struct Prepared {
+    pub db: Db,
+    pub store: LocalStore,
+    pub report: StorageReport,
+}
+
+pub async fn prepare(settings: &Settings, mode: GuardMode) -> anyhow::Result<Prepared> {
+    let db = Db::connect(settings.database_url.expose())
+        .await
+        .with_context(|| format!("database {}", settings.database_display()))?;
+    if mode == GuardMode::Apply {
+        db.migrate().await?;
+    }
+    let store = LocalStore::new(&settings.media_root);
+    let report = guard::check(settings, &db, &store, mode).await;
+    Ok(Prepared { db, store, report })
+}
+
+/// One log line per fact, so the first screen of logs answers "where do my files go?".
+pub async fn log_startup_report(settings: &Settings, db: &Db, report: &StorageReport) {
+    tracing::info!(
+        environment = ?settings.environment, platform = ?settings.platform,
+        in_container = settings.in_container, "environment"
+    );
+    tracing::info!(
+        media_root = %report.media_root.display(), source = %report.media_root_source, "media root"
+    );
+    if let Some(m) = &report.mount {
+        tracing::info!(
+            mount_point = %m.mount_point.display(), fs_type = %m.fs_type, device = %m.device,
+            source = %m.source, read_only = m.read_only, "media mount"
+        );
+    }
+    if let Some(s) = &report.space {
+        tracing::info!(
+            free_bytes = s.free_bytes,
+            total_bytes = s.total_bytes,
+            used_percent = s.used_percent,
+            "media free space"
+        );
+    }
+    match db.durability().await {
+        Ok(d) => tracing::info!(
+            backend = %db.backend(), location = %settings.database_display(), source = %settings.database_source,
+            durability = ?d.settings, durable = d.durable, "database"
+        ),
+        Err(e) => {
+            tracing::warn!(backend = %db.backend(), error = %e, "database durability unreadable")
+        }
+    }
+    tracing::info!(storage_id = ?report.storage_id, identity = report.identity, "storage identity");
+    for w in &report.warnings {
+        tracing::warn!("{w}");
+    }
+    for p in &report.problems {
+        tracing::error!(code = p.code, "{}", p.message);
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new().merge(http::health::router());
+    if state.settings.test_routes {
+        app = app.merge(http::testing::router());
+    }
+    app.route("/api", axum::routing::any(http::api_not_found))
+        .route("/api/{*rest}", axum::routing::any(http::api_not_found))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let route = req
+                                .extensions()
+                                .get::<MatchedPath>()
+                                .map(|m| m.as_str().to_string())
+                                .unwrap_or_else(|| "unmatched".into());
+                            let request_id = req
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-")
+                                .to_string();
+                            tracing::info_span!("request", method = %req.method(), route, request_id)
+                        })
+                        .on_request(())
+                        .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(
+                            tower_http::LatencyUnit::Millis,
+                        )),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state)
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests (uploads) finish.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let listen = state.settings.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {listen}; pass --listen HOST:PORT or set PORT")
+        })?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped: in-flight requests finished");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+    // Give a slow client a bounded time; platforms send SIGKILL after their own grace period.
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        tracing::warn!("in-flight requests did not finish within 60 s; exiting");
+        std::process::exit(1);
+    });
+}

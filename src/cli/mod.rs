@@ -1,0 +1,76 @@
+//! The command line: one file per subcommand.
+
+pub mod disk_test;
+pub mod doctor;
+pub mod migrate;
+pub mod serve;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Flags;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "atm-maint",
+    version,
+    about = "ATM maintenance visit reports with photos that are never lost"
+)]
+pub struct Cli {
+    /// Folder for the embedded database, the generated secret and the default media root [env: DATA_DIR]
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Where photos, PDFs and Excel copies are stored [env: MEDIA_ROOT]
+    #[arg(long, global = true)]
+    pub media_root: Option<PathBuf>,
+    /// sqlite:///path/file.db or postgres://user:pass@host/db [env: DATABASE_URL]
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web service (checks storage first and refuses to start on a problem)
+    Serve(serve::Args),
+    /// Report configuration, storage, database and a verdict; exit 0 only when healthy
+    Doctor(doctor::Args),
+    /// Write a probe naming this host and boot, then list earlier probes: did files survive?
+    DiskTest,
+    /// Run database migrations and exit
+    Migrate,
+    /// Storage identity commands
+    #[command(subcommand)]
+    Storage(storage::Command),
+}
+
+impl Cli {
+    pub fn flags(&self) -> Flags {
+        let listen: Option<SocketAddr> = match &self.command {
+            Command::Serve(a) => a.listen,
+            _ => None,
+        };
+        Flags {
+            data_dir: self.data_dir.clone(),
+            media_root: self.media_root.clone(),
+            database_url: self.database_url.clone(),
+            listen,
+        }
+    }
+}
+
+/// Runs the chosen command; the returned code becomes the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let settings = crate::config::Settings::load(cli.flags())?;
+    match cli.command {
+        Command::Serve(_) => serve::run(settings).await,
+        Command::Doctor(args) => doctor::run(settings, args).await,
+        Command::DiskTest => disk_test::run(settings),
+        Command::Migrate => migrate::run(settings).await,
+        Command::Storage(cmd) => storage::run(settings, cmd).await,
+    }
+}

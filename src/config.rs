@@ -1,0 +1,480 @@
+//! Typed settings, read once at start from flags and the environment, validated, and passed
+//! down in state. No global singleton: tests build a `Settings` from a plain map.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// Where a setting's value came from; the start-up report and `doctor` print it, because
+/// "which MEDIA_ROOT did the process actually use?" is the question the predecessor never answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Flag,
+    Env,
+    Default,
+    Generated,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Flag => "command-line flag",
+            Source::Env => "environment",
+            Source::Default => "default",
+            Source::Generated => "generated file in the data dir",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A hosting platform recognised by the variables it sets itself. A plain container is not a
+/// platform: the embedded default must start in any container a developer or CI runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Render,
+    Fly,
+    Kubernetes,
+}
+
+impl Platform {
+    fn detect(env: &HashMap<String, String>) -> Option<Platform> {
+        let set = |k: &str| env.get(k).is_some_and(|v| !v.is_empty());
+        if set("RENDER") || set("RENDER_SERVICE_ID") {
+            Some(Platform::Render)
+        } else if set("FLY_APP_NAME") {
+            Some(Platform::Fly)
+        } else if set("KUBERNETES_SERVICE_HOST") {
+            Some(Platform::Kubernetes)
+        } else {
+            None
+        }
+    }
+}
+
+/// A secret value: never printed, shown by `doctor` as set/unset only.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    pub host: Option<String>,
+    pub port: u16,
+    pub use_tls: bool,
+    pub use_ssl: bool,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub default_from: Option<String>,
+}
+
+/// Values given on the command line; each wins over its environment variable.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub data_dir: Option<PathBuf>,
+    pub media_root: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub platform: Option<Platform>,
+    pub in_container: bool,
+    pub data_dir: PathBuf,
+    pub data_dir_source: Source,
+    pub media_root: PathBuf,
+    pub media_root_source: Source,
+    pub database_url: Secret,
+    pub database_source: Source,
+    pub listen: SocketAddr,
+    pub listen_source: Source,
+    pub secret_key: Secret,
+    pub secret_key_source: Source,
+    pub media_base_url: Option<String>,
+    pub cors_allowed_origins: Vec<String>,
+    pub email: EmailSettings,
+    pub allow_ephemeral_media: bool,
+    pub log_format: LogFormat,
+    pub test_routes: bool,
+}
+
+const SECRET_FILE: &str = "secret_key";
+
+impl Settings {
+    /// Reads the process environment. Used by the binary; tests call [`Settings::from_map`].
+    pub fn load(flags: Flags) -> anyhow::Result<Settings> {
+        let cwd = std::env::current_dir().context("while reading the current directory")?;
+        Settings::from_map(flags, std::env::vars().collect(), &cwd)
+    }
+
+    pub fn from_map(
+        flags: Flags,
+        env: HashMap<String, String>,
+        cwd: &Path,
+    ) -> anyhow::Result<Settings> {
+        let get = |k: &str| {
+            env.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let environment = match get("ATM_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => bail!(
+                "ATM_ENV is {other:?}; set it to \"development\" (the default) or \"production\""
+            ),
+        };
+        let platform = Platform::detect(&env);
+        let absolute = |p: PathBuf| if p.is_absolute() { p } else { cwd.join(p) };
+
+        let (data_dir, data_dir_source) = pick(flags.data_dir, get("DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| (PathBuf::from("data"), Source::Default));
+        let data_dir = normalize(&absolute(data_dir));
+        let (media_root, media_root_source) =
+            pick(flags.media_root, get("MEDIA_ROOT").map(PathBuf::from))
+                .unwrap_or_else(|| (data_dir.join("media"), Source::Default));
+        let media_root = normalize(&absolute(media_root));
+
+        let (database_url, database_source) = pick(flags.database_url, get("DATABASE_URL"))
+            .unwrap_or_else(|| {
+                let file = data_dir.join("atm-maint.db");
+                (format!("sqlite://{}", file.display()), Source::Default)
+            });
+        let database_url = absolutize_sqlite_url(&database_url, cwd)?;
+
+        let (listen, listen_source) = match (flags.listen, get("PORT")) {
+            (Some(addr), _) => (addr, Source::Flag),
+            (None, Some(port)) => {
+                let port: u16 = port.parse().map_err(|_| {
+                    anyhow::anyhow!("PORT is {port:?}; it must be a TCP port number such as 8000")
+                })?;
+                // A platform that sets PORT routes traffic from outside the container.
+                (SocketAddr::from(([0, 0, 0, 0], port)), Source::Env)
+            }
+            (None, None) => (SocketAddr::from(([127, 0, 0, 1], 8000)), Source::Default),
+        };
+
+        let production = environment == Environment::Production || platform.is_some();
+        let (secret_key, secret_key_source) = match get("SECRET_KEY") {
+            Some(key) if production && key.len() < 32 => bail!(
+                "SECRET_KEY is shorter than 32 characters; in production use a long random value, \
+                 e.g. the output of `openssl rand -hex 32`"
+            ),
+            Some(key) => (Secret::new(key), Source::Env),
+            None if production => bail!(
+                "SECRET_KEY is not set; in production it must be set to a long random value \
+                 (e.g. `openssl rand -hex 32`) so tokens survive restarts and match across instances"
+            ),
+            None => (load_or_generate_secret(&data_dir)?, Source::Generated),
+        };
+
+        let flag = |k: &str, default: bool| -> anyhow::Result<bool> {
+            match get(k).as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None => Ok(default),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some("0" | "false" | "no" | "off") => Ok(false),
+                Some(other) => bail!("{k} is {other:?}; use true or false"),
+            }
+        };
+        let email = EmailSettings {
+            host: get("EMAIL_HOST"),
+            port: match get("EMAIL_PORT") {
+                Some(p) => p.parse().map_err(|_| {
+                    anyhow::anyhow!("EMAIL_PORT is {p:?}; it must be a port number such as 587")
+                })?,
+                None => 587,
+            },
+            use_tls: flag("EMAIL_USE_TLS", true)?,
+            use_ssl: flag("EMAIL_USE_SSL", false)?,
+            user: get("EMAIL_HOST_USER"),
+            password: get("EMAIL_HOST_PASSWORD").map(Secret::new),
+            default_from: get("DEFAULT_FROM_EMAIL"),
+        };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") | Some("text") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("LOG_FORMAT is {other:?}; use \"pretty\" or \"json\""),
+        };
+        let test_routes = flag("ATM_TEST_ROUTES", false)?;
+        if test_routes && production {
+            bail!(
+                "ATM_TEST_ROUTES is on in production; it exists for the test suite only, unset it"
+            );
+        }
+
+        Ok(Settings {
+            environment,
+            platform,
+            in_container: detect_container(),
+            data_dir,
+            data_dir_source,
+            media_root,
+            media_root_source,
+            database_url: Secret::new(database_url),
+            database_source,
+            listen,
+            listen_source,
+            secret_key,
+            secret_key_source,
+            media_base_url: get("MEDIA_BASE_URL").map(|u| u.trim_end_matches('/').to_string()),
+            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            email,
+            allow_ephemeral_media: flag("ATM_ALLOW_EPHEMERAL_MEDIA", false)?,
+            log_format,
+            test_routes,
+        })
+    }
+
+    /// Production rules apply when production is declared or a hosting platform is recognised.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production || self.platform.is_some()
+    }
+
+    /// The database location with any password masked, safe for logs and `doctor`.
+    pub fn database_display(&self) -> String {
+        redact_url(self.database_url.expose())
+    }
+}
+
+fn pick<T>(flag: Option<T>, env: Option<T>) -> Option<(T, Source)> {
+    flag.map(|v| (v, Source::Flag))
+        .or(env.map(|v| (v, Source::Env)))
+}
+
+/// Removes `.` and `..` components without touching the filesystem (the path may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn absolutize_sqlite_url(url: &str, cwd: &Path) -> anyhow::Result<String> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(url.to_string());
+        }
+        bail!(
+            "DATABASE_URL must start with sqlite:// or postgres:// (got a {} URL)",
+            url.split(':').next().unwrap_or("?")
+        );
+    };
+    let rest = rest.trim_start_matches("//");
+    if rest.starts_with(":memory:") {
+        bail!(
+            "DATABASE_URL points at an in-memory SQLite database, which loses everything on exit"
+        );
+    }
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = normalize(&cwd.join(path));
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    Ok(format!("sqlite://{}{query}", path.display()))
+}
+
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            let masked = if creds.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!("{}{}{}", &url[..scheme + 3], masked, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn detect_container() -> bool {
+    Path::new("/.dockerenv").exists() || Path::new("/run/.containerenv").exists()
+}
+
+/// In development a random key is made once and kept in the data dir, so tokens survive
+/// restarts without anyone committing a key.
+fn load_or_generate_secret(data_dir: &Path) -> anyhow::Result<Secret> {
+    let path = data_dir.join(SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim())),
+        Ok(_) => bail!(
+            "{} is shorter than 32 characters; delete it to have a new one generated",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("while reading {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("while creating the data dir {}", data_dir.display()))?;
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    crate::storage::fsutil::write_file_durably(&path, key.as_bytes(), 0o600)
+        .with_context(|| format!("while writing {}", path.display()))?;
+    Ok(Secret::new(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn relative_paths_become_absolute_once_and_defaults_follow_the_data_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Settings::from_map(
+            Flags::default(),
+            env(&[("DATA_DIR", "d/../store")]),
+            tmp.path(),
+        )
+        .unwrap();
+        assert_eq!(s.data_dir, tmp.path().join("store"));
+        assert_eq!(s.media_root, tmp.path().join("store/media"));
+        assert_eq!(s.media_root_source, Source::Default);
+        assert_eq!(s.data_dir_source, Source::Env);
+        assert!(s.database_url.expose().starts_with("sqlite://"));
+        assert!(
+            s.database_url
+                .expose()
+                .contains(&*tmp.path().join("store").to_string_lossy())
+        );
+        assert_eq!(s.secret_key_source, Source::Generated);
+    }
+
+    #[test]
+    fn a_flag_wins_over_the_environment_and_says_so() {
+        let tmp = tempfile::tempdir().unwrap();
+        let flags = Flags {
+            media_root: Some("flagged".into()),
+            ..Flags::default()
+        };
+        let s =
+            Settings::from_map(flags, env(&[("MEDIA_ROOT", "/elsewhere")]), tmp.path()).unwrap();
+        assert_eq!(s.media_root, tmp.path().join("flagged"));
+        assert_eq!(s.media_root_source, Source::Flag);
+    }
+
+    #[test]
+    fn the_generated_secret_is_kept_across_loads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = Settings::from_map(Flags::default(), env(&[]), tmp.path()).unwrap();
+        let b = Settings::from_map(Flags::default(), env(&[]), tmp.path()).unwrap();
+        assert_eq!(a.secret_key.expose(), b.secret_key.expose());
+        assert_eq!(a.secret_key.expose().len(), 64);
+    }
+
+    #[test]
+    fn production_without_a_secret_key_is_refused_with_the_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = Settings::from_map(
+            Flags::default(),
+            env(&[("ATM_ENV", "production")]),
+            tmp.path(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("SECRET_KEY is not set"), "{err}");
+        let err = Settings::from_map(Flags::default(), env(&[("RENDER", "true")]), tmp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn a_platform_variable_means_production_but_a_plain_container_does_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = "k".repeat(40);
+        let s = Settings::from_map(
+            Flags::default(),
+            env(&[("FLY_APP_NAME", "atm"), ("SECRET_KEY", &key)]),
+            tmp.path(),
+        )
+        .unwrap();
+        assert!(s.is_production());
+        assert_eq!(s.platform, Some(Platform::Fly));
+        let s = Settings::from_map(Flags::default(), env(&[]), tmp.path()).unwrap();
+        assert!(!s.is_production());
+    }
+
+    #[test]
+    fn port_from_the_platform_listens_on_all_interfaces() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s =
+            Settings::from_map(Flags::default(), env(&[("PORT", "10000")]), tmp.path()).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:10000".parse().unwrap());
+        let err = Settings::from_map(Flags::default(), env(&[("PORT", "http")]), tmp.path());
+        assert!(err.unwrap_err().to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn database_passwords_are_masked_for_display() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/atm"),
+            "postgres://app:***@db:5432/atm"
+        );
+        assert_eq!(redact_url("sqlite:///x/atm.db"), "sqlite:///x/atm.db");
+    }
+
+    #[test]
+    fn unknown_database_schemes_and_memory_databases_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        for url in ["mysql://x/y", "sqlite::memory:"] {
+            let r = Settings::from_map(Flags::default(), env(&[("DATABASE_URL", url)]), tmp.path());
+            assert!(r.is_err(), "{url} accepted");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The database: one pool over SQLite (embedded default) or PostgreSQL (at scale), one set of
+//! runtime-checked queries that both accept, migrations per engine, and a durability check.
+
+pub mod meta;
+pub mod objects;
+
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Connection, Executor, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The engine's durability settings as read back from a live connection.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Durability {
+    pub settings: Vec<(String, String)>,
+    pub durable: bool,
+    pub problem: Option<String>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            bail!("DATABASE_URL must start with sqlite:// or postgres://");
+        };
+        let url = match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!("while creating the database folder {}", dir.display())
+                    })?;
+                }
+                if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                }
+            }
+            Backend::Postgres => url.to_string(),
+        };
+        let options =
+            AnyConnectOptions::from_str(&url).context("DATABASE_URL is not a valid URL")?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL with synchronous=FULL: a committed transaction survives power loss.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("while running database migrations")?;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> bool {
+        match self.pool.acquire().await {
+            Ok(mut c) => c.ping().await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Reads the durability settings back from a pooled connection and judges them.
+    pub async fn durability(&self) -> anyhow::Result<Durability> {
+        let mut conn = self.pool.acquire().await?;
+        let mut settings = Vec::new();
+        let problem = match self.backend {
+            Backend::Sqlite => {
+                let mode: String = sqlx::query("PRAGMA journal_mode")
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?;
+                let sync: i64 = sqlx::query("PRAGMA synchronous")
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?;
+                settings.push(("journal_mode".into(), mode.clone()));
+                settings.push((
+                    "synchronous".into(),
+                    match sync {
+                        0 => "OFF",
+                        1 => "NORMAL",
+                        2 => "FULL",
+                        3 => "EXTRA",
+                        _ => "unknown",
+                    }
+                    .into(),
+                ));
+                if !mode.eq_ignore_ascii_case("wal") {
+                    Some(format!("SQLite journal_mode is {mode}, expected WAL"))
+                } else if sync < 2 {
+                    Some(
+                        "SQLite synchronous is below FULL: a power loss could drop committed rows"
+                            .into(),
+                    )
+                } else {
+                    None
+                }
+            }
+            Backend::Postgres => {
+                let mut problem = None;
+                for (name, sql) in [
+                    ("fsync", "SHOW fsync"),
+                    ("synchronous_commit", "SHOW synchronous_commit"),
+                    ("full_page_writes", "SHOW full_page_writes"),
+                ] {
+                    let v: String = sqlx::query(sql).fetch_one(&mut *conn).await?.try_get(0)?;
+                    if v == "off" && problem.is_none() {
+                        problem = Some(format!(
+                            "PostgreSQL {name} is off: committed rows can be lost in a crash; turn it on"
+                        ));
+                    }
+                    settings.push((name.to_string(), v));
+                }
+                problem
+            }
+        };
+        Ok(Durability {
+            settings,
+            durable: problem.is_none(),
+            problem,
+        })
+    }
+
+    /// The current time as stored in every timestamp column (RFC 3339, UTC, sortable as text).
+    pub fn now() -> String {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+}

@@ -1,0 +1,69 @@
+//! `stored_object`: one row per object the media store acknowledged.
+
+use super::Db;
+use crate::storage::{Area, StoredObject};
+use sqlx::Row;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ObjectRow {
+    pub id: i64,
+    pub key: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+pub async fn insert(
+    db: &Db,
+    area: Area,
+    o: &StoredObject,
+    content_type: Option<&str>,
+) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO stored_object (object_key, area, size_bytes, sha256, content_type, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(o.key.as_str())
+    .bind(area.folder())
+    .bind(o.size as i64)
+    .bind(&o.sha256)
+    .bind(content_type)
+    .bind(Db::now())
+    .fetch_one(db.pool())
+    .await?;
+    row.try_get(0)
+}
+
+pub async fn count(db: &Db) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ObjectRow>> {
+    let row =
+        sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    row.map(|r| from_row(&r)).transpose()
+}
+
+pub async fn list(db: &Db) -> sqlx::Result<Vec<ObjectRow>> {
+    let rows =
+        sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter().map(from_row).collect()
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<ObjectRow> {
+    Ok(ObjectRow {
+        id: r.try_get(0)?,
+        key: r.try_get(1)?,
+        size: r.try_get(2)?,
+        sha256: r.try_get(3)?,
+    })
+}

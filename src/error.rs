@@ -1,0 +1,89 @@
+//! The one HTTP error type. Client errors carry the sentence the user should read; server errors
+//! log their cause chain inside the request span and send a generic message, never SQL or paths.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::storage::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A 400 whose body is given as-is (the original's field-keyed shapes).
+    #[error("bad request")]
+    BadRequest(Value),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    InsufficientStorage(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 `{"error": message}`.
+    pub fn message(msg: impl Into<String>) -> Self {
+        ApiError::BadRequest(json!({ "error": msg.into() }))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSpace => ApiError::InsufficientStorage(
+                "The media storage is full, so the upload was not stored. Nothing was kept; \
+                 try again later or ask an operator to free space."
+                    .into(),
+            ),
+            StoreError::TooLarge { limit } => ApiError::PayloadTooLarge(format!(
+                "The upload is larger than the limit of {:.1} MB; nothing was stored.",
+                limit as f64 / (1024.0 * 1024.0)
+            )),
+            StoreError::Body(_) => ApiError::message(
+                "The upload was interrupted before it finished; nothing was stored. Please send it again.",
+            ),
+            StoreError::NotFound => ApiError::NotFound("File not found".into()),
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::BadRequest(body) => (StatusCode::BAD_REQUEST, body),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "error": m })),
+            ApiError::PayloadTooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({ "error": "Request Too Large", "detail": m }),
+            ),
+            ApiError::InsufficientStorage(m) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                json!({ "error": "Insufficient Storage", "detail": m }),
+            ),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m })),
+            ApiError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({
+                        "error": "Internal Server Error",
+                        "detail": "An unexpected error occurred. Please try again later."
+                    }),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,60 @@
+//! Routes for the test suite only (`ATM_TEST_ROUTES=true`, refused in production): store a raw
+//! body as an object and read objects back, so crash and disk-full tests drive the real HTTP
+//! and storage path before the visit-report endpoints exist around it.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::app::AppState;
+use crate::db::objects;
+use crate::error::ApiError;
+use crate::storage::{Area, MediaKey};
+
+const LIMIT: u64 = 64 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/_test/objects", post(store_object).get(list_objects))
+        .route("/api/_test/objects/{id}", get(read_object))
+}
+
+async fn store_object(
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let key = MediaKey::generate(Area::Photos, "bin");
+    let stored = state
+        .store
+        .put_stream(&key, body.into_data_stream(), LIMIT)
+        .await?;
+    match objects::insert(&state.db, Area::Photos, &stored, None).await {
+        Ok(id) => Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "id": id, "object": stored })),
+        )),
+        Err(e) => {
+            // The row failed: the object must not outlive it as an orphan.
+            let _ = state.store.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+async fn list_objects(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(objects::list(&state.db).await?))
+}
+
+async fn read_object(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let row = objects::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No such object".into()))?;
+    let key = MediaKey::parse(&row.key).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(state.store.read(&key).await?)
+}

@@ -1,0 +1,11 @@
+//! ATM Maintenance: field technicians' visit reports with photos that are never lost.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod storage;
+pub mod telemetry;

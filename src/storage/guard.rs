@@ -1,0 +1,289 @@
+//! The storage guard: before the service accepts traffic it proves that the media root exists,
+//! survives a restart, is writable, and is the same storage the database remembers. `serve`
+//! refuses to start on any problem; `doctor` reports the same facts without changing anything.
+
+use std::path::{Path, PathBuf};
+
+use super::identity::{self, Decision};
+use super::mounts::{self, MountFacts, Space};
+use super::{Area, LocalStore, fsutil};
+use crate::config::{Platform, Settings, Source};
+use crate::db::{Db, meta, objects};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardMode {
+    /// `serve` and `migrate`: create what is missing (sub-folders, a first identity).
+    Apply,
+    /// `doctor`: look only.
+    Inspect,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StorageReport {
+    pub store: &'static str,
+    pub media_root: PathBuf,
+    pub media_root_source: Source,
+    pub exists: bool,
+    pub mount: Option<MountFacts>,
+    pub space: Option<Space>,
+    pub persistent: bool,
+    pub ephemeral_reason: Option<String>,
+    pub writable: bool,
+    pub storage_id: Option<String>,
+    pub identity: &'static str,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<String>,
+}
+
+impl StorageReport {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, code: &'static str, message: String) {
+        self.problems.push(Problem { code, message });
+    }
+}
+
+const FIX: &str = "set MEDIA_ROOT under your disk's mount path, e.g. /var/data/media";
+
+pub async fn check(
+    settings: &Settings,
+    db: &Db,
+    store: &LocalStore,
+    mode: GuardMode,
+) -> StorageReport {
+    let root = store.root().to_path_buf();
+    let mut r = StorageReport {
+        store: "local",
+        media_root: root.clone(),
+        media_root_source: settings.media_root_source,
+        exists: root.is_dir(),
+        mount: None,
+        space: None,
+        persistent: true,
+        ephemeral_reason: None,
+        writable: false,
+        storage_id: None,
+        identity: "not checked",
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    check_existence(settings, &mut r, mode);
+    check_persistence(settings, &mut r);
+    check_database_file(settings, db, &mut r);
+    if r.exists {
+        match store.probe() {
+            Ok(()) => r.writable = true,
+            Err(msg) => r.problem("media_root_not_writable", msg),
+        }
+        check_areas(store, &mut r, mode);
+    }
+    if r.exists && (r.writable || mode == GuardMode::Inspect) {
+        check_identity(db, &root, &mut r, mode).await;
+    }
+    r
+}
+
+fn check_existence(settings: &Settings, r: &mut StorageReport, mode: GuardMode) {
+    if r.exists {
+        return;
+    }
+    let root = r.media_root.display().to_string();
+    if r.media_root.exists() {
+        r.problem(
+            "media_root_not_a_directory",
+            format!("the media root {root} exists but is not a directory; {FIX}"),
+        );
+    } else if settings.is_production() {
+        r.problem(
+            "media_root_missing",
+            format!(
+                "the media root {root} does not exist. In production it is never created automatically, \
+                 because a missing mount would silently become an empty folder on the container's disk. \
+                 Attach and mount your disk, then {FIX}"
+            ),
+        );
+    } else if mode == GuardMode::Apply {
+        match fsutil::create_dir_all_durable(&r.media_root) {
+            Ok(()) => r.exists = true,
+            Err(e) => r.problem(
+                "media_root_not_writable",
+                format!("cannot create the media root {root}: {e}"),
+            ),
+        }
+    } else {
+        r.warnings.push(format!(
+            "the media root {root} does not exist yet; `serve` creates it in development"
+        ));
+    }
+}
+
+fn check_persistence(settings: &Settings, r: &mut StorageReport) {
+    match mounts::mount_for(&r.media_root) {
+        Ok(m) => r.mount = Some(m),
+        Err(e) => r
+            .warnings
+            .push(format!("cannot tell which mount holds the media root: {e}")),
+    }
+    r.space = mounts::space(&r.media_root).ok();
+    let Some(m) = &r.mount else { return };
+    let Some(reason) =
+        mounts::ephemeral_reason(m, settings.in_container || settings.platform.is_some())
+    else {
+        return;
+    };
+    r.persistent = false;
+    let described = format!(
+        "the media root {} is on {} ({} from {}): {reason}",
+        r.media_root.display(),
+        m.mount_point.display(),
+        m.fs_type,
+        m.source
+    );
+    r.ephemeral_reason = Some(reason);
+    if settings.is_production() && !settings.allow_ephemeral_media {
+        let platform_hint = match settings.platform {
+            Some(Platform::Render) => {
+                " On Render, add a persistent disk (mountPath /var/data) and keep MEDIA_ROOT inside it."
+            }
+            _ => "",
+        };
+        r.problem(
+            "media_root_ephemeral",
+            format!(
+                "{described}. Uploaded photos would be lost. Fix: {FIX}.{platform_hint} \
+                 (ATM_ALLOW_EPHEMERAL_MEDIA=true accepts this for a throw-away demo only)"
+            ),
+        );
+    } else {
+        r.warnings.push(format!(
+            "{described}. Fine for development; production would refuse it"
+        ));
+    }
+}
+
+/// A SQLite file on throw-away storage loses the records of every photo: the same rule applies.
+fn check_database_file(settings: &Settings, db: &Db, r: &mut StorageReport) {
+    if db.backend() != crate::db::Backend::Sqlite
+        || !settings.is_production()
+        || settings.allow_ephemeral_media
+    {
+        return;
+    }
+    let url = settings.database_url.expose();
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = Path::new(path.split('?').next().unwrap_or(path));
+    if let Ok(m) = mounts::mount_for(path)
+        && let Some(reason) =
+            mounts::ephemeral_reason(&m, settings.in_container || settings.platform.is_some())
+    {
+        r.problem(
+            "database_ephemeral",
+            format!(
+                "the SQLite database {} is on {} ({}): {reason}. Put DATABASE_URL on the persistent disk \
+                 (e.g. sqlite:///var/data/atm-maint.db) or use PostgreSQL",
+                path.display(),
+                m.mount_point.display(),
+                m.fs_type
+            ),
+        );
+    }
+}
+
+fn check_areas(store: &LocalStore, r: &mut StorageReport, mode: GuardMode) {
+    if mode == GuardMode::Apply && r.writable {
+        if let Err(e) = store.create_areas() {
+            r.problem(
+                "media_root_not_writable",
+                format!("cannot create the media sub-folders: {e}"),
+            );
+        }
+        return;
+    }
+    for area in Area::ALL {
+        if !store.root().join(area.folder()).is_dir() {
+            r.warnings.push(format!(
+                "the sub-folder {} is missing; `serve` creates it",
+                area.folder()
+            ));
+        }
+    }
+}
+
+async fn check_identity(db: &Db, root: &Path, r: &mut StorageReport, mode: GuardMode) {
+    let marker = match identity::read_marker(root) {
+        Ok(m) => m,
+        Err(e) => {
+            r.identity = "unreadable";
+            r.problem(
+                "storage_marker_unreadable",
+                format!("cannot read the storage marker in {}: {e}", root.display()),
+            );
+            return;
+        }
+    };
+    let (db_id, referenced) = match (
+        meta::get(db, meta::STORAGE_ID).await,
+        objects::count(db).await,
+    ) {
+        (Ok(id), Ok((n, _))) => (id, n),
+        (Err(e), _) | (_, Err(e)) => {
+            r.identity = "unknown";
+            r.problem(
+                "database_unreadable",
+                format!("cannot read the storage id from the database: {e}"),
+            );
+            return;
+        }
+    };
+    let decision = identity::decide(
+        marker.as_ref().map(|m| m.storage_id.as_str()),
+        db_id.as_deref(),
+        referenced,
+    );
+    let result = match (decision, mode) {
+        (Decision::Matched(id), _) => {
+            r.identity = "matched";
+            Ok(Some(id))
+        }
+        (Decision::Refuse(refusal), _) => {
+            r.identity = "refused";
+            r.problem(refusal.code(), refusal.message(root));
+            Ok(None)
+        }
+        (Decision::InitialiseBoth, GuardMode::Apply) => {
+            r.identity = "initialised";
+            // The database first: if the marker write then fails, the next start rewrites it.
+            match meta::insert_if_absent(db, meta::STORAGE_ID, &identity::new_storage_id()).await {
+                Ok(id) => {
+                    identity::write_marker(root, &identity::Marker::new(&id)).map(|()| Some(id))
+                }
+                Err(e) => Err(std::io::Error::other(e)),
+            }
+        }
+        (Decision::WriteMarker(id), GuardMode::Apply) => {
+            r.identity = "marker rewritten";
+            identity::write_marker(root, &identity::Marker::new(&id)).map(|()| Some(id))
+        }
+        (Decision::InitialiseBoth | Decision::WriteMarker(_), GuardMode::Inspect) => {
+            r.identity = "not yet initialised";
+            r.warnings
+                .push("no storage identity yet; `serve` records one on its first start".into());
+            Ok(db_id.clone())
+        }
+    };
+    match result {
+        Ok(id) => r.storage_id = id,
+        Err(e) => r.problem(
+            "storage_marker_unwritable",
+            format!("cannot record the storage identity: {e}"),
+        ),
+    }
+}

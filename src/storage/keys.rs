@@ -1,0 +1,111 @@
+//! Object keys. The server makes every key; a client's file name never reaches the store.
+
+use std::fmt;
+
+/// The areas of the media store, each its own top-level folder (spec §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Photos,
+    Pdfs,
+    ExcelUploads,
+}
+
+impl Area {
+    pub const ALL: [Area; 3] = [Area::Photos, Area::Pdfs, Area::ExcelUploads];
+
+    pub fn folder(self) -> &'static str {
+        match self {
+            Area::Photos => "photos",
+            Area::Pdfs => "pdfs",
+            Area::ExcelUploads => "excel_uploads",
+        }
+    }
+}
+
+/// A validated, relative object key such as `photos/2026/11/3f2a….jpg`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct MediaKey(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid media key")]
+pub struct InvalidKey;
+
+impl MediaKey {
+    /// A fresh key in `area`, spread over year/month folders; `ext` is one of a fixed set.
+    pub fn generate(area: Area, ext: &str) -> MediaKey {
+        let now = chrono::Utc::now();
+        let ext: String = ext
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(8)
+            .collect();
+        let ext = if ext.is_empty() {
+            "bin".to_string()
+        } else {
+            ext.to_ascii_lowercase()
+        };
+        MediaKey(format!(
+            "{}/{}/{}.{}",
+            area.folder(),
+            now.format("%Y/%m"),
+            uuid::Uuid::new_v4().simple(),
+            ext
+        ))
+    }
+
+    /// Accepts only keys this server could have made: relative, plain segments, no hidden names.
+    pub fn parse(s: &str) -> Result<MediaKey, InvalidKey> {
+        let ok_segment = |seg: &str| {
+            !seg.is_empty()
+                && seg.len() <= 128
+                && !seg.starts_with('.')
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        if s.len() > 512 || !s.split('/').all(ok_segment) {
+            return Err(InvalidKey);
+        }
+        Ok(MediaKey(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MediaKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_back_and_live_in_their_area() {
+        let k = MediaKey::generate(Area::Photos, "JPG");
+        assert!(k.as_str().starts_with("photos/"));
+        assert!(k.as_str().ends_with(".jpg"));
+        assert_eq!(MediaKey::parse(k.as_str()).unwrap(), k);
+    }
+
+    #[test]
+    fn traversal_hidden_and_absolute_keys_are_refused() {
+        for bad in [
+            "../etc/passwd",
+            "/abs",
+            "a//b",
+            "photos/.tmp-x",
+            "a/../b",
+            "",
+            "sp ace",
+            "a\\b",
+        ] {
+            assert_eq!(MediaKey::parse(bad), Err(InvalidKey), "{bad:?} accepted");
+        }
+    }
+}

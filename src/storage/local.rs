@@ -1,0 +1,277 @@
+//! The local-disk store. A write goes to a temporary name in its final directory, is fsync'd,
+//! linked into place (never over an existing object) and the directory fsync'd: a crash at any
+//! moment leaves either the whole object or no object.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::fsutil::{self, TEMP_PREFIX};
+use super::{Area, MediaKey, StoreError, StoredObject};
+
+#[derive(Clone, Debug)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path_of(&self, key: &MediaKey) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+
+    /// Creates the area folders (photos, pdfs, excel_uploads) under an existing root.
+    pub fn create_areas(&self) -> std::io::Result<()> {
+        for area in Area::ALL {
+            fsutil::create_dir_all_durable(&self.root.join(area.folder()))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn put_stream<S, E>(
+        &self,
+        key: &MediaKey,
+        body: S,
+        limit: u64,
+    ) -> Result<StoredObject, StoreError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let final_path = self.path_of(key);
+        let dir = final_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || fsutil::create_dir_all_durable(&dir))
+                .await
+                .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        }
+        let tmp = fsutil::temp_path_beside(&final_path);
+        let result = write_then_publish(&tmp, &final_path, &dir, body, limit).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        let (size, sha256) = result?;
+        Ok(StoredObject {
+            key: key.clone(),
+            size,
+            sha256,
+        })
+    }
+
+    pub(crate) async fn read(&self, key: &MediaKey) -> Result<Bytes, StoreError> {
+        Ok(Bytes::from(tokio::fs::read(self.path_of(key)).await?))
+    }
+
+    pub(crate) async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
+        let path = self.path_of(key);
+        tokio::fs::remove_file(&path).await?;
+        if let Some(dir) = path.parent() {
+            let dir = dir.to_path_buf();
+            let _ = tokio::task::spawn_blocking(move || fsutil::fsync_dir(&dir)).await;
+        }
+        Ok(())
+    }
+
+    /// Write, read back and delete a probe file; a failure names the path, our uid/gid and the
+    /// folder's owner and mode, because that is what an operator needs to fix it.
+    pub fn probe(&self) -> Result<(), String> {
+        let path = self.root.join(format!(
+            "{TEMP_PREFIX}probe-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let payload = b"atm-maint storage probe";
+        let attempt = (|| {
+            fsutil::write_file_durably(&path, payload, 0o600)?;
+            let back = std::fs::read(&path)?;
+            std::fs::remove_file(&path)?;
+            if back != payload {
+                return Err(std::io::Error::other(
+                    "read back different bytes than written",
+                ));
+            }
+            Ok(())
+        })();
+        attempt.map_err(|e| {
+            let _ = std::fs::remove_file(&path);
+            describe_access_problem(&self.root, &e)
+        })
+    }
+}
+
+async fn write_then_publish<S, E>(
+    tmp: &Path,
+    final_path: &Path,
+    dir: &Path,
+    body: S,
+    limit: u64,
+) -> Result<(u64, String), StoreError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o640)
+        .open(tmp)
+        .await?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| StoreError::Body(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+    let (tmp, final_path, dir) = (
+        tmp.to_path_buf(),
+        final_path.to_path_buf(),
+        dir.to_path_buf(),
+    );
+    tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+        // hard_link fails when the target exists: stored originals are never overwritten.
+        std::fs::hard_link(&tmp, &final_path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists,
+            _ => StoreError::from(e),
+        })?;
+        std::fs::remove_file(&tmp)?;
+        fsutil::fsync_dir(&dir)?;
+        let on_disk = std::fs::metadata(&final_path)?.len();
+        if on_disk != size {
+            let _ = std::fs::remove_file(&final_path);
+            return Err(StoreError::Io(std::io::Error::other(format!(
+                "size check failed: wrote {size} bytes, found {on_disk}"
+            ))));
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+fn describe_access_problem(root: &Path, e: &std::io::Error) -> String {
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    let owner = match std::fs::metadata(root) {
+        Ok(m) => format!(
+            "the folder is owned by uid {} gid {} with mode {:o}",
+            m.uid(),
+            m.gid(),
+            m.permissions().mode() & 0o7777
+        ),
+        Err(me) => format!("the folder cannot be inspected ({me})"),
+    };
+    let hint = if e.raw_os_error() == Some(30) {
+        "the filesystem is mounted read-only; mount it read-write"
+    } else if fsutil::is_no_space(e) {
+        "the disk is full; free space or grow the volume"
+    } else {
+        "give this uid write access (chown/chmod) or point MEDIA_ROOT at a writable volume"
+    };
+    format!(
+        "cannot write to the media root {}: {e}; the service runs as uid {uid} gid {gid}, {owner}; {hint}",
+        root.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+        futures_util::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_stored_object_has_its_size_and_hash_and_no_temporary_file_remains() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let key = MediaKey::generate(Area::Photos, "jpg");
+        let o = store
+            .put_stream(&key, chunks(&[b"hello ", b"world"]), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(o.size, 11);
+        assert_eq!(o.sha256, hex::encode(Sha256::digest(b"hello world")));
+        assert_eq!(&store.read(&key).await.unwrap()[..], b"hello world");
+        let folder = store.path_of(&key).parent().unwrap().to_path_buf();
+        let leftovers: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(TEMP_PREFIX))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[tokio::test]
+    async fn an_existing_object_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let key = MediaKey::generate(Area::Pdfs, "pdf");
+        store
+            .put_stream(&key, chunks(&[b"first"]), 100)
+            .await
+            .unwrap();
+        let err = store
+            .put_stream(&key, chunks(&[b"second"]), 100)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyExists), "{err:?}");
+        assert_eq!(&store.read(&key).await.unwrap()[..], b"first");
+    }
+
+    #[tokio::test]
+    async fn a_broken_or_oversized_body_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let key = MediaKey::generate(Area::Photos, "png");
+        let err = store
+            .put_stream(&key, chunks(&[b"0123456789", b"abc"]), 10)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::TooLarge { limit: 10 }));
+        let broken = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"part")),
+            Err(std::io::Error::other("connection reset")),
+        ]);
+        let err = store.put_stream(&key, broken, 100).await.unwrap_err();
+        assert!(matches!(err, StoreError::Body(_)));
+        let folder = store.path_of(&key).parent().unwrap().to_path_buf();
+        assert_eq!(std::fs::read_dir(folder).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_probe_succeeds_on_a_writable_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        LocalStore::new(dir.path()).probe().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

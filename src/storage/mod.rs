@@ -1,0 +1,117 @@
+//! The media store: the only code that knows where bytes live. Handlers see keys and
+//! [`StoredObject`] receipts, never paths or buckets.
+
+pub mod fsutil;
+pub mod guard;
+pub mod identity;
+pub mod keys;
+pub mod local;
+pub mod mounts;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+pub use keys::{Area, MediaKey};
+pub use local::LocalStore;
+
+/// What the store acknowledges after a durable write: the receipt a database row records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredObject {
+    pub key: MediaKey,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the media storage is full")]
+    NoSpace,
+    #[error("an object with this key already exists")]
+    AlreadyExists,
+    #[error("no such object")]
+    NotFound,
+    #[error("the upload is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("the upload was interrupted: {0}")]
+    Body(String),
+    #[error("storage I/O failed: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        if fsutil::is_no_space(&e) {
+            StoreError::NoSpace
+        } else if e.kind() == std::io::ErrorKind::NotFound {
+            StoreError::NotFound
+        } else {
+            StoreError::Io(e)
+        }
+    }
+}
+
+/// The configured store. An enum rather than a trait object: the set of backends is ours.
+#[derive(Clone, Debug)]
+pub enum MediaStore {
+    Local(LocalStore),
+}
+
+impl MediaStore {
+    pub fn name(&self) -> &'static str {
+        match self {
+            MediaStore::Local(_) => "local",
+        }
+    }
+
+    /// Streams `body` into a new object at `key`; returns only once the bytes are durable.
+    /// On any error nothing is left under `key`.
+    pub async fn put_stream<S, E>(
+        &self,
+        key: &MediaKey,
+        body: S,
+        limit: u64,
+    ) -> Result<StoredObject, StoreError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let started = std::time::Instant::now();
+        let result = match self {
+            MediaStore::Local(s) => s.put_stream(key, body, limit).await,
+        };
+        match &result {
+            Ok(o) => tracing::info!(
+                store = self.name(), key = %o.key, size = o.size, sha256 = %o.sha256,
+                duration_ms = started.elapsed().as_millis() as u64, "stored file"
+            ),
+            Err(e) => {
+                tracing::warn!(store = self.name(), key = %key, error = %e, "store write failed")
+            }
+        }
+        result
+    }
+
+    pub async fn read(&self, key: &MediaKey) -> Result<Bytes, StoreError> {
+        match self {
+            MediaStore::Local(s) => s.read(key).await,
+        }
+    }
+
+    pub async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
+        match self {
+            MediaStore::Local(s) => s.delete(key).await,
+        }
+    }
+
+    /// A small write/read/delete round trip proving the store is usable right now.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self {
+            MediaStore::Local(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.probe())
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+        }
+    }
+}
