@@ -1,0 +1,284 @@
+//! Test harness: the real `atm-maint` binary started as a process on port 0 with its own data
+//! dir and a fresh database (SQLite, and PostgreSQL when the suite is given one), plus helpers
+//! for real mounts (tmpfs, loop-mounted ext4) where the machine allows them.
+#![allow(dead_code)] // each test binary uses its own subset of the harness
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_atm-maint");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends this run covers. PostgreSQL comes from `ATM_TEST_POSTGRES_URL` (an admin URL;
+/// each test creates its own database). With `ATM_TEST_REQUIRE_POSTGRES=1` (CI) its absence fails.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if std::env::var("ATM_TEST_POSTGRES_URL").is_ok() {
+        v.push(Backend::Postgres);
+    } else if std::env::var("ATM_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("ATM_TEST_REQUIRE_POSTGRES=1 but ATM_TEST_POSTGRES_URL is not set");
+    } else {
+        eprintln!("note: PostgreSQL not configured (ATM_TEST_POSTGRES_URL); running on SQLite only");
+    }
+    v
+}
+
+/// A fresh database of the given kind; returns its URL.
+pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}/atm-test.db", dir.display()),
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let admin = std::env::var("ATM_TEST_POSTGRES_URL").unwrap();
+            let name = format!("atm_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+/// The environment of one deployment under test: data dir, media root, database.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub data_dir: PathBuf,
+    pub media_root: PathBuf,
+    pub database_url: String,
+    pub env: HashMap<String, String>,
+}
+
+impl Deployment {
+    pub async fn new(backend: Backend, dir: &Path) -> Deployment {
+        let data_dir = dir.join("data");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        Deployment {
+            media_root: data_dir.join("media"),
+            database_url: fresh_database(backend, &data_dir).await,
+            data_dir,
+            env: HashMap::from([("ATM_TEST_ROUTES".into(), "true".into())]),
+        }
+    }
+
+    pub fn with(mut self, k: &str, v: &str) -> Self {
+        self.env.insert(k.into(), v.into());
+        self
+    }
+
+    pub fn without(mut self, k: &str) -> Self {
+        self.env.remove(k);
+        self
+    }
+
+    pub fn production(self) -> Self {
+        self.with("ATM_ENV", "production")
+            .with("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+            .without("ATM_TEST_ROUTES")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATA_DIR", &self.data_dir)
+            .env("MEDIA_ROOT", &self.media_root)
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .envs(&self.env)
+            .args(args);
+        c
+    }
+
+    /// Runs a CLI command to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().expect("run atm-maint")
+    }
+
+    /// Starts `serve` on an ephemeral port and waits until it listens, or returns its logs and
+    /// exit status if it refused to start.
+    pub fn start(&self) -> Result<Server, Refused> {
+        let mut child = self
+            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .env("LOG_FORMAT", "json")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn atm-maint serve");
+        let logs = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (tx, rx) = mpsc::channel::<String>();
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && v["message"] == "listening"
+                {
+                    let _ = tx.send(v["address"].as_str().unwrap_or_default().to_string());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => Ok(Server { child, base: format!("http://{addr}"), logs }),
+            Err(_) => {
+                let status = child.wait().expect("wait for refused server");
+                std::thread::sleep(Duration::from_millis(50));
+                let logs = logs.lock().unwrap().join("\n");
+                Err(Refused { code: status.code(), logs })
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Refused {
+    pub code: Option<i32>,
+    pub logs: String,
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Deterministic pseudo-random bytes (no two uploads alike).
+pub fn payload(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A mount the test owns; unmounted on drop.
+pub struct TestMount {
+    pub path: PathBuf,
+}
+
+impl Drop for TestMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Mounting needs root; tests that need it skip with a reason elsewhere, and fail in CI
+/// (`ATM_TEST_REQUIRE_MOUNTS=1`) so the skip cannot hide.
+pub fn mount_tmpfs(path: &Path, size: &str) -> Option<TestMount> {
+    std::fs::create_dir_all(path).unwrap();
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(path)
+        .output();
+    mount_result(path, out)
+}
+
+/// A loop-mounted ext4 image: a real, separate, persistent filesystem.
+pub fn mount_ext4(path: &Path, image: &Path, size_mb: u32) -> Option<TestMount> {
+    std::fs::create_dir_all(path).unwrap();
+    let made = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-m", "0"])
+        .arg(image)
+        .arg(format!("{size_mb}M"))
+        .output();
+    match made {
+        Ok(o) if o.status.success() => {}
+        other => return skip_or_fail(&format!("mkfs.ext4 unavailable: {other:?}")),
+    }
+    let out = Command::new("mount").args(["-o", "loop"]).arg(image).arg(path).output();
+    mount_result(path, out)
+}
+
+pub fn remount_read_only(m: &TestMount) {
+    let out = Command::new("mount").args(["-o", "remount,ro"]).arg(&m.path).output().unwrap();
+    assert!(out.status.success(), "remount ro failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn mount_result(path: &Path, out: std::io::Result<Output>) -> Option<TestMount> {
+    match out {
+        Ok(o) if o.status.success() => Some(TestMount { path: path.to_path_buf() }),
+        Ok(o) => skip_or_fail(&format!("mount failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => skip_or_fail(&format!("mount unavailable: {e}")),
+    }
+}
+
+fn skip_or_fail(reason: &str) -> Option<TestMount> {
+    if std::env::var("ATM_TEST_REQUIRE_MOUNTS").as_deref() == Ok("1") {
+        panic!("ATM_TEST_REQUIRE_MOUNTS=1 but {reason}");
+    }
+    eprintln!("SKIPPED (needs root to mount filesystems): {reason}");
+    None
+}
+
+/// Files under `root` whose names mark them as temporary.
+pub fn temp_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
