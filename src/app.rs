@@ -7,11 +7,17 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, Method, header};
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::auth::links::LinkSigner;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http;
@@ -24,6 +30,24 @@ pub struct AppState {
     pub db: Db,
     pub store: MediaStore,
     pub guard: Arc<StorageReport>,
+    pub tokens: TokenKeys,
+    pub links: LinkSigner,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, db: Db, store: MediaStore, guard: StorageReport) -> AppState {
+        AppState {
+            tokens: TokenKeys::new(&settings.secret_key),
+            links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
+            // 5 failures per account, 30 per address, in 15 minutes.
+            login_limiter: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60), 5, 30)),
+            settings: Arc::new(settings),
+            db,
+            store,
+            guard: Arc::new(guard),
+        }
+    }
 }
 
 /// Everything start-up establishes before traffic: a migrated database, the store, and the
@@ -88,12 +112,34 @@ pub async fn log_startup_report(settings: &Settings, db: &Db, report: &StorageRe
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new().merge(http::health::router());
+    let mut app = Router::new()
+        .merge(http::health::router())
+        .merge(http::auth::router())
+        .merge(http::host::router())
+        .merge(http::technician::router())
+        .merge(http::supervisor::router())
+        .merge(http::admin::router())
+        .merge(http::media::router());
     if state.settings.test_routes {
         app = app.merge(http::testing::router());
     }
+    let cors = cors_layer(&state.settings);
     app.route("/api", axum::routing::any(http::api_not_found))
         .route("/api/{*rest}", axum::routing::any(http::api_not_found))
+        .method_not_allowed_fallback(http::method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(cors),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -121,6 +167,28 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+/// CORS from `CORS_ALLOWED_ORIGINS` only: listed origins may call with `Authorization`; no `*`.
+fn cors_layer(settings: &Settings) -> CorsLayer {
+    let origins: Vec<HeaderValue> = settings
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE])
+        .expose_headers([header::CONTENT_LENGTH, header::CONTENT_RANGE, header::ETAG])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests (uploads) finish.

@@ -128,6 +128,10 @@ pub struct Settings {
     pub allow_ephemeral_media: bool,
     pub log_format: LogFormat,
     pub test_routes: bool,
+    /// Lifetime of signed media links.
+    pub media_url_ttl_seconds: i64,
+    /// Take the client address from X-Forwarded-For (behind a platform's proxy).
+    pub trust_proxy_headers: bool,
 }
 
 const SECRET_FILE: &str = "secret_key";
@@ -228,6 +232,15 @@ impl Settings {
             Some(other) => bail!("LOG_FORMAT is {other:?}; use \"pretty\" or \"json\""),
         };
         let test_routes = flag("ATM_TEST_ROUTES", false)?;
+        let media_url_ttl_seconds = match get("MEDIA_URL_TTL_SECONDS") {
+            None => 3600,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (60..=7 * 24 * 3600).contains(&n) => n,
+                _ => bail!(
+                    "MEDIA_URL_TTL_SECONDS is {v:?}; use a number of seconds between 60 and 604800"
+                ),
+            },
+        };
         if test_routes && production {
             bail!(
                 "ATM_TEST_ROUTES is on in production; it exists for the test suite only, unset it"
@@ -261,6 +274,8 @@ impl Settings {
             allow_ephemeral_media: flag("ATM_ALLOW_EPHEMERAL_MEDIA", false)?,
             log_format,
             test_routes,
+            media_url_ttl_seconds,
+            trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,
         })
     }
 

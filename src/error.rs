@@ -15,6 +15,19 @@ pub enum ApiError {
     BadRequest(Value),
     #[error("{0}")]
     NotFound(String),
+    /// 401 without credentials.
+    #[error("authentication credentials were not provided")]
+    Unauthenticated,
+    /// 401 with credentials that did not check out.
+    #[error("{0}")]
+    AuthFailed(String),
+    #[error("permission denied")]
+    Forbidden,
+    /// 403 with a message of its own (media links).
+    #[error("{0}")]
+    ForbiddenWith(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -26,6 +39,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 400 `{"field": ["message"]}`.
+    pub fn field(field: &str, msg: impl Into<String>) -> Self {
+        ApiError::BadRequest(json!({ field: [msg.into()] }))
+    }
+
+    /// A 400 `{"non_field_errors": [message]}`.
+    pub fn non_field(msg: impl Into<String>) -> Self {
+        ApiError::field("non_field_errors", msg)
+    }
+
     /// A 400 `{"error": message}`.
     pub fn message(msg: impl Into<String>) -> Self {
         ApiError::BadRequest(json!({ "error": msg.into() }))
@@ -64,6 +87,23 @@ impl IntoResponse for ApiError {
         let (status, body) = match self {
             ApiError::BadRequest(body) => (StatusCode::BAD_REQUEST, body),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "error": m })),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "detail": "Authentication credentials were not provided." }),
+            ),
+            ApiError::AuthFailed(m) => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "error": "Authentication Failed", "detail": m }),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                json!({
+                    "error": "Permission Denied",
+                    "detail": "You do not have permission to perform this action."
+                }),
+            ),
+            ApiError::ForbiddenWith(m) => (StatusCode::FORBIDDEN, json!({ "error": m })),
+            ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, json!({ "error": m })),
             ApiError::PayloadTooLarge(m) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({ "error": "Request Too Large", "detail": m }),

@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod migrate;
 pub mod serve;
 pub mod storage;
+pub mod user;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Storage identity commands
     #[command(subcommand)]
     Storage(storage::Command),
+    /// Accounts: create, set-password, list
+    #[command(subcommand)]
+    User(user::Command),
 }
 
 impl Cli {
@@ -72,5 +76,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::DiskTest => disk_test::run(settings),
         Command::Migrate => migrate::run(settings).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
+        Command::User(cmd) => user::run(settings, cmd).await,
     }
 }

@@ -1,7 +1,6 @@
 //! `atm-maint serve`: start-up report, storage guard, then traffic.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use crate::app::{self, AppState};
 use crate::config::Settings;
@@ -31,12 +30,20 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
         );
         return Ok(1);
     }
-    let state = AppState {
-        settings: Arc::new(settings),
-        db: prepared.db,
-        store: MediaStore::Local(prepared.store),
-        guard: Arc::new(prepared.report),
-    };
+    match crate::db::users::count(&prepared.db).await {
+        Ok(0) => tracing::warn!(
+            "no accounts yet: create the first with `ATM_PASSWORD=... atm-maint user create --role host --username NAME` \
+             (and a supervisor with --role supervisor)"
+        ),
+        Ok(n) => tracing::info!(accounts = n, "accounts"),
+        Err(e) => tracing::warn!(error = %e, "cannot count accounts"),
+    }
+    let state = AppState::new(
+        settings,
+        prepared.db,
+        MediaStore::Local(prepared.store),
+        prepared.report,
+    );
     app::serve(state).await?;
     Ok(0)
 }

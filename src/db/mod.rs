@@ -1,8 +1,12 @@
 //! The database: one pool over SQLite (embedded default) or PostgreSQL (at scale), one set of
 //! runtime-checked queries that both accept, migrations per engine, and a durability check.
 
+pub mod devices;
+pub mod excel;
 pub mod meta;
 pub mod objects;
+pub mod submissions;
+pub mod users;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -192,4 +196,9 @@ impl Db {
     pub fn now() -> String {
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     }
+}
+
+/// True when a write failed on a UNIQUE constraint (or unique index).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

@@ -13,7 +13,7 @@ pub struct ObjectRow {
 }
 
 pub async fn insert(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     area: Area,
     o: &StoredObject,
     content_type: Option<&str>,
@@ -28,9 +28,20 @@ pub async fn insert(
     .bind(&o.sha256)
     .bind(content_type)
     .bind(Db::now())
-    .fetch_one(db.pool())
+    .fetch_one(conn)
     .await?;
     row.try_get(0)
+}
+
+/// Deletes object rows (their files go after the commit).
+pub async fn delete_ids(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> sqlx::Result<()> {
+    for id in ids {
+        sqlx::query("DELETE FROM stored_object WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<(i64, i64)> {

@@ -1,12 +1,38 @@
-//! HTTP areas, one router each.
+//! HTTP areas, one router each, and the helpers they share.
 
+pub mod admin;
+pub mod auth;
+pub mod body;
+pub mod extract;
 pub mod health;
+pub mod host;
+pub mod media;
+pub mod submission_json;
+pub mod supervisor;
+pub mod technician;
 pub mod testing;
 
 use axum::Json;
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::IntoResponse;
+use axum::routing::MethodRouter;
 use serde_json::json;
+
+use crate::app::AppState;
+
+/// Registers `path` both with and without its trailing slash, so a client that adds or drops
+/// the slash reaches the same handler (the original redirected, losing POST bodies).
+pub fn route(
+    router: axum::Router<AppState>,
+    path: &str,
+    handler: MethodRouter<AppState>,
+) -> axum::Router<AppState> {
+    let other = match path.strip_suffix('/') {
+        Some(bare) => bare.to_string(),
+        None => format!("{path}/"),
+    };
+    router.route(path, handler.clone()).route(&other, handler)
+}
 
 /// Unknown paths under `/api/` get JSON, never an HTML page.
 pub async fn api_not_found(uri: Uri) -> impl IntoResponse {
@@ -15,5 +41,13 @@ pub async fn api_not_found(uri: Uri) -> impl IntoResponse {
         Json(
             json!({ "error": "Not found", "detail": format!("There is no API endpoint at {}", uri.path()) }),
         ),
+    )
+}
+
+/// A known path called with the wrong method, in the original's shape.
+pub async fn method_not_allowed(method: Method) -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({ "detail": format!("Method \"{method}\" not allowed.") })),
     )
 }

@@ -31,7 +31,8 @@ async fn store_object(
         .store
         .put_stream(&key, body.into_data_stream(), LIMIT)
         .await?;
-    match objects::insert(&state.db, Area::Photos, &stored, None).await {
+    let mut conn = state.db.pool().acquire().await?;
+    match objects::insert(&mut conn, Area::Photos, &stored, None).await {
         Ok(id) => Ok((
             StatusCode::CREATED,
             Json(serde_json::json!({ "id": id, "object": stored })),

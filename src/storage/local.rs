@@ -77,6 +77,23 @@ impl LocalStore {
         Ok(Bytes::from(tokio::fs::read(self.path_of(key)).await?))
     }
 
+    pub(crate) async fn serve(
+        &self,
+        key: &MediaKey,
+        req: axum::extract::Request,
+    ) -> Result<axum::response::Response, StoreError> {
+        use tower::ServiceExt;
+        let path = self.path_of(key);
+        if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
+            return Err(StoreError::NotFound);
+        }
+        let response = tower_http::services::ServeFile::new(path)
+            .oneshot(req)
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+        Ok(response.map(axum::body::Body::new))
+    }
+
     pub(crate) async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
         let path = self.path_of(key);
         tokio::fs::remove_file(&path).await?;

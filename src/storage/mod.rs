@@ -97,6 +97,30 @@ impl MediaStore {
         }
     }
 
+    /// Answers a GET or HEAD for an object, with Range and conditional requests.
+    pub async fn serve(
+        &self,
+        key: &MediaKey,
+        req: axum::extract::Request,
+    ) -> Result<axum::response::Response, StoreError> {
+        match self {
+            MediaStore::Local(s) => s.serve(key, req).await,
+        }
+    }
+
+    /// Deletes objects after a database commit no longer refers to them; failures are logged,
+    /// not returned: a leftover file is an orphan for `fsck`, never a broken reference.
+    pub async fn delete_all(&self, keys: &[MediaKey]) -> usize {
+        let mut deleted = 0;
+        for key in keys {
+            match self.delete(key).await {
+                Ok(()) | Err(StoreError::NotFound) => deleted += 1,
+                Err(e) => tracing::warn!(key = %key, error = %e, "could not delete a stored file"),
+            }
+        }
+        deleted
+    }
+
     pub async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
         match self {
             MediaStore::Local(s) => s.delete(key).await,

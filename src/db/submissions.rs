@@ -1,0 +1,392 @@
+//! `submissions` and `photos`: visit reports and the stored photos they point at.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::Db;
+use crate::domain::Period;
+
+/// A submission joined with its technician, device and PDF: everything its JSON needs.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: i64,
+    pub technician_id: i64,
+    pub technician_name: String,
+    pub technician_city: Option<String>,
+    pub device_id: i64,
+    pub interaction_id: String,
+    pub gfm_cost_center: String,
+    pub device_city: String,
+    pub device_type: String,
+    pub gfm_problem_type: String,
+    pub submission_type: String,
+    pub visit_date: String,
+    pub half_month: i64,
+    pub job_description: String,
+    pub job_status: String,
+    pub status: String,
+    pub remarks: Option<String>,
+    pub review_remarks: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub pdf_key: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PhotoRecord {
+    pub id: i64,
+    pub section: i64,
+    pub order_index: i64,
+    pub key: String,
+    pub size: i64,
+    pub sha256: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+const SELECT: &str = "SELECT s.id, s.technician_id, t.username, t.city, s.device_id, d.interaction_id, d.gfm_cost_center,
+        d.city, d.type, d.gfm_problem_type, s.type, s.visit_date, s.half_month, s.job_description, s.job_status,
+        s.status, s.remarks, s.review_remarks, r.username, s.reviewed_at, o.object_key, s.created_at
+     FROM submissions s
+     JOIN users t ON t.id = s.technician_id
+     JOIN devices d ON d.id = s.device_id
+     LEFT JOIN users r ON r.id = s.reviewed_by_id
+     LEFT JOIN stored_object o ON o.id = s.pdf_object_id";
+
+fn from_row(r: &AnyRow) -> sqlx::Result<Record> {
+    Ok(Record {
+        id: r.try_get(0)?,
+        technician_id: r.try_get(1)?,
+        technician_name: r.try_get(2)?,
+        technician_city: r.try_get(3)?,
+        device_id: r.try_get(4)?,
+        interaction_id: r.try_get(5)?,
+        gfm_cost_center: r.try_get(6)?,
+        device_city: r.try_get(7)?,
+        device_type: r.try_get(8)?,
+        gfm_problem_type: r.try_get(9)?,
+        submission_type: r.try_get(10)?,
+        visit_date: r.try_get(11)?,
+        half_month: r.try_get(12)?,
+        job_description: r.try_get(13)?,
+        job_status: r.try_get(14)?,
+        status: r.try_get(15)?,
+        remarks: r.try_get(16)?,
+        review_remarks: r.try_get(17)?,
+        reviewed_by: r.try_get(18)?,
+        reviewed_at: r.try_get(19)?,
+        pdf_key: r.try_get(20)?,
+        created_at: r.try_get(21)?,
+    })
+}
+
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Record>> {
+    let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.id = $1"));
+    sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| from_row(&r))
+        .transpose()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Filters {
+    pub status: Option<String>,
+    pub city: Option<String>,
+    pub technician_id: Option<i64>,
+    pub device_type: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    /// (limit, offset) when paging was asked for.
+    pub page: Option<(i64, i64)>,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Newest first; returns the page and the total matching count.
+pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<Arg> = Vec::new();
+    let mut add = |clause: &str, arg: Arg| {
+        args.push(arg);
+        clauses.push(clause.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(v) = &f.status {
+        add("s.status = ?", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &f.city {
+        add("d.city = ?", Arg::Text(v.clone()));
+    }
+    if let Some(v) = f.technician_id {
+        add("s.technician_id = ?", Arg::Int(v));
+    }
+    if let Some(v) = &f.device_type {
+        add("d.type = ?", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &f.date_from {
+        add("s.visit_date >= ?", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &f.date_to {
+        add("s.visit_date <= ?", Arg::Text(v.clone()));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let bind = |sql: String, args: &[Arg]| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    };
+    let count_sql =
+        format!("SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id{filter}");
+    let total: i64 = bind(count_sql, &args)
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    let mut sql = format!("{SELECT}{filter} ORDER BY s.created_at DESC, s.id DESC");
+    if let Some((limit, offset)) = f.page {
+        sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+    }
+    let rows = bind(sql, &args).fetch_all(db.pool()).await?;
+    Ok((
+        rows.iter().map(from_row).collect::<sqlx::Result<_>>()?,
+        total,
+    ))
+}
+
+/// Photos of many submissions in one query, ordered by section and slot.
+pub async fn photos_of(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, Vec<PhotoRecord>>> {
+    let mut out: HashMap<i64, Vec<PhotoRecord>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT p.submission_id, p.id, p.section, p.order_index, o.object_key, o.size_bytes, o.sha256, p.content_type, p.width, p.height
+             FROM photos p JOIN stored_object o ON o.id = p.object_id
+             WHERE p.submission_id IN ({}) ORDER BY p.submission_id, p.section, p.order_index",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.entry(r.try_get(0)?).or_default().push(PhotoRecord {
+                id: r.try_get(1)?,
+                section: r.try_get(2)?,
+                order_index: r.try_get(3)?,
+                key: r.try_get(4)?,
+                size: r.try_get(5)?,
+                sha256: r.try_get(6)?,
+                content_type: r.try_get(7)?,
+                width: r.try_get(8)?,
+                height: r.try_get(9)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A technician's submissions for a device in one period: (id, status, visit_date), newest first.
+pub async fn in_period(
+    db: &Db,
+    technician_id: i64,
+    device_id: i64,
+    p: Period,
+) -> sqlx::Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, status, visit_date FROM submissions
+         WHERE technician_id = $1 AND device_id = $2 AND period_year = $3 AND period_month = $4 AND half_month = $5
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(technician_id)
+    .bind(device_id)
+    .bind(i64::from(p.year))
+    .bind(i64::from(p.month))
+    .bind(i64::from(p.half))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// The latest submission per device for a technician: device id → (status, remarks shown, visit date).
+pub async fn latest_per_device(db: &Db, technician_id: i64) -> sqlx::Result<HashMap<i64, Latest>> {
+    let rows = sqlx::query(
+        "SELECT device_id, status, review_remarks, visit_date, period_year, period_month, half_month
+         FROM submissions WHERE technician_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(technician_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let device: i64 = r.try_get(0)?;
+        if out.contains_key(&device) {
+            continue;
+        }
+        out.insert(
+            device,
+            Latest {
+                status: r.try_get(1)?,
+                review_remarks: r.try_get(2)?,
+                visit_date: r.try_get(3)?,
+                period: Period {
+                    year: r.try_get::<i64, _>(4)? as i32,
+                    month: r.try_get::<i64, _>(5)? as u32,
+                    half: r.try_get::<i64, _>(6)? as u8,
+                },
+            },
+        );
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone)]
+pub struct Latest {
+    pub status: String,
+    pub review_remarks: Option<String>,
+    pub visit_date: String,
+    pub period: Period,
+}
+
+pub struct NewSubmission<'a> {
+    pub technician_id: i64,
+    pub device_id: i64,
+    pub submission_type: &'a str,
+    pub visit_date: &'a str,
+    pub period: Period,
+    pub job_description: &'a str,
+    pub job_status: &'a str,
+    pub remarks: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, s: &NewSubmission<'_>) -> sqlx::Result<i64> {
+    let now = Db::now();
+    sqlx::query(
+        "INSERT INTO submissions (technician_id, device_id, type, visit_date, period_year, period_month, half_month,
+             job_description, job_status, status, remarks, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'Pending', $10, $11, $11) RETURNING id",
+    )
+    .bind(s.technician_id)
+    .bind(s.device_id)
+    .bind(s.submission_type)
+    .bind(s.visit_date)
+    .bind(i64::from(s.period.year))
+    .bind(i64::from(s.period.month))
+    .bind(i64::from(s.period.half))
+    .bind(s.job_description)
+    .bind(s.job_status)
+    .bind(s.remarks)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)
+}
+
+/// Reopens a rejected submission for its resubmission; returns the stored objects of the
+/// photos it replaces (their rows are removed here, their files after the commit).
+pub async fn reopen(
+    conn: &mut AnyConnection,
+    id: i64,
+    s: &NewSubmission<'_>,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let old = sqlx::query(
+        "SELECT o.id, o.object_key FROM photos p JOIN stored_object o ON o.id = p.object_id WHERE p.submission_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<sqlx::Result<Vec<(i64, String)>>>()?;
+    sqlx::query("DELETE FROM photos WHERE submission_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE submissions SET status = 'Pending', job_description = $1, job_status = $2, remarks = $3,
+             updated_at = $4 WHERE id = $5 AND status = 'Rejected'",
+    )
+    .bind(s.job_description)
+    .bind(s.job_status)
+    .bind(s.remarks)
+    .bind(Db::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(old)
+}
+
+pub struct NewPhoto<'a> {
+    pub submission_id: i64,
+    pub section: i64,
+    pub order_index: i64,
+    pub object_id: i64,
+    pub content_type: &'a str,
+    pub width: i64,
+    pub height: i64,
+}
+
+pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO photos (submission_id, section, order_index, object_id, content_type, width, height)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(p.submission_id)
+    .bind(p.section)
+    .bind(p.order_index)
+    .bind(p.object_id)
+    .bind(p.content_type)
+    .bind(p.width)
+    .bind(p.height)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a review; returns false when the submission does not exist.
+pub async fn review(
+    db: &Db,
+    id: i64,
+    status: &str,
+    remarks: Option<&str>,
+    reviewer: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE submissions SET status = $1, review_remarks = COALESCE($2, review_remarks), reviewed_by_id = $3,
+             reviewed_at = $4, updated_at = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(remarks)
+    .bind(reviewer)
+    .bind(Db::now())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn status_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {
+    let rows = sqlx::query("SELECT status, COUNT(*) FROM submissions GROUP BY status")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}

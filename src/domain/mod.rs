@@ -1,0 +1,15 @@
+//! Rules with no HTTP or SQL in them: roles, device types, periods, photo plans, accounts,
+//! Excel sheets. Constructors validate, so a bad value cannot exist.
+
+pub mod accounts;
+pub mod device_type;
+pub mod excel;
+pub mod period;
+pub mod photo;
+pub mod photo_plan;
+pub mod role;
+
+pub use device_type::DeviceType;
+pub use period::Period;
+pub use photo_plan::{PhotoPlan, PlanKind, Slot};
+pub use role::Role;

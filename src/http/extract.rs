@@ -1,0 +1,129 @@
+//! Extractors: the authenticated caller (Bearer access token, checked against the database on
+//! every request so a deleted or deactivated account stops at once) and the client address.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::app::AppState;
+use crate::auth::tokens::TokenKind;
+use crate::db::users;
+use crate::domain::Role;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub city: Option<String>,
+}
+
+impl AuthUser {
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or(ApiError::Unauthenticated)?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::AuthFailed("Authorization header is not readable".into()))?;
+        let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
+            return Err(ApiError::Unauthenticated);
+        };
+        let user_id = state
+            .tokens
+            .verify(token, TokenKind::Access)
+            .ok_or_else(|| {
+                ApiError::AuthFailed("Given token not valid for any token type".into())
+            })?;
+        let user = users::by_id(&state.db, user_id)
+            .await?
+            .filter(|u| u.is_active)
+            .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
+        Ok(AuthUser {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            city: user.city,
+        })
+    }
+}
+
+/// The client's address: the socket peer, or the first X-Forwarded-For hop when configured
+/// to trust the platform's proxy.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.settings.trust_proxy_headers
+            && let Some(first) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+        {
+            return Ok(ClientAddr(first.trim().to_string()));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// The absolute origin for links: MEDIA_BASE_URL, else the request's own host.
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(base) = &state.settings.media_base_url {
+            return Ok(BaseUrl(base.clone()));
+        }
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .unwrap_or("localhost");
+        let scheme = match parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("https") if state.settings.trust_proxy_headers => "https",
+            _ => "http",
+        };
+        Ok(BaseUrl(format!("{scheme}://{host}")))
+    }
+}

@@ -1,0 +1,251 @@
+//! Excel device lists (spec §4.6): one per technician and device type, replaced in place.
+//! A re-upload detaches the previous assignments of that type; devices and every submission
+//! made for them stay (the original deleted them, and their history with them).
+
+use axum::Json;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::db::{devices, excel, objects, users};
+use crate::domain::{DeviceType, Role, excel as sheet};
+use crate::error::ApiError;
+use crate::http::extract::AuthUser;
+use crate::storage::{Area, MediaKey};
+
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = MAX_FILE_BYTES + 1024 * 1024;
+
+struct Form {
+    technician_id: Option<String>,
+    device_type: Option<String>,
+    file: Option<(String, Bytes)>,
+}
+
+async fn read_form(mut mp: Multipart) -> Result<Form, ApiError> {
+    let mut form = Form {
+        technician_id: None,
+        device_type: None,
+        file: None,
+    };
+    let broken = |_| {
+        ApiError::message(
+            "The upload could not be read (the request was cut off or is not multipart/form-data).",
+        )
+    };
+    while let Some(field) = mp.next_field().await.map_err(broken)? {
+        match field.name().unwrap_or("") {
+            "file" => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(broken)?;
+                if bytes.len() > MAX_FILE_BYTES {
+                    return Err(ApiError::field("file", "The file is larger than 20 MB."));
+                }
+                form.file = Some((name, bytes));
+            }
+            "technician_id" => form.technician_id = Some(field.text().await.map_err(broken)?),
+            "device_type" => form.device_type = Some(field.text().await.map_err(broken)?),
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    user.require(&[Role::Host])?;
+    let form = read_form(mp).await?;
+    let mut errors = serde_json::Map::new();
+    let technician = match form.technician_id.as_deref().map(str::trim) {
+        None | Some("") => {
+            errors.insert("technician_id".into(), json!(["This field is required."]));
+            None
+        }
+        Some(raw) => match raw.parse::<i64>() {
+            Err(_) => {
+                errors.insert(
+                    "technician_id".into(),
+                    json!(["A valid integer is required."]),
+                );
+                None
+            }
+            Ok(id) => match users::by_id(&state.db, id)
+                .await?
+                .filter(|u| u.role == Role::Technician)
+            {
+                Some(t) => Some(t),
+                None => {
+                    errors.insert(
+                        "technician_id".into(),
+                        json!([format!("Technician with ID {id} does not exist")]),
+                    );
+                    None
+                }
+            },
+        },
+    };
+    let device_type = match form.device_type.as_deref() {
+        None | Some("") => {
+            errors.insert("device_type".into(), json!(["This field is required."]));
+            None
+        }
+        Some(t) => DeviceType::parse(t).or_else(|| {
+            errors.insert(
+                "device_type".into(),
+                json!([format!("\"{t}\" is not a valid choice.")]),
+            );
+            None
+        }),
+    };
+    let file = match form.file {
+        None => {
+            errors.insert("file".into(), json!(["No file was submitted."]));
+            None
+        }
+        Some((name, bytes)) => {
+            let lower = name.to_lowercase();
+            if lower.ends_with(".xlsx") || lower.ends_with(".xls") {
+                Some((name, bytes))
+            } else {
+                errors.insert(
+                    "file".into(),
+                    json!(["Invalid file extension. Allowed: .xlsx, .xls"]),
+                );
+                None
+            }
+        }
+    };
+    let (Some(tech), Some(device_type), Some((file_name, bytes)), true) =
+        (technician, device_type, file, errors.is_empty())
+    else {
+        return Err(ApiError::BadRequest(Value::Object(errors)));
+    };
+    let parsed = {
+        let bytes = bytes.to_vec();
+        tokio::task::spawn_blocking(move || sheet::parse(bytes))
+            .await
+            .map_err(anyhow::Error::from)?
+    }
+    .map_err(|e| ApiError::message(e.to_string()))?;
+
+    let ext = if file_name.to_lowercase().ends_with(".xls") {
+        "xls"
+    } else {
+        "xlsx"
+    };
+    let key = MediaKey::generate(Area::ExcelUploads, ext);
+    let size = bytes.len() as u64;
+    let stored = state
+        .store
+        .put_stream(
+            &key,
+            futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }),
+            size,
+        )
+        .await?;
+    let rows = Value::Array(parsed.rows.clone());
+    let result = async {
+        let mut tx = state.db.pool().begin().await?;
+        let object_id = objects::insert(
+            &mut tx,
+            Area::ExcelUploads,
+            &stored,
+            Some(content_type(ext)),
+        )
+        .await?;
+        let (ids, created) =
+            devices::get_or_create(&mut tx, &parsed.devices, device_type.as_str()).await?;
+        devices::replace_assignments(&mut tx, tech.id, device_type.as_str(), &ids).await?;
+        let upload_id = excel::upsert(
+            &mut tx,
+            &excel::NewUpload {
+                technician_id: tech.id,
+                uploaded_by: user.id,
+                file_name: &file_name,
+                object_id,
+                device_type: device_type.as_str(),
+                parsed_data: &rows,
+                row_count: parsed.rows.len() as i64,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>((upload_id, created))
+    }
+    .await;
+    let (upload_id, created) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = state.store.delete(&key).await;
+            return Err(e.into());
+        }
+    };
+    tracing::info!(by = user.username, technician = tech.username, %device_type, rows = parsed.rows.len(), created, "device list uploaded");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "status": "success",
+            "message": "Excel file uploaded and devices created successfully",
+            "upload_id": upload_id,
+            "file_name": file_name,
+            "total_rows": parsed.rows.len(),
+            "devices_created": created,
+            "data": parsed.rows.iter().take(10).collect::<Vec<_>>(),
+            "technician": { "id": tech.id, "username": tech.username, "city": tech.city },
+        })),
+    ))
+}
+
+fn content_type(ext: &str) -> &'static str {
+    if ext == "xls" {
+        "application/vnd.ms-excel"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    }
+}
+
+pub async fn uploaded_types(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Host])?;
+    let uploads = match id.parse::<i64>() {
+        Ok(id) => excel::for_technician(&state.db, id).await?,
+        Err(_) => Vec::new(),
+    };
+    Ok(Json(
+        json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() }),
+    ))
+}
+
+pub async fn uploaded_files(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Host])?;
+    let uploads = match id.parse::<i64>() {
+        Ok(id) => excel::for_technician(&state.db, id).await?,
+        Err(_) => Vec::new(),
+    };
+    let files: Vec<Value> = uploads
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id,
+                "device_type": u.device_type,
+                "file_name": u.file_name,
+                "upload_date": u.upload_date,
+                "row_count": u.row_count,
+                "uploaded_by": u.uploaded_by.clone().unwrap_or_else(|| "Unknown".into()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "files": files })))
+}

@@ -1,0 +1,71 @@
+//! Data host endpoints (spec §3.3): technicians, Excel device lists, dashboard counts.
+
+mod excel;
+mod technicians;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::extract::AuthUser;
+use super::route;
+use crate::app::AppState;
+use crate::db::{devices, users};
+use crate::domain::Role;
+use crate::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    let r = Router::new();
+    let r = route(
+        r,
+        "/api/host/technicians/",
+        get(technicians::list).post(technicians::create),
+    );
+    let r = route(
+        r,
+        "/api/host/technicians/{id}/",
+        axum::routing::delete(technicians::delete),
+    );
+    let r = route(
+        r,
+        "/api/host/technicians/{id}/uploaded-types",
+        get(excel::uploaded_types),
+    );
+    let r = route(
+        r,
+        "/api/host/technicians/{id}/uploaded-files",
+        get(excel::uploaded_files),
+    );
+    let r = route(
+        r,
+        "/api/host/upload-excel",
+        post(excel::upload).layer(axum::extract::DefaultBodyLimit::max(
+            excel::MAX_REQUEST_BYTES,
+        )),
+    );
+    route(r, "/api/host/dashboard-stats", get(dashboard_stats))
+}
+
+async fn dashboard_stats(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Host, Role::Supervisor])?;
+    let techs = users::list(&state.db, Some(Role::Technician)).await?;
+    let mut recent = Vec::new();
+    for t in techs.iter().take(10) {
+        recent.push(json!({
+            "id": t.id,
+            "username": t.username,
+            "city": t.city,
+            "device_count": devices::count_assignments(&state.db, t.id).await?,
+            "created_at": t.created_at,
+        }));
+    }
+    Ok(Json(json!({
+        "total_technicians": techs.len(),
+        "total_devices": devices::count(&state.db).await?,
+        "technicians_with_devices": recent,
+    })))
+}

@@ -1,0 +1,117 @@
+//! Technician accounts: list, create (the original's validation messages), delete with
+//! everything they own — database first, files after the commit.
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::password;
+use crate::db::users;
+use crate::domain::Role;
+use crate::domain::accounts::{self, FieldErrors};
+use crate::error::ApiError;
+use crate::http::body::{fields, text};
+use crate::http::extract::AuthUser;
+use crate::storage::MediaKey;
+
+pub async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Host])?;
+    let techs = users::list(&state.db, Some(Role::Technician)).await?;
+    Ok(Json(Value::Array(
+        techs
+            .iter()
+            .map(|t| json!({ "id": t.id, "username": t.username, "role": t.role, "city": t.city }))
+            .collect(),
+    )))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    req: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    user.require(&[Role::Host])?;
+    let body = fields(req).await?;
+    let mut errors = FieldErrors::new();
+    let username = accounts::validate_username(text(&body, "username").as_deref(), &mut errors);
+    if let Some(u) = &username
+        && users::by_username(&state.db, u).await?.is_some()
+    {
+        errors.push(("username", users::CreateError::UsernameTaken.to_string()));
+    }
+    let pass = accounts::validate_password(
+        text(&body, "password").as_deref(),
+        username.as_deref(),
+        &mut errors,
+    );
+    let city = accounts::validate_city(text(&body, "city").as_deref(), &mut errors);
+    let (Some(username), Some(pass), Some(city), true) = (username, pass, city, errors.is_empty())
+    else {
+        return Err(ApiError::BadRequest(accounts::to_json(&errors)));
+    };
+    let hash = password::hash(pass).await?;
+    let created =
+        match users::create(&state.db, &username, &hash, Role::Technician, Some(&city)).await {
+            Ok(u) => u,
+            Err(users::CreateError::UsernameTaken) => {
+                return Err(ApiError::field(
+                    "username",
+                    users::CreateError::UsernameTaken.to_string(),
+                ));
+            }
+            Err(users::CreateError::Db(e)) => return Err(e.into()),
+        };
+    tracing::info!(
+        by = user.username,
+        technician = created.username,
+        "technician created"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": created.id,
+            "username": created.username,
+            "role": created.role,
+            "city": created.city,
+            "created_at": created.created_at,
+        })),
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Host])?;
+    let not_found = || ApiError::NotFound("Technician not found".into());
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let d = users::delete_technician(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let keys = |v: &[String]| {
+        v.iter()
+            .filter_map(|k| MediaKey::parse(k).ok())
+            .collect::<Vec<_>>()
+    };
+    let pdfs = state.store.delete_all(&keys(&d.pdf_keys)).await;
+    let photos = state.store.delete_all(&keys(&d.photo_keys)).await;
+    let excel_files = state.store.delete_all(&keys(&d.excel_keys)).await;
+    tracing::info!(
+        by = user.username,
+        technician = d.username,
+        submissions = d.submissions,
+        "technician deleted"
+    );
+    Ok(Json(json!({
+        "message": format!("Technician \"{}\" and all related data deleted successfully", d.username),
+        "deleted_data": {
+            "device_assignments": d.assignments,
+            "submissions": d.submissions,
+            "excel_uploads": d.excel_uploads,
+            "physical_files": { "pdfs": pdfs, "photos": photos, "excel_files": excel_files },
+        }
+    })))
+}

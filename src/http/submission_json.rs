@@ -1,0 +1,69 @@
+//! The Submission object of spec §3.6, with absolute signed links for photos and the PDF, plus
+//! the fields the original lost (job status and description, both remarks, who reviewed).
+
+use serde_json::{Value, json};
+
+use crate::auth::links::LinkSigner;
+use crate::db::submissions::{PhotoRecord, Record};
+use crate::storage::MediaKey;
+
+pub struct Links<'a> {
+    pub base: &'a str,
+    pub signer: &'a LinkSigner,
+}
+
+impl Links<'_> {
+    pub fn url(&self, key: &str) -> Option<String> {
+        MediaKey::parse(key)
+            .ok()
+            .map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
+    }
+}
+
+pub fn submission(r: &Record, photos: &[PhotoRecord], links: &Links<'_>) -> Value {
+    // The original kept one `remarks` column that the last writer won; we keep both and show
+    // the reviewer's words once there is a review with words, else the technician's.
+    let remarks = match (&r.review_remarks, r.status.as_str()) {
+        (Some(rr), "Approved" | "Rejected") if !rr.trim().is_empty() => Some(rr.clone()),
+        _ => r.remarks.clone(),
+    };
+    json!({
+        "id": r.id,
+        "technician": r.technician_id,
+        "technician_name": r.technician_name,
+        "technician_city": r.technician_city,
+        "device": r.device_id,
+        "device_info": {
+            "interaction_id": r.interaction_id,
+            "gfm_cost_center": r.gfm_cost_center,
+            "city": r.device_city,
+            "region": r.device_city,
+            "type": r.device_type,
+            "gfm_problem_type": r.gfm_problem_type,
+        },
+        "type": r.submission_type,
+        "visit_date": r.visit_date,
+        "half_month": r.half_month,
+        "status": r.status,
+        "pdf_url": r.pdf_key.as_deref().and_then(|k| links.url(k)),
+        "remarks": remarks,
+        "created_at": r.created_at,
+        "job_status": r.job_status,
+        "job_description": r.job_description,
+        "technician_remarks": r.remarks,
+        "review_remarks": r.review_remarks,
+        "reviewed_by": r.reviewed_by,
+        "reviewed_at": r.reviewed_at,
+        "photos": photos.iter().map(|p| json!({
+            "id": p.id,
+            "section": p.section,
+            "file_url": links.url(&p.key),
+            "order_index": p.order_index,
+            "content_type": p.content_type,
+            "width": p.width,
+            "height": p.height,
+            "size": p.size,
+            "sha256": p.sha256,
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,209 @@
+//! Technician endpoints (spec §3.4): their device lists, devices and visit reports.
+
+mod submit;
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Datelike, NaiveDate};
+use serde_json::{Value, json};
+
+use super::extract::AuthUser;
+use super::route;
+use crate::app::AppState;
+use crate::db::{devices, excel, submissions};
+use crate::domain::excel::row_device_key;
+use crate::domain::period::current_status;
+use crate::domain::{DeviceType, Period, Role};
+use crate::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    let r = Router::new();
+    let r = route(r, "/api/technician/my-excel-data", get(my_excel_data));
+    let r = route(
+        r,
+        "/api/technician/excel-data/{device_type}",
+        get(excel_data),
+    );
+    let r = route(r, "/api/technician/devices", get(device_list));
+    route(
+        r,
+        "/api/technician/submit",
+        post(submit::submit).layer(axum::extract::DefaultBodyLimit::max(
+            submit::MAX_REQUEST_BYTES,
+        )),
+    )
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn half_monthly(device_type: &str) -> bool {
+    DeviceType::parse(device_type).is_some_and(DeviceType::is_half_monthly)
+}
+
+async fn my_excel_data(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Technician])?;
+    let uploads = excel::for_technician(&state.db, user.id).await?;
+    let assigned: HashMap<String, devices::Device> = devices::assigned_to(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(|d| (d.interaction_id.clone(), d))
+        .collect();
+    let latest = submissions::latest_per_device(&state.db, user.id).await?;
+    let today = today();
+    let uploads: Vec<Value> = uploads
+        .into_iter()
+        .map(|u| {
+            let rows: Vec<Value> = match u.parsed_data {
+                Value::Array(rows) => rows,
+                _ => Vec::new(),
+            };
+            let rows: Vec<Value> = rows
+                .into_iter()
+                .map(|mut row| {
+                    let device = assigned.get(&row_device_key(&row));
+                    let last = device.and_then(|d| latest.get(&d.id));
+                    let status = match (device, last) {
+                        (Some(d), Some(l)) => current_status(
+                            Some((&l.status, l.period)),
+                            today,
+                            half_monthly(&d.device_type),
+                        ),
+                        _ => "Active",
+                    };
+                    let remarks = last
+                        .filter(|_| status == "Rejected")
+                        .and_then(|l| l.review_remarks.clone());
+                    if let Value::Object(map) = &mut row {
+                        map.insert("submission_status".into(), json!(status));
+                        map.insert("submission_remarks".into(), json!(remarks));
+                        map.insert("device_id".into(), json!(device.map(|d| d.id)));
+                        map.insert("last_visit_date".into(), json!(last.map(|l| &l.visit_date)));
+                    }
+                    row
+                })
+                .collect();
+            json!({
+                "id": u.id,
+                "file_name": u.file_name,
+                "upload_date": u.upload_date,
+                "row_count": u.row_count,
+                "device_type": u.device_type,
+                "uploaded_by": u.uploaded_by,
+                "parsed_data": rows,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "technician": { "id": user.id, "username": user.username, "city": user.city },
+        "total_uploads": uploads.len(),
+        "uploads": uploads,
+    })))
+}
+
+async fn excel_data(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(device_type): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Technician])?;
+    match excel::of_type(&state.db, user.id, &device_type).await? {
+        Some(u) => Ok(Json(json!({
+            "data": u.parsed_data,
+            "device_type": device_type,
+            "file_name": u.file_name,
+            "upload_date": u.upload_date,
+        }))),
+        None => Ok(Json(json!({
+            "data": [],
+            "device_type": device_type,
+            "message": format!("No Excel data found for device type: {device_type}"),
+        }))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceQuery {
+    #[serde(rename = "type")]
+    device_type: Option<String>,
+    status: Option<String>,
+}
+
+/// The original's city-filtered device list with `submission_status` and `next_due_date`.
+async fn device_list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Technician])?;
+    let type_filter = q.device_type.as_deref().and_then(DeviceType::parse);
+    let region_filter = q
+        .status
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|s| !s.is_empty());
+    let latest = submissions::latest_per_device(&state.db, user.id).await?;
+    let today = today();
+    let now = Period::of(today);
+    let list: Vec<Value> = devices::assigned_to(&state.db, user.id)
+        .await?
+        .into_iter()
+        .filter(|d| user.city.as_deref() == Some(d.city.as_str()))
+        .filter(|d| type_filter.is_none_or(|t| t.as_str() == d.device_type))
+        .filter(|d| {
+            region_filter
+                .as_ref()
+                .is_none_or(|r| d.region.to_lowercase().contains(r))
+        })
+        .map(|d| {
+            let last = latest.get(&d.id);
+            let submitted_half = last.is_some_and(|l| l.period == now);
+            let submitted_month = last.is_some_and(|l| l.period.same_month(&now));
+            json!({
+                "id": d.id,
+                "interaction_id": d.interaction_id,
+                "gfm_cost_center": d.gfm_cost_center,
+                "region": d.region,
+                "gfm_problem_type": d.gfm_problem_type,
+                "gfm_problem_date": d.gfm_problem_date,
+                "city": d.city,
+                "type": d.device_type,
+                "submission_status": if submitted_half { "submitted" } else { "pending" },
+                "next_due_date": next_due(&d.device_type, now, submitted_half, submitted_month),
+                "created_at": d.created_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "count": list.len(), "devices": list })))
+}
+
+fn next_due(device_type: &str, now: Period, submitted_half: bool, submitted_month: bool) -> Value {
+    match DeviceType::parse(device_type) {
+        Some(t) if t.is_half_monthly() => {
+            let p = if submitted_half { now.next() } else { now };
+            json!({
+                "date": p.first_day().to_string(),
+                "half_month": p.half,
+                "description": format!("Half {} of {}", p.half, p.month_label()),
+            })
+        }
+        Some(DeviceType::Electrical | DeviceType::Security) => {
+            let first = now.first_day().with_day(1).unwrap_or(now.first_day());
+            let date = if submitted_month {
+                Period::of(first).next().next().first_day()
+            } else {
+                first
+            };
+            let label = Period::of(date).month_label();
+            json!({ "date": date.to_string(), "month": label, "description": label })
+        }
+        _ => Value::Null,
+    }
+}
