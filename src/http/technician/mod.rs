@@ -10,7 +10,8 @@ use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
-use super::extract::AuthUser;
+use super::extract::{AuthUser, BaseUrl};
+use super::submission_json::{self, Links};
 use super::route;
 use crate::app::AppState;
 use crate::db::{devices, excel, submissions};
@@ -28,6 +29,8 @@ pub fn router() -> Router<AppState> {
         get(excel_data),
     );
     let r = route(r, "/api/technician/devices", get(device_list));
+    let r = route(r, "/api/technician/submissions", get(my_submissions));
+    let r = route(r, "/api/technician/submissions/{id}", get(my_submission));
     route(
         r,
         "/api/technician/submit",
@@ -106,6 +109,41 @@ async fn my_excel_data(
         "total_uploads": uploads.len(),
         "uploads": uploads,
     })))
+}
+
+/// The caller's own reports, newest first, with their photos (nobody else's).
+async fn my_submissions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Technician])?;
+    let f = submissions::Filters { technician_id: Some(user.id), ..Default::default() };
+    let (rows, total) = submissions::list(&state.db, &f).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut photos = submissions::photos_of(&state.db, &ids).await?;
+    let links = Links { base: &base, signer: &state.links };
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| submission_json::submission(r, &photos.remove(&r.id).unwrap_or_default(), &links))
+        .collect();
+    Ok(Json(json!({ "status": "success", "count": total, "submissions": items })))
+}
+
+async fn my_submission(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Technician])?;
+    let not_found = || ApiError::NotFound("Submission not found".into());
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    // Someone else's report is "not found", not "forbidden": its existence is not ours to tell.
+    let rec = submissions::get(&state.db, id).await?.filter(|r| r.technician_id == user.id).ok_or_else(not_found)?;
+    let photos = submissions::photos_of(&state.db, &[id]).await?.remove(&id).unwrap_or_default();
+    let links = Links { base: &base, signer: &state.links };
+    Ok(Json(json!({ "status": "success", "submission": submission_json::submission(&rec, &photos, &links) })))
 }
 
 async fn excel_data(

@@ -263,7 +263,7 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
         },
     };
     let job_description = text("job_description").unwrap_or_default();
-    if upload.text.get("job_description").is_none() {
+    if !upload.text.contains_key("job_description") {
         errors.insert("job_description".into(), json!(["This field is required."]));
     } else if job_description.chars().count() > 200 {
         errors.insert(
