@@ -39,6 +39,8 @@ struct Received {
 struct Upload {
     text: HashMap<String, String>,
     photos: HashMap<String, Received>,
+    /// Every photo part that arrived, stored or not (a refused photo is not a missing one).
+    attempted: std::collections::HashSet<String>,
     photo_error: Option<String>,
 }
 
@@ -105,7 +107,7 @@ pub async fn submit(
 /// Reads every part; photos go to the store as they arrive.
 async fn receive(state: &AppState, mut mp: Multipart, upload: &mut Upload) -> Result<(), ApiError> {
     let cut = |_| interrupted();
-    while let Some(mut field) = mp.next_field().await.map_err(cut)? {
+    while let Some(mut field) = mp.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
         if parse_field(&name).is_none() {
             let mut value = Vec::new();
@@ -123,7 +125,8 @@ async fn receive(state: &AppState, mut mp: Multipart, upload: &mut Upload) -> Re
             continue;
         }
         let (section, order) = parse_field(&name).unwrap_or_default();
-        if upload.photos.contains_key(&name) && upload.photo_error.is_none() {
+        let first_time = upload.attempted.insert(name.clone());
+        if !first_time && upload.photo_error.is_none() {
             upload.photo_error = Some(format!("Duplicate photo for {name}: send each photo once"));
         }
         if upload.photo_error.is_some() {
@@ -155,6 +158,13 @@ fn interrupted() -> ApiError {
     )
 }
 
+fn unreadable(e: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::message(format!(
+        "The upload could not be read ({}); nothing was stored. Please send it again.",
+        e.body_text()
+    ))
+}
+
 fn field_key(name: &str) -> &'static str {
     match name {
         "remarks" => "remarks",
@@ -170,15 +180,13 @@ async fn store_photo(
     mut field: axum::extract::multipart::Field<'_>,
 ) -> Result<Result<(StoredObject, PhotoInfo), String>, ApiError> {
     let cut = |_| interrupted();
-    let first = match field.chunk().await.map_err(cut)? {
-        Some(c) => c,
-        None => {
-            return Ok(Err(format!(
-                "Failed to save photo: {}",
-                photo::PhotoError::Empty
-            )));
+    let mut first = bytes::Bytes::new();
+    while first.is_empty() {
+        match field.chunk().await.map_err(cut)? {
+            Some(c) => first = c,
+            None => return Ok(Err(format!("Failed to save photo: {}", photo::PhotoError::Empty))),
         }
-    };
+    }
     let Some(format) = photo::sniff(&first) else {
         while field.chunk().await.map_err(cut)?.is_some() {}
         return Ok(Err(format!(
@@ -330,7 +338,7 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
     let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
     let missing: Vec<&str> = plan
         .slots()
-        .filter(|s| !upload.photos.contains_key(&s.field))
+        .filter(|s| !upload.attempted.contains(&s.field))
         .map(|s| s.field.as_str())
         .collect();
     if !missing.is_empty() {
