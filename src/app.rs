@@ -21,6 +21,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http;
+use crate::reports::jobs::{Reports, Worker};
 use crate::storage::guard::{self, GuardMode, StorageReport};
 use crate::storage::{LocalStore, MediaStore};
 
@@ -33,11 +34,18 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub links: LinkSigner,
     pub login_limiter: Arc<LoginLimiter>,
+    pub reports: Reports,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, db: Db, store: MediaStore, guard: StorageReport) -> AppState {
-        AppState {
+    pub fn new(
+        settings: Settings,
+        db: Db,
+        store: MediaStore,
+        guard: StorageReport,
+    ) -> anyhow::Result<AppState> {
+        Ok(AppState {
+            reports: Reports::new(&settings)?,
             tokens: TokenKeys::new(&settings.secret_key),
             links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
             // 5 failures per account, 30 per address, in 15 minutes.
@@ -46,6 +54,17 @@ impl AppState {
             db,
             store,
             guard: Arc::new(guard),
+        })
+    }
+
+    /// The report worker of this process.
+    pub fn report_worker(&self) -> Worker {
+        Worker {
+            db: self.db.clone(),
+            store: self.store.clone(),
+            settings: self.settings.clone(),
+            reports: self.reports.clone(),
+            id: format!("{}-{}", crate::storage::identity::hostname(), uuid::Uuid::new_v4().simple()),
         }
     }
 }
@@ -133,7 +152,10 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
-                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
@@ -160,9 +182,11 @@ pub fn router(state: AppState) -> Router {
                             tracing::info_span!("request", method = %req.method(), route, request_id)
                         })
                         .on_request(())
-                        .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(
-                            tower_http::LatencyUnit::Millis,
-                        )),
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(tower_http::LatencyUnit::Millis),
+                        ),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
@@ -171,21 +195,11 @@ pub fn router(state: AppState) -> Router {
 
 /// CORS from `CORS_ALLOWED_ORIGINS` only: listed origins may call with `Authorization`; no `*`.
 fn cors_layer(settings: &Settings) -> CorsLayer {
-    let origins: Vec<HeaderValue> = settings
-        .cors_allowed_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let origins: Vec<HeaderValue> =
+        settings.cors_allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([
-            Method::GET,
-            Method::HEAD,
-            Method::POST,
-            Method::PATCH,
-            Method::PUT,
-            Method::DELETE,
-        ])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE])
         .expose_headers([header::CONTENT_LENGTH, header::CONTENT_RANGE, header::ETAG])
         .max_age(Duration::from_secs(600))
@@ -196,14 +210,10 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listen = state.settings.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| {
-            format!("cannot listen on {listen}; pass --listen HOST:PORT or set PORT")
-        })?;
+        .with_context(|| format!("cannot listen on {listen}; pass --listen HOST:PORT or set PORT"))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped: in-flight requests finished");
     Ok(())
 }

@@ -87,6 +87,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// What the approval report and its e-mail say and how their jobs run.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub brand_name: String,
+    pub region: String,
+    pub project_manager: String,
+    /// A PNG or JPEG printed on the cover and checklist instead of the brand name.
+    pub logo: Option<PathBuf>,
+    pub recipients: Vec<String>,
+    pub job_lease_seconds: i64,
+    pub retry_base_seconds: i64,
+    pub max_attempts: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct EmailSettings {
     pub host: Option<String>,
@@ -96,6 +110,7 @@ pub struct EmailSettings {
     pub user: Option<String>,
     pub password: Option<Secret>,
     pub default_from: Option<String>,
+    pub timeout_seconds: u64,
 }
 
 /// Values given on the command line; each wins over its environment variable.
@@ -130,6 +145,7 @@ pub struct Settings {
     pub test_routes: bool,
     /// Lifetime of signed media links.
     pub media_url_ttl_seconds: i64,
+    pub report: ReportSettings,
     /// Take the client address from X-Forwarded-For (behind a platform's proxy).
     pub trust_proxy_headers: bool,
 }
@@ -143,22 +159,14 @@ impl Settings {
         Settings::from_map(flags, std::env::vars().collect(), &cwd)
     }
 
-    pub fn from_map(
-        flags: Flags,
-        env: HashMap<String, String>,
-        cwd: &Path,
-    ) -> anyhow::Result<Settings> {
-        let get = |k: &str| {
-            env.get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+    pub fn from_map(flags: Flags, env: HashMap<String, String>, cwd: &Path) -> anyhow::Result<Settings> {
+        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let environment = match get("ATM_ENV").as_deref() {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
-            Some(other) => bail!(
-                "ATM_ENV is {other:?}; set it to \"development\" (the default) or \"production\""
-            ),
+            Some(other) => {
+                bail!("ATM_ENV is {other:?}; set it to \"development\" (the default) or \"production\"")
+            }
         };
         let platform = Platform::detect(&env);
         let absolute = |p: PathBuf| if p.is_absolute() { p } else { cwd.join(p) };
@@ -166,13 +174,12 @@ impl Settings {
         let (data_dir, data_dir_source) = pick(flags.data_dir, get("DATA_DIR").map(PathBuf::from))
             .unwrap_or_else(|| (PathBuf::from("data"), Source::Default));
         let data_dir = normalize(&absolute(data_dir));
-        let (media_root, media_root_source) =
-            pick(flags.media_root, get("MEDIA_ROOT").map(PathBuf::from))
-                .unwrap_or_else(|| (data_dir.join("media"), Source::Default));
+        let (media_root, media_root_source) = pick(flags.media_root, get("MEDIA_ROOT").map(PathBuf::from))
+            .unwrap_or_else(|| (data_dir.join("media"), Source::Default));
         let media_root = normalize(&absolute(media_root));
 
-        let (database_url, database_source) = pick(flags.database_url, get("DATABASE_URL"))
-            .unwrap_or_else(|| {
+        let (database_url, database_source) =
+            pick(flags.database_url, get("DATABASE_URL")).unwrap_or_else(|| {
                 let file = data_dir.join("atm-maint.db");
                 (format!("sqlite://{}", file.display()), Source::Default)
             });
@@ -225,7 +232,25 @@ impl Settings {
             user: get("EMAIL_HOST_USER"),
             password: get("EMAIL_HOST_PASSWORD").map(Secret::new),
             default_from: get("DEFAULT_FROM_EMAIL"),
+            timeout_seconds: number(&get, "EMAIL_TIMEOUT_SECONDS", 30, 1, 600)? as u64,
         };
+        let report = ReportSettings {
+            brand_name: get("REPORT_BRAND_NAME").unwrap_or_else(|| "ATM Maintenance".into()),
+            region: get("REPORT_REGION").unwrap_or_default(),
+            project_manager: get("REPORT_PROJECT_MANAGER").unwrap_or_default(),
+            logo: get("REPORT_LOGO_PATH").map(|p| normalize(&absolute(PathBuf::from(p)))),
+            recipients: get("APPROVAL_EMAIL_RECIPIENTS")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            job_lease_seconds: number(&get, "REPORT_JOB_LEASE_SECONDS", 60, 2, 3600)?,
+            retry_base_seconds: number(&get, "REPORT_JOB_RETRY_SECONDS", 10, 1, 3600)?,
+            max_attempts: number(&get, "REPORT_JOB_MAX_ATTEMPTS", 8, 1, 100)?,
+        };
+        for r in &report.recipients {
+            if !r.contains('@') || r.contains(char::is_whitespace) {
+                bail!("APPROVAL_EMAIL_RECIPIENTS has {r:?}, which is not an e-mail address");
+            }
+        }
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("text") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -236,15 +261,11 @@ impl Settings {
             None => 3600,
             Some(v) => match v.parse::<i64>() {
                 Ok(n) if (60..=7 * 24 * 3600).contains(&n) => n,
-                _ => bail!(
-                    "MEDIA_URL_TTL_SECONDS is {v:?}; use a number of seconds between 60 and 604800"
-                ),
+                _ => bail!("MEDIA_URL_TTL_SECONDS is {v:?}; use a number of seconds between 60 and 604800"),
             },
         };
         if test_routes && production {
-            bail!(
-                "ATM_TEST_ROUTES is on in production; it exists for the test suite only, unset it"
-            );
+            bail!("ATM_TEST_ROUTES is on in production; it exists for the test suite only, unset it");
         }
 
         Ok(Settings {
@@ -263,18 +284,14 @@ impl Settings {
             secret_key_source,
             media_base_url: get("MEDIA_BASE_URL").map(|u| u.trim_end_matches('/').to_string()),
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default(),
             email,
             allow_ephemeral_media: flag("ATM_ALLOW_EPHEMERAL_MEDIA", false)?,
             log_format,
             test_routes,
             media_url_ttl_seconds,
+            report,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,
         })
     }
@@ -290,9 +307,24 @@ impl Settings {
     }
 }
 
+fn number(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> anyhow::Result<i64> {
+    match get(key) {
+        None => Ok(default),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => bail!("{key} is {v:?}; use a whole number from {min} to {max}"),
+        },
+    }
+}
+
 fn pick<T>(flag: Option<T>, env: Option<T>) -> Option<(T, Source)> {
-    flag.map(|v| (v, Source::Flag))
-        .or(env.map(|v| (v, Source::Env)))
+    flag.map(|v| (v, Source::Flag)).or(env.map(|v| (v, Source::Env)))
 }
 
 /// Removes `.` and `..` components without touching the filesystem (the path may not exist yet).
@@ -322,17 +354,11 @@ fn absolutize_sqlite_url(url: &str, cwd: &Path) -> anyhow::Result<String> {
     };
     let rest = rest.trim_start_matches("//");
     if rest.starts_with(":memory:") {
-        bail!(
-            "DATABASE_URL points at an in-memory SQLite database, which loses everything on exit"
-        );
+        bail!("DATABASE_URL points at an in-memory SQLite database, which loses everything on exit");
     }
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let path = normalize(&cwd.join(path));
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
+    let query = if query.is_empty() { String::new() } else { format!("?{query}") };
     Ok(format!("sqlite://{}{query}", path.display()))
 }
 
@@ -341,11 +367,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             let user = creds.split(':').next().unwrap_or("");
-            let masked = if creds.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_string()
-            };
+            let masked = if creds.contains(':') { format!("{user}:***") } else { user.to_string() };
             format!("{}{}{}", &url[..scheme + 3], masked, &url[at..])
         }
         _ => url.to_string(),
@@ -362,10 +384,9 @@ fn load_or_generate_secret(data_dir: &Path) -> anyhow::Result<Secret> {
     let path = data_dir.join(SECRET_FILE);
     match std::fs::read_to_string(&path) {
         Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim())),
-        Ok(_) => bail!(
-            "{} is shorter than 32 characters; delete it to have a new one generated",
-            path.display()
-        ),
+        Ok(_) => {
+            bail!("{} is shorter than 32 characters; delete it to have a new one generated", path.display())
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("while reading {}", path.display())),
     }
@@ -382,43 +403,27 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn relative_paths_become_absolute_once_and_defaults_follow_the_data_dir() {
         let tmp = tempfile::tempdir().unwrap();
-        let s = Settings::from_map(
-            Flags::default(),
-            env(&[("DATA_DIR", "d/../store")]),
-            tmp.path(),
-        )
-        .unwrap();
+        let s = Settings::from_map(Flags::default(), env(&[("DATA_DIR", "d/../store")]), tmp.path()).unwrap();
         assert_eq!(s.data_dir, tmp.path().join("store"));
         assert_eq!(s.media_root, tmp.path().join("store/media"));
         assert_eq!(s.media_root_source, Source::Default);
         assert_eq!(s.data_dir_source, Source::Env);
         assert!(s.database_url.expose().starts_with("sqlite://"));
-        assert!(
-            s.database_url
-                .expose()
-                .contains(&*tmp.path().join("store").to_string_lossy())
-        );
+        assert!(s.database_url.expose().contains(&*tmp.path().join("store").to_string_lossy()));
         assert_eq!(s.secret_key_source, Source::Generated);
     }
 
     #[test]
     fn a_flag_wins_over_the_environment_and_says_so() {
         let tmp = tempfile::tempdir().unwrap();
-        let flags = Flags {
-            media_root: Some("flagged".into()),
-            ..Flags::default()
-        };
-        let s =
-            Settings::from_map(flags, env(&[("MEDIA_ROOT", "/elsewhere")]), tmp.path()).unwrap();
+        let flags = Flags { media_root: Some("flagged".into()), ..Flags::default() };
+        let s = Settings::from_map(flags, env(&[("MEDIA_ROOT", "/elsewhere")]), tmp.path()).unwrap();
         assert_eq!(s.media_root, tmp.path().join("flagged"));
         assert_eq!(s.media_root_source, Source::Flag);
     }
@@ -435,13 +440,9 @@ mod tests {
     #[test]
     fn production_without_a_secret_key_is_refused_with_the_fix() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = Settings::from_map(
-            Flags::default(),
-            env(&[("ATM_ENV", "production")]),
-            tmp.path(),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Settings::from_map(Flags::default(), env(&[("ATM_ENV", "production")]), tmp.path())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("SECRET_KEY is not set"), "{err}");
         let err = Settings::from_map(Flags::default(), env(&[("RENDER", "true")]), tmp.path())
             .unwrap_err()
@@ -468,8 +469,7 @@ mod tests {
     #[test]
     fn port_from_the_platform_listens_on_all_interfaces() {
         let tmp = tempfile::tempdir().unwrap();
-        let s =
-            Settings::from_map(Flags::default(), env(&[("PORT", "10000")]), tmp.path()).unwrap();
+        let s = Settings::from_map(Flags::default(), env(&[("PORT", "10000")]), tmp.path()).unwrap();
         assert_eq!(s.listen, "0.0.0.0:10000".parse().unwrap());
         let err = Settings::from_map(Flags::default(), env(&[("PORT", "http")]), tmp.path());
         assert!(err.unwrap_err().to_string().contains("PORT"));
@@ -477,10 +477,7 @@ mod tests {
 
     #[test]
     fn database_passwords_are_masked_for_display() {
-        assert_eq!(
-            redact_url("postgres://app:hunter2@db:5432/atm"),
-            "postgres://app:***@db:5432/atm"
-        );
+        assert_eq!(redact_url("postgres://app:hunter2@db:5432/atm"), "postgres://app:***@db:5432/atm");
         assert_eq!(redact_url("sqlite:///x/atm.db"), "sqlite:///x/atm.db");
     }
 

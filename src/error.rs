@@ -91,10 +91,9 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 json!({ "detail": "Authentication credentials were not provided." }),
             ),
-            ApiError::AuthFailed(m) => (
-                StatusCode::UNAUTHORIZED,
-                json!({ "error": "Authentication Failed", "detail": m }),
-            ),
+            ApiError::AuthFailed(m) => {
+                (StatusCode::UNAUTHORIZED, json!({ "error": "Authentication Failed", "detail": m }))
+            }
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 json!({
@@ -104,14 +103,12 @@ impl IntoResponse for ApiError {
             ),
             ApiError::ForbiddenWith(m) => (StatusCode::FORBIDDEN, json!({ "error": m })),
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, json!({ "error": m })),
-            ApiError::PayloadTooLarge(m) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({ "error": "Request Too Large", "detail": m }),
-            ),
-            ApiError::InsufficientStorage(m) => (
-                StatusCode::INSUFFICIENT_STORAGE,
-                json!({ "error": "Insufficient Storage", "detail": m }),
-            ),
+            ApiError::PayloadTooLarge(m) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": "Request Too Large", "detail": m }))
+            }
+            ApiError::InsufficientStorage(m) => {
+                (StatusCode::INSUFFICIENT_STORAGE, json!({ "error": "Insufficient Storage", "detail": m }))
+            }
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m })),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");

@@ -9,5 +9,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod reports;
 pub mod storage;
 pub mod telemetry;

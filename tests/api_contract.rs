@@ -12,9 +12,10 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 /// Where we answer differently on purpose, with the reason.
-const DELIBERATE: &[(&str, &str)] = &[
-    ("GET photo with Range", "we honour Range with 206 Partial Content; the original ignored it and sent 200"),
-];
+const DELIBERATE: &[(&str, &str)] = &[(
+    "GET photo with Range",
+    "we honour Range with 206 Partial Content; the original ignored it and sent 200",
+)];
 
 struct Recorder {
     got: Vec<(String, u16, Value, Option<String>)>,
@@ -61,7 +62,8 @@ fn shape_mismatch(expected: &Value, got: &Value, path: &str) -> Option<String> {
 fn workbook(rows: &[[&str; 6]]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let header = ["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City", "Status"];
+    let header =
+        ["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City", "Status"];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
@@ -82,7 +84,8 @@ fn excel_form(technician: &str, device_type: &str, name: &str, bytes: Vec<u8>) -
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_recorded_call_gets_the_same_status_and_shape() {
-    let recorded: Vec<Value> = serde_json::from_str(include_str!("fixtures/api-contract-observed.json")).unwrap();
+    let recorded: Vec<Value> =
+        serde_json::from_str(include_str!("fixtures/api-contract-observed.json")).unwrap();
     for backend in backends() {
         let tmp = tempfile::tempdir().unwrap();
         let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
@@ -121,8 +124,17 @@ async fn every_recorded_call_gets_the_same_status_and_shape() {
                 failures.push(format!("{name}: {m}"));
             }
         }
-        assert!(failures.is_empty(), "{backend:?}: {} of {} calls differ:\n{}", failures.len(), recorded.len(), failures.join("\n"));
-        println!("contract on {backend:?}: {compared} recorded calls matched, {} deliberate differences", DELIBERATE.len());
+        assert!(
+            failures.is_empty(),
+            "{backend:?}: {} of {} calls differ:\n{}",
+            failures.len(),
+            recorded.len(),
+            failures.join("\n")
+        );
+        println!(
+            "contract on {backend:?}: {compared} recorded calls matched, {} deliberate differences",
+            DELIBERATE.len()
+        );
     }
 }
 
@@ -136,7 +148,13 @@ async fn run_scenario(api: &Api, rec: &mut Recorder) {
     rec.note("login bad password", r.status, r.body);
     let r = post("/api/auth/login/", json!({"username": "host1"})).await;
     rec.note("login missing password", r.status, r.body);
-    let resp = api.http.post(api.server.url("/api/auth/login/")).form(&[("username", "host1"), ("password", PASSWORD)]).send().await.unwrap();
+    let resp = api
+        .http
+        .post(api.server.url("/api/auth/login/"))
+        .form(&[("username", "host1"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     rec.note("login form-encoded", resp.status().as_u16(), resp.json().await.unwrap());
     let r = post("/api/auth/refresh/", json!({"refresh": refresh})).await;
     rec.note("token refresh", r.status, r.body);
@@ -150,37 +168,114 @@ async fn run_scenario(api: &Api, rec: &mut Recorder) {
     let tech_id = api.create_technician(&host, "tech1", "Riyadh").await;
     let r = api.get(Some(&host), "/api/host/technicians/").await;
     rec.note("GET /api/host/technicians/", r.status, r.body);
-    let r = api.post_json(Some(&host), "/api/host/technicians/", json!({"username": "run1_tech2", "password": PASSWORD, "city": "Jeddah"})).await;
+    let r = api
+        .post_json(
+            Some(&host),
+            "/api/host/technicians/",
+            json!({"username": "run1_tech2", "password": PASSWORD, "city": "Jeddah"}),
+        )
+        .await;
     let tech2 = r.body["id"].as_i64().unwrap_or_default();
     rec.note("create technician", r.status, r.body);
-    let r = api.post_json(Some(&host), "/api/host/technicians/", json!({"username": "tech1", "password": "short", "city": ""})).await;
+    let r = api
+        .post_json(
+            Some(&host),
+            "/api/host/technicians/",
+            json!({"username": "tech1", "password": "short", "city": ""}),
+        )
+        .await;
     rec.note("create technician invalid", r.status, r.body);
-    let r = api.post_json(Some(&host), "/api/host/technicians/", json!({"username": "bad name!", "password": "password123", "city": "Abha"})).await;
+    let r = api
+        .post_json(
+            Some(&host),
+            "/api/host/technicians/",
+            json!({"username": "bad name!", "password": "password123", "city": "Abha"}),
+        )
+        .await;
     rec.note("create technician invalid 2", r.status, r.body);
 
     let cleaning: Vec<[String; 6]> = (1..=16)
         .map(|i| {
             let city = if i > 14 { "Jeddah" } else { "Riyadh" };
-            [format!("RUN1-C{i:03}"), format!("CCRUN1{i:03}"), "Cleaning".into(), format!("2025-10-{:02}T09:30:00", i), city.into(), "Open".into()]
+            [
+                format!("RUN1-C{i:03}"),
+                format!("CCRUN1{i:03}"),
+                "Cleaning".into(),
+                format!("2025-10-{:02}T09:30:00", i),
+                city.into(),
+                "Open".into(),
+            ]
         })
         .collect();
-    let rows: Vec<[&str; 6]> = cleaning.iter().map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]]).collect();
+    let rows: Vec<[&str; 6]> =
+        cleaning.iter().map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]]).collect();
     let tid = tech_id.to_string();
-    let r = api.post_form(Some(&host), "/api/host/upload-excel", excel_form(&tid, "Cleaning1", "devices_cleaning.xlsx", workbook(&rows))).await;
+    let r = api
+        .post_form(
+            Some(&host),
+            "/api/host/upload-excel",
+            excel_form(&tid, "Cleaning1", "devices_cleaning.xlsx", workbook(&rows)),
+        )
+        .await;
     rec.note("upload excel (Cleaning1, 16 rows + header)", r.status, r.body);
     let electrical: Vec<[String; 6]> = (1..=4)
-        .map(|i| [format!("RUN1-E{i:03}"), format!("CERUN1{i:03}"), "Electro Mechanical".into(), format!("2025-09-{:02}T09:30:00", i), "Riyadh".into(), "Open".into()])
+        .map(|i| {
+            [
+                format!("RUN1-E{i:03}"),
+                format!("CERUN1{i:03}"),
+                "Electro Mechanical".into(),
+                format!("2025-09-{:02}T09:30:00", i),
+                "Riyadh".into(),
+                "Open".into(),
+            ]
+        })
         .collect();
-    let rows: Vec<[&str; 6]> = electrical.iter().map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]]).collect();
-    let r = api.post_form(Some(&host), "/api/host/upload-excel", excel_form(&tid, "Electrical", "devices_electrical.xlsx", workbook(&rows))).await;
+    let rows: Vec<[&str; 6]> =
+        electrical.iter().map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]]).collect();
+    let r = api
+        .post_form(
+            Some(&host),
+            "/api/host/upload-excel",
+            excel_form(&tid, "Electrical", "devices_electrical.xlsx", workbook(&rows)),
+        )
+        .await;
     rec.note("upload excel (Electrical)", r.status, r.body);
-    let r = api.post_form(Some(&host), "/api/host/upload-excel", excel_form(&tid, "Cleaning1", "garbage.xlsx", b"garbage".to_vec())).await;
+    let r = api
+        .post_form(
+            Some(&host),
+            "/api/host/upload-excel",
+            excel_form(&tid, "Cleaning1", "garbage.xlsx", b"garbage".to_vec()),
+        )
+        .await;
     rec.note("upload excel: garbage renamed .xlsx", r.status, r.body);
-    let r = api.post_form(Some(&host), "/api/host/upload-excel", excel_form(&tid, "Cleaning1", "devices.csv", b"a,b".to_vec())).await;
+    let r = api
+        .post_form(
+            Some(&host),
+            "/api/host/upload-excel",
+            excel_form(&tid, "Cleaning1", "devices.csv", b"a,b".to_vec()),
+        )
+        .await;
     rec.note("upload excel: .csv", r.status, r.body);
-    let r = api.post_form(Some(&host), "/api/host/upload-excel", excel_form("99999", "Bogus", "d.xlsx", workbook(&[]))).await;
+    let r = api
+        .post_form(
+            Some(&host),
+            "/api/host/upload-excel",
+            excel_form("99999", "Bogus", "d.xlsx", workbook(&[])),
+        )
+        .await;
     rec.note("upload excel: bad technician & type", r.status, r.body);
-    let r = api.post_form(Some(&host), "/api/host/upload-excel", excel_form(&tech2.to_string(), "Cleaning2", "t2.xlsx", workbook(&[["RUN1-T2", "X", "Cleaning", "", "Jeddah", ""]]))).await;
+    let r = api
+        .post_form(
+            Some(&host),
+            "/api/host/upload-excel",
+            excel_form(
+                &tech2.to_string(),
+                "Cleaning2",
+                "t2.xlsx",
+                workbook(&[["RUN1-T2", "X", "Cleaning", "", "Jeddah", ""]]),
+            ),
+        )
+        .await;
     assert_eq!(r.status, 201);
     let r = api.get(Some(&host), &format!("/api/host/technicians/{tech_id}/uploaded-types")).await;
     rec.note("GET /api/host/technicians/<id>/uploaded-types", r.status, r.body);
@@ -209,7 +304,12 @@ async fn run_scenario(api: &Api, rec: &mut Recorder) {
     };
     let c1 = device("RUN1-C001").await;
     let mut form = Form::new();
-    for (k, v) in [("device_id", c1.to_string()), ("visit_date", today()), ("job_description", "Routine maintenance visit".into()), ("job_status", "Ok".into())] {
+    for (k, v) in [
+        ("device_id", c1.to_string()),
+        ("visit_date", today()),
+        ("job_description", "Routine maintenance visit".into()),
+        ("job_status", "Ok".into()),
+    ] {
         form = form.text(k, v);
     }
     for s in slots(false).into_iter().filter(|s| s != "section3_2") {
@@ -246,8 +346,19 @@ async fn run_scenario(api: &Api, rec: &mut Recorder) {
     let r = api.get(Some(&sup), "/api/supervisor/submissions?status=Pending").await;
     rec.note("GET /api/supervisor/submissions?status=Pending", r.status, r.body);
     let t = today();
-    let r = api.get(Some(&sup), &format!("/api/supervisor/submissions?device_type=Electrical&city=Riyadh&date_from={t}&date_to={t}")).await;
-    rec.note("GET /api/supervisor/submissions?device_type=Electrical&city=Riyadh&date_from&date_to", r.status, r.body);
+    let r = api
+        .get(
+            Some(&sup),
+            &format!(
+                "/api/supervisor/submissions?device_type=Electrical&city=Riyadh&date_from={t}&date_to={t}"
+            ),
+        )
+        .await;
+    rec.note(
+        "GET /api/supervisor/submissions?device_type=Electrical&city=Riyadh&date_from&date_to",
+        r.status,
+        r.body,
+    );
     let r = api.get(Some(&sup), &format!("/api/supervisor/submissions/{}", ids[0])).await;
     let photo_url = r.body["submission"]["photos"][0]["file_url"].as_str().unwrap().to_string();
     rec.note("GET /api/supervisor/submissions/<id>", r.status, r.body);
@@ -270,7 +381,9 @@ async fn run_scenario(api: &Api, rec: &mut Recorder) {
     rec.note("GET photo If-Modified-Since", resp.status().as_u16(), Value::Null);
 
     for (n, name) in [(3, "preview-pdf (Cleaning1, 8 photos)"), (6, "preview-pdf (Electrical, 19 photos)")] {
-        let r = api.post_json(Some(&sup), &format!("/api/supervisor/submissions/{}/preview-pdf", ids[n]), json!({})).await;
+        let r = api
+            .post_json(Some(&sup), &format!("/api/supervisor/submissions/{}/preview-pdf", ids[n]), json!({}))
+            .await;
         rec.note(name, r.status, r.body);
     }
     let path = format!("/api/supervisor/submissions/{}", ids[0]);
@@ -292,15 +405,29 @@ async fn run_scenario(api: &Api, rec: &mut Recorder) {
     let rpath = format!("/api/supervisor/submissions/{}", ids[4]);
     let r = api.patch_json(Some(&sup), &format!("{rpath}/reject"), json!({"remarks": "short"})).await;
     rec.note("reject: remarks too short", r.status, r.body);
-    let r = api.patch_json(Some(&sup), &format!("{rpath}/reject"), json!({"remarks": "Photos are blurry, please retake"})).await;
+    let r = api
+        .patch_json(
+            Some(&sup),
+            &format!("{rpath}/reject"),
+            json!({"remarks": "Photos are blurry, please retake"}),
+        )
+        .await;
     rec.note("reject", r.status, r.body);
     let c5 = device("RUN1-C005").await;
-    let other = if today().ends_with("-01") || today().ends_with("-16") { today() } else { (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string() };
+    let other = if today().ends_with("-01") || today().ends_with("-16") {
+        today()
+    } else {
+        (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string()
+    };
     let (form, _) = report(c5, &other, false, 77);
     let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
     if other == today() {
         // On the first day of a half there is no earlier date in the same half to try.
-        rec.note("resubmit rejected with different visit_date", 400, json!({"non_field_errors": ["skipped on the first day of a half"]}));
+        rec.note(
+            "resubmit rejected with different visit_date",
+            400,
+            json!({"non_field_errors": ["skipped on the first day of a half"]}),
+        );
     } else {
         rec.note("resubmit rejected with different visit_date", r.status, r.body);
     }

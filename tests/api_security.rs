@@ -29,8 +29,18 @@ async fn world(backend: Backend, dir: &std::path::Path, extra_env: &[(&str, &str
     let sup = api.login("sup1", PASSWORD).await;
     let tech_a = api.create_technician(&host, "tech_a", "Riyadh").await;
     let tech_b = api.create_technician(&host, "tech_b", "Jeddah").await;
-    assert_eq!(api.upload_excel(&host, tech_a, "Cleaning1", &[["GFM-A", "1", "Cleaning", "", "Riyadh"]]).await.status, 201);
-    assert_eq!(api.upload_excel(&host, tech_b, "Cleaning2", &[["GFM-B", "2", "Cleaning", "", "Jeddah"]]).await.status, 201);
+    assert_eq!(
+        api.upload_excel(&host, tech_a, "Cleaning1", &[["GFM-A", "1", "Cleaning", "", "Riyadh"]])
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        api.upload_excel(&host, tech_b, "Cleaning2", &[["GFM-B", "2", "Cleaning", "", "Jeddah"]])
+            .await
+            .status,
+        201
+    );
     let ta = api.login("tech_a", PASSWORD).await;
     let tb = api.login("tech_b", PASSWORD).await;
     let (form, _) = report(api.device_id(&ta, "GFM-A").await, &today(), false, 1);
@@ -40,7 +50,13 @@ async fn world(backend: Backend, dir: &std::path::Path, extra_env: &[(&str, &str
     let rb = api.post_form(Some(&tb), "/api/technician/submit", form).await;
     assert_eq!(rb.status, 201, "{}", rb.body);
     World {
-        tokens: vec![("anonymous", None), ("host", Some(host)), ("tech_a", Some(ta)), ("tech_b", Some(tb)), ("supervisor", Some(sup))],
+        tokens: vec![
+            ("anonymous", None),
+            ("host", Some(host)),
+            ("tech_a", Some(ta)),
+            ("tech_b", Some(tb)),
+            ("supervisor", Some(sup)),
+        ],
         tech_a,
         sub_a: ra.body["submission"]["id"].as_i64().unwrap(),
         sub_b: rb.body["submission"]["id"].as_i64().unwrap(),
@@ -62,19 +78,59 @@ async fn the_authorization_matrix_holds_for_every_endpoint_and_actor() {
             (Method::GET, "/api/host/technicians/".into(), Value::Null, [401, 200, 403, 403, 403]),
             (Method::POST, "/api/host/technicians/".into(), json!({}), [401, 400, 403, 403, 403]),
             (Method::DELETE, "/api/host/technicians/999999/".into(), Value::Null, [401, 404, 403, 403, 403]),
-            (Method::GET, format!("/api/host/technicians/{a}/uploaded-types"), Value::Null, [401, 200, 403, 403, 403]),
-            (Method::GET, format!("/api/host/technicians/{a}/uploaded-files"), Value::Null, [401, 200, 403, 403, 403]),
+            (
+                Method::GET,
+                format!("/api/host/technicians/{a}/uploaded-types"),
+                Value::Null,
+                [401, 200, 403, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/host/technicians/{a}/uploaded-files"),
+                Value::Null,
+                [401, 200, 403, 403, 403],
+            ),
             (Method::GET, "/api/host/dashboard-stats".into(), Value::Null, [401, 200, 403, 403, 200]),
             (Method::GET, "/api/technician/my-excel-data".into(), Value::Null, [401, 403, 200, 200, 403]),
-            (Method::GET, "/api/technician/excel-data/Cleaning1".into(), Value::Null, [401, 403, 200, 200, 403]),
+            (
+                Method::GET,
+                "/api/technician/excel-data/Cleaning1".into(),
+                Value::Null,
+                [401, 403, 200, 200, 403],
+            ),
             (Method::GET, "/api/technician/devices".into(), Value::Null, [401, 403, 200, 200, 403]),
             (Method::GET, "/api/technician/submissions".into(), Value::Null, [401, 403, 200, 200, 403]),
-            (Method::GET, format!("/api/technician/submissions/{sa}"), Value::Null, [401, 403, 200, 404, 403]),
-            (Method::GET, format!("/api/technician/submissions/{sb}"), Value::Null, [401, 403, 404, 200, 403]),
+            (
+                Method::GET,
+                format!("/api/technician/submissions/{sa}"),
+                Value::Null,
+                [401, 403, 200, 404, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/technician/submissions/{sb}"),
+                Value::Null,
+                [401, 403, 404, 200, 403],
+            ),
             (Method::GET, "/api/supervisor/submissions".into(), Value::Null, [401, 403, 403, 403, 200]),
-            (Method::GET, format!("/api/supervisor/submissions/{sa}"), Value::Null, [401, 403, 403, 403, 200]),
-            (Method::PATCH, format!("/api/supervisor/submissions/{sa}/reject"), json!({"remarks": "x"}), [401, 403, 403, 403, 400]),
-            (Method::PATCH, "/api/supervisor/submissions/999999/approve".into(), json!({}), [401, 403, 403, 403, 404]),
+            (
+                Method::GET,
+                format!("/api/supervisor/submissions/{sa}"),
+                Value::Null,
+                [401, 403, 403, 403, 200],
+            ),
+            (
+                Method::PATCH,
+                format!("/api/supervisor/submissions/{sa}/reject"),
+                json!({"remarks": "x"}),
+                [401, 403, 403, 403, 400],
+            ),
+            (
+                Method::PATCH,
+                "/api/supervisor/submissions/999999/approve".into(),
+                json!({}),
+                [401, 403, 403, 403, 404],
+            ),
             (Method::GET, "/api/supervisor/dashboard-stats".into(), Value::Null, [401, 403, 403, 403, 200]),
             (Method::GET, "/api/admin/doctor".into(), Value::Null, [401, 200, 403, 403, 200]),
         ];
@@ -99,7 +155,10 @@ async fn the_authorization_matrix_holds_for_every_endpoint_and_actor() {
             }
         }
         // The upload endpoints take multipart bodies.
-        for (path, expected) in [("/api/host/upload-excel", [401, 400, 403, 403, 403]), ("/api/technician/submit", [401, 403, 400, 400, 403])] {
+        for (path, expected) in [
+            ("/api/host/upload-excel", [401, 400, 403, 403, 403]),
+            ("/api/technician/submit", [401, 403, 400, 400, 403]),
+        ] {
             for (i, (actor, token)) in w.tokens.iter().enumerate() {
                 let form = reqwest::multipart::Form::new().text("device_id", "1");
                 let mut req = w.api.http.post(w.api.server.url(path)).multipart(form);
@@ -160,7 +219,11 @@ async fn media_links_are_signed_expiring_and_served_like_files() {
     assert_eq!(http.get(&other_key).send().await.unwrap().status(), 403);
     let expired = regex_replace_exp(&w.photo_a, 1000);
     assert_eq!(http.get(&expired).send().await.unwrap().status(), 403);
-    for traversal in ["/media/../../etc/passwd", "/media/..%2f..%2fetc%2fpasswd?exp=9999999999&sig=00", "/media/photos/%2e%2e/secret_key"] {
+    for traversal in [
+        "/media/../../etc/passwd",
+        "/media/..%2f..%2fetc%2fpasswd?exp=9999999999&sig=00",
+        "/media/photos/%2e%2e/secret_key",
+    ] {
         let r = http.get(w.api.server.url(traversal)).send().await.unwrap();
         let status = r.status().as_u16();
         let body = r.text().await.unwrap();
@@ -178,7 +241,13 @@ async fn media_links_are_signed_expiring_and_served_like_files() {
         .await
         .unwrap();
     assert_eq!(pre.headers()["access-control-allow-origin"], "https://app.example.com");
-    assert!(pre.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase().contains("authorization"));
+    assert!(
+        pre.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("authorization")
+    );
     let evil = http
         .get(w.api.server.url("/api/host/dashboard-stats"))
         .header("origin", "https://evil.example.org")
@@ -205,7 +274,8 @@ async fn tokens_refresh_and_login_limits_behave() {
     seed_staff(&d);
     let api = Api::new(d.start().unwrap());
     let r = api.post_json(None, "/api/auth/login/", json!({"username": "host1", "password": PASSWORD})).await;
-    let (access, refresh) = (r.body["access"].as_str().unwrap().to_string(), r.body["refresh"].as_str().unwrap().to_string());
+    let (access, refresh) =
+        (r.body["access"].as_str().unwrap().to_string(), r.body["refresh"].as_str().unwrap().to_string());
     assert_eq!(r.body["user"], json!({"id": 1, "username": "host1", "role": "host", "city": null}));
     let r = api.post_json(None, "/api/auth/refresh", json!({"refresh": refresh})).await;
     assert_eq!(r.status, 200, "without the trailing slash too");
@@ -218,14 +288,22 @@ async fn tokens_refresh_and_login_limits_behave() {
     assert_eq!(r.status, 400);
     let r = api.post_json(None, "/api/auth/login/", json!({"username": "host1"})).await;
     assert_eq!(r.body, json!({"password": ["This field is required."]}));
-    let r = api.http.post(api.server.url("/api/auth/login/")).form(&[("username", "host1"), ("password", PASSWORD)]).send().await.unwrap();
+    let r = api
+        .http
+        .post(api.server.url("/api/auth/login/"))
+        .form(&[("username", "host1"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "form-encoded login");
 
     // Unknown user and wrong password answer alike; five failures lock the account for a while.
-    let unknown = api.post_json(None, "/api/auth/login/", json!({"username": "nobody", "password": "x"})).await;
+    let unknown =
+        api.post_json(None, "/api/auth/login/", json!({"username": "nobody", "password": "x"})).await;
     assert_eq!(unknown.body, json!({"non_field_errors": ["Invalid username or password"]}));
     for _ in 0..5 {
-        let r = api.post_json(None, "/api/auth/login/", json!({"username": "sup1", "password": "wrong"})).await;
+        let r =
+            api.post_json(None, "/api/auth/login/", json!({"username": "sup1", "password": "wrong"})).await;
         assert_eq!(r.status, 400);
     }
     let r = api.post_json(None, "/api/auth/login/", json!({"username": "sup1", "password": PASSWORD})).await;

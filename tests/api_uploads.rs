@@ -49,7 +49,8 @@ fn encoded(progressive: bool, cmyk: bool) -> Vec<u8> {
     let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
     enc.set_progressive(progressive);
     let (w, h) = (64u16, 40u16);
-    let (color, bpp) = if cmyk { (jpeg_encoder::ColorType::Cmyk, 4) } else { (jpeg_encoder::ColorType::Rgb, 3) };
+    let (color, bpp) =
+        if cmyk { (jpeg_encoder::ColorType::Cmyk, 4) } else { (jpeg_encoder::ColorType::Rgb, 3) };
     let data: Vec<u8> = (0..w as usize * h as usize * bpp).map(|i| (i * 7 % 251) as u8).collect();
     enc.encode(&data, w, h, color).unwrap();
     out
@@ -73,7 +74,13 @@ struct Case {
 }
 
 fn case(name: &'static str, bytes: Vec<u8>, expected: u16, message: &'static str) -> Case {
-    Case { name, parts: vec![("section3_2".into(), "photo.jpg".into(), bytes)], drop_slot: true, expected, message }
+    Case {
+        name,
+        parts: vec![("section3_2".into(), "photo.jpg".into(), bytes)],
+        drop_slot: true,
+        expected,
+        message,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -85,9 +92,11 @@ async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind()
         let api = Api::new(d.start().unwrap());
         let host = api.login("host1", PASSWORD).await;
         let tech_id = api.create_technician(&host, "tech_a", "Riyadh").await;
-        let rows: Vec<[String; 5]> =
-            (0..30).map(|i| [format!("GFM{i}"), format!("{i}"), "Cleaning".into(), String::new(), "Riyadh".into()]).collect();
-        let rows: Vec<[&str; 5]> = rows.iter().map(|r| [r[0].as_str(), r[1].as_str(), r[2].as_str(), "", "Riyadh"]).collect();
+        let rows: Vec<[String; 5]> = (0..30)
+            .map(|i| [format!("GFM{i}"), format!("{i}"), "Cleaning".into(), String::new(), "Riyadh".into()])
+            .collect();
+        let rows: Vec<[&str; 5]> =
+            rows.iter().map(|r| [r[0].as_str(), r[1].as_str(), r[2].as_str(), "", "Riyadh"]).collect();
         assert_eq!(api.upload_excel(&host, tech_id, "Cleaning1", &rows).await.status, 201);
         let tech = api.login("tech_a", PASSWORD).await;
 
@@ -98,7 +107,12 @@ async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind()
         oversize.resize(10 * 1024 * 1024 + 1, 0);
         let truncated = good[..good.len() - 30].to_vec();
         let cases = vec![
-            case("text renamed .jpg", b"this is a text file, not a photo".to_vec(), 400, "Invalid file format"),
+            case(
+                "text renamed .jpg",
+                b"this is a text file, not a photo".to_vec(),
+                400,
+                "Invalid file format",
+            ),
             case("HTML/JPEG polyglot", polyglot, 400, "Invalid file format"),
             case("truncated JPEG", truncated, 400, "incomplete"),
             case("zero bytes", Vec::new(), 400, "empty"),
@@ -120,7 +134,13 @@ async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind()
                 expected: 400,
                 message: "could not be read",
             },
-            Case { name: "missing part", parts: vec![], drop_slot: true, expected: 400, message: "Missing required photos: section3_2" },
+            Case {
+                name: "missing part",
+                parts: vec![],
+                drop_slot: true,
+                expected: 400,
+                message: "Missing required photos: section3_2",
+            },
             Case {
                 name: "duplicate part",
                 parts: vec![("section1_1".into(), "again.jpg".into(), jpeg(3))],
@@ -159,7 +179,12 @@ async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind()
             assert!(temp_files(&d.media_root).is_empty(), "{}: temporary files remain", c.name);
             if c.expected == 201 {
                 accepted += 1;
-                assert_eq!(photo_files(&d.media_root), files_before + 8, "{}: exactly the 8 planned photos are kept", c.name);
+                assert_eq!(
+                    photo_files(&d.media_root),
+                    files_before + 8,
+                    "{}: exactly the 8 planned photos are kept",
+                    c.name
+                );
             } else {
                 assert!(r.body.to_string().contains(c.message), "{}: {}", c.name, r.body);
                 assert_eq!(photo_files(&d.media_root), files_before, "{}: files left behind", c.name);
@@ -167,7 +192,11 @@ async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind()
         }
         assert!(!tmp.path().join("etc").exists());
         let sup = api.login("sup1", PASSWORD).await;
-        assert_eq!(api.get(Some(&sup), "/api/supervisor/submissions").await.body["count"], accepted, "no rows from refused reports");
+        assert_eq!(
+            api.get(Some(&sup), "/api/supervisor/submissions").await.body["count"],
+            accepted,
+            "no rows from refused reports"
+        );
     }
 }
 
@@ -185,7 +214,12 @@ async fn a_request_cut_off_mid_body_stores_nothing() {
 
     let boundary = "XyZcutoff";
     let mut body = Vec::new();
-    for (k, v) in [("device_id", device.to_string()), ("visit_date", today()), ("job_description", "x".into()), ("job_status", "Ok".into())] {
+    for (k, v) in [
+        ("device_id", device.to_string()),
+        ("visit_date", today()),
+        ("job_description", "x".into()),
+        ("job_status", "Ok".into()),
+    ] {
         write!(body, "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").unwrap();
     }
     for slot in slots(false) {
@@ -226,7 +260,8 @@ async fn a_nineteenth_photo_that_fails_leaves_no_row_and_no_file() {
         let api = Api::new(d.start().unwrap());
         let host = api.login("host1", PASSWORD).await;
         let tech_id = api.create_technician(&host, "tech_e", "Abha").await;
-        api.upload_excel(&host, tech_id, "Electrical", &[["GFM-E", "7", "Electro Mechanical", "", "Abha"]]).await;
+        api.upload_excel(&host, tech_id, "Electrical", &[["GFM-E", "7", "Electro Mechanical", "", "Abha"]])
+            .await;
         let tech = api.login("tech_e", PASSWORD).await;
         let device = api.device_id(&tech, "GFM-E").await;
         let mut form = Form::new()

@@ -23,9 +23,7 @@ async fn acknowledged_uploads_survive_fifty_sigkills() {
         let mut failed_or_cut = 0usize;
         let mut seed = 0u64;
         for round in 0..KILLS {
-            let server = d
-                .start()
-                .unwrap_or_else(|r| panic!("round {round}: restart refused: {r:?}"));
+            let server = d.start().unwrap_or_else(|r| panic!("round {round}: restart refused: {r:?}"));
             let mut tasks = Vec::new();
             for client_no in 0..3u64 {
                 let url = server.url("/api/_test/objects");
@@ -46,10 +44,7 @@ async fn acknowledged_uploads_survive_fifty_sigkills() {
                                     Ok(v) => v,
                                     Err(_) => break, // killed between status and body: not acknowledged
                                 };
-                                assert_eq!(
-                                    v["object"]["sha256"], sha,
-                                    "server hashed different bytes"
-                                );
+                                assert_eq!(v["object"]["sha256"], sha, "server hashed different bytes");
                                 acked.lock().await.insert(v["id"].as_i64().unwrap(), sha);
                             }
                             Ok(r) => panic!("unexpected status {}", r.status()),
@@ -71,51 +66,24 @@ async fn acknowledged_uploads_survive_fifty_sigkills() {
         }
 
         // One more start: the guard must accept the storage after all that.
-        let server = d
-            .start()
-            .unwrap_or_else(|r| panic!("final start refused: {r:?}"));
-        let rows: Vec<serde_json::Value> = client()
-            .get(server.url("/api/_test/objects"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let server = d.start().unwrap_or_else(|r| panic!("final start refused: {r:?}"));
+        let rows: Vec<serde_json::Value> =
+            client().get(server.url("/api/_test/objects")).send().await.unwrap().json().await.unwrap();
         let acked = acked.lock().await;
-        let by_id: HashMap<i64, &serde_json::Value> = rows
-            .iter()
-            .map(|r| (r["id"].as_i64().unwrap(), r))
-            .collect();
+        let by_id: HashMap<i64, &serde_json::Value> =
+            rows.iter().map(|r| (r["id"].as_i64().unwrap(), r)).collect();
         for (id, sha) in acked.iter() {
-            let row = by_id
-                .get(id)
-                .unwrap_or_else(|| panic!("acknowledged object {id} has no row"));
-            assert_eq!(
-                row["sha256"].as_str().unwrap(),
-                sha,
-                "object {id}: recorded hash differs"
-            );
+            let row = by_id.get(id).unwrap_or_else(|| panic!("acknowledged object {id} has no row"));
+            assert_eq!(row["sha256"].as_str().unwrap(), sha, "object {id}: recorded hash differs");
         }
         for row in &rows {
             let key = row["key"].as_str().unwrap();
             let path = d.media_root.join(key);
-            let bytes = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("row {row} points at a missing file: {e}"));
-            assert_eq!(
-                bytes.len() as i64,
-                row["size"].as_i64().unwrap(),
-                "{key}: size differs"
-            );
-            assert_eq!(
-                sha256_hex(&bytes),
-                row["sha256"].as_str().unwrap(),
-                "{key}: content differs"
-            );
-            assert!(
-                !key.split('/').any(|s| s.starts_with(".tmp-")),
-                "a temporary file is recorded: {key}"
-            );
+            let bytes =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("row {row} points at a missing file: {e}"));
+            assert_eq!(bytes.len() as i64, row["size"].as_i64().unwrap(), "{key}: size differs");
+            assert_eq!(sha256_hex(&bytes), row["sha256"].as_str().unwrap(), "{key}: content differs");
+            assert!(!key.split('/').any(|s| s.starts_with(".tmp-")), "a temporary file is recorded: {key}");
         }
         // Read a sample back through the HTTP path too.
         for row in rows.iter().take(20) {
@@ -139,14 +107,7 @@ async fn acknowledged_uploads_survive_fifty_sigkills() {
             failed_or_cut,
             temps.len()
         );
-        assert!(
-            acked.len() >= KILLS,
-            "too few acknowledged uploads ({}) for a meaningful test",
-            acked.len()
-        );
-        assert!(
-            failed_or_cut > 0,
-            "no upload was ever cut by a kill: the test did not exercise a crash"
-        );
+        assert!(acked.len() >= KILLS, "too few acknowledged uploads ({}) for a meaningful test", acked.len());
+        assert!(failed_or_cut > 0, "no upload was ever cut by a kill: the test did not exercise a crash");
     }
 }

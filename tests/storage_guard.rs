@@ -6,33 +6,20 @@ use common::*;
 
 fn doctor_json(d: &Deployment) -> (i32, serde_json::Value) {
     let out = d.run(&["doctor", "--json"]);
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "doctor printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap_or(-1), v)
 }
 
 fn problem_codes(v: &serde_json::Value) -> Vec<String> {
     v["storage"]["problems"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|p| p["code"].as_str().unwrap().to_string())
-                .collect()
-        })
+        .map(|a| a.iter().map(|p| p["code"].as_str().unwrap().to_string()).collect())
         .unwrap_or_default()
 }
 
 async fn store_one(server: &Server, bytes: Vec<u8>) -> serde_json::Value {
-    let r = client()
-        .post(server.url("/api/_test/objects"))
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
+    let r = client().post(server.url("/api/_test/objects")).body(bytes).send().await.unwrap();
     assert_eq!(r.status(), 201);
     r.json().await.unwrap()
 }
@@ -42,19 +29,11 @@ async fn a_good_setup_is_accepted_and_doctor_says_healthy() {
     for backend in backends() {
         let tmp = tempfile::tempdir().unwrap();
         let d = Deployment::new(backend, tmp.path()).await;
-        let server = d
-            .start()
-            .unwrap_or_else(|r| panic!("{backend:?} refused: {r:?}"));
+        let server = d.start().unwrap_or_else(|r| panic!("{backend:?} refused: {r:?}"));
         let ready = client().get(server.url("/readyz")).send().await.unwrap();
         assert_eq!(ready.status(), 200);
         let logs = server.logs();
-        for fact in [
-            "media root",
-            "media mount",
-            "media free space",
-            "\"database\"",
-            "storage identity",
-        ] {
+        for fact in ["media root", "media mount", "media free space", "\"database\"", "storage identity"] {
             assert!(logs.contains(fact), "start-up report lacks {fact}: {logs}");
         }
         for area in ["photos", "pdfs", "excel_uploads"] {
@@ -66,16 +45,8 @@ async fn a_good_setup_is_accepted_and_doctor_says_healthy() {
         assert_eq!(code, 0, "{backend:?}: {v:#}");
         assert_eq!(v["healthy"], true);
         assert_eq!(v["storage"]["identity"], "matched");
-        assert!(
-            v["config"]["SECRET_KEY"]
-                .as_str()
-                .unwrap()
-                .starts_with("set")
-        );
-        assert!(
-            !v.to_string()
-                .contains(&std::fs::read_to_string(d.data_dir.join("secret_key")).unwrap())
-        );
+        assert!(v["config"]["SECRET_KEY"].as_str().unwrap().starts_with("set"));
+        assert!(!v.to_string().contains(&std::fs::read_to_string(d.data_dir.join("secret_key")).unwrap()));
     }
 }
 
@@ -85,9 +56,7 @@ async fn production_on_a_separate_persistent_disk_is_accepted() {
     let Some(_disk) = mount_ext4(&tmp.path().join("disk"), &tmp.path().join("disk.img"), 32) else {
         return;
     };
-    let d = Deployment::new(Backend::Sqlite, tmp.path())
-        .await
-        .production();
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.production();
     let d = Deployment {
         media_root: tmp.path().join("disk/media"),
         database_url: format!("sqlite://{}/disk/atm.db", tmp.path().display()),
@@ -95,15 +64,7 @@ async fn production_on_a_separate_persistent_disk_is_accepted() {
     };
     std::fs::create_dir(&d.media_root).unwrap();
     let server = d.start().unwrap_or_else(|r| panic!("refused: {r:?}"));
-    assert_eq!(
-        client()
-            .get(server.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(client().get(server.url("/readyz")).send().await.unwrap().status(), 200);
     drop(server);
     let (code, v) = doctor_json(&d);
     assert_eq!(code, 0, "{v:#}");
@@ -114,22 +75,13 @@ async fn production_on_a_separate_persistent_disk_is_accepted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tmpfs_media_root_in_production_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = Deployment::new(Backend::Sqlite, tmp.path())
-        .await
-        .production();
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.production();
     let Some(_m) = mount_tmpfs(&d.media_root, "8m") else {
         return;
     };
-    let refused = d
-        .start()
-        .map(|_| ())
-        .expect_err("production started on tmpfs");
+    let refused = d.start().map(|_| ()).expect_err("production started on tmpfs");
     assert_eq!(refused.code, Some(1));
-    assert!(
-        refused.logs.contains(&d.media_root.display().to_string()),
-        "{}",
-        refused.logs
-    );
+    assert!(refused.logs.contains(&d.media_root.display().to_string()), "{}", refused.logs);
     assert!(
         refused.logs.contains("tmpfs") && refused.logs.contains("set MEDIA_ROOT under"),
         "{}",
@@ -137,50 +89,27 @@ async fn a_tmpfs_media_root_in_production_is_refused_with_the_fix() {
     );
     let (code, v) = doctor_json(&d);
     assert_eq!(code, 1);
-    assert!(
-        problem_codes(&v).contains(&"media_root_ephemeral".to_string()),
-        "{v:#}"
-    );
+    assert!(problem_codes(&v).contains(&"media_root_ephemeral".to_string()), "{v:#}");
     let out = d.run(&["disk-test"]);
-    assert!(
-        out.status.success(),
-        "disk-test itself works on tmpfs: {out:?}"
-    );
+    assert!(out.status.success(), "disk-test itself works on tmpfs: {out:?}");
 
     // The operator's explicit opt-in turns the refusal into a warning.
     let d = d.with("ATM_ALLOW_EPHEMERAL_MEDIA", "true");
     let (_, v) = doctor_json(&d);
-    assert!(
-        !problem_codes(&v).contains(&"media_root_ephemeral".to_string()),
-        "{v:#}"
-    );
+    assert!(!problem_codes(&v).contains(&"media_root_ephemeral".to_string()), "{v:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_media_root_in_production_is_refused_and_not_created() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = Deployment::new(Backend::Sqlite, tmp.path())
-        .await
-        .production();
-    let d = Deployment {
-        media_root: tmp.path().join("var/data/media"),
-        ..d
-    };
-    let refused = d
-        .start()
-        .map(|_| ())
-        .expect_err("started without a media root");
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.production();
+    let d = Deployment { media_root: tmp.path().join("var/data/media"), ..d };
+    let refused = d.start().map(|_| ()).expect_err("started without a media root");
     assert!(refused.logs.contains("does not exist"), "{}", refused.logs);
-    assert!(
-        !d.media_root.exists(),
-        "production created the missing media root"
-    );
+    assert!(!d.media_root.exists(), "production created the missing media root");
     let (code, v) = doctor_json(&d);
     assert_eq!(code, 1);
-    assert!(
-        problem_codes(&v).contains(&"media_root_missing".to_string()),
-        "{v:#}"
-    );
+    assert!(problem_codes(&v).contains(&"media_root_missing".to_string()), "{v:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,10 +122,7 @@ async fn a_deleted_marker_while_the_database_references_files_is_refused() {
         assert!(server.stop().success());
         std::fs::remove_file(d.media_root.join(".atm-storage-id")).unwrap();
 
-        let refused = d
-            .start()
-            .map(|_| ())
-            .expect_err("started with the marker gone");
+        let refused = d.start().map(|_| ()).expect_err("started with the marker gone");
         assert_eq!(refused.code, Some(1));
         assert!(
             refused.logs.contains("no storage marker") && refused.logs.contains("1 stored file"),
@@ -205,14 +131,8 @@ async fn a_deleted_marker_while_the_database_references_files_is_refused() {
         );
         let (code, v) = doctor_json(&d);
         assert_eq!(code, 1);
-        assert!(
-            problem_codes(&v).contains(&"storage_marker_missing".to_string()),
-            "{v:#}"
-        );
-        assert!(
-            !d.media_root.join(".atm-storage-id").exists(),
-            "doctor must not repair anything"
-        );
+        assert!(problem_codes(&v).contains(&"storage_marker_missing".to_string()), "{v:#}");
+        assert!(!d.media_root.join(".atm-storage-id").exists(), "doctor must not repair anything");
     }
 }
 
@@ -223,16 +143,12 @@ async fn a_marker_from_other_storage_is_refused_until_adopted() {
         let d = Deployment::new(backend, tmp.path()).await;
         d.start().unwrap().stop();
         let marker = d.media_root.join(".atm-storage-id");
-        let mut m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&marker).unwrap()).unwrap();
+        let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&marker).unwrap()).unwrap();
         let original = m["storage_id"].as_str().unwrap().to_string();
         m["storage_id"] = "00000000-other-storage".into();
         std::fs::write(&marker, m.to_string()).unwrap();
 
-        let refused = d
-            .start()
-            .map(|_| ())
-            .expect_err("started on swapped storage");
+        let refused = d.start().map(|_| ()).expect_err("started on swapped storage");
         assert!(
             refused.logs.contains("00000000-other-storage") && refused.logs.contains(&original),
             "{}",
@@ -244,18 +160,8 @@ async fn a_marker_from_other_storage_is_refused_until_adopted() {
 
         let out = d.run(&["storage", "adopt"]);
         assert!(out.status.success(), "{out:?}");
-        let server = d
-            .start()
-            .unwrap_or_else(|r| panic!("still refused after adopt: {r:?}"));
-        assert_eq!(
-            client()
-                .get(server.url("/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        let server = d.start().unwrap_or_else(|r| panic!("still refused after adopt: {r:?}"));
+        assert_eq!(client().get(server.url("/readyz")).send().await.unwrap().status(), 200);
     }
 }
 
@@ -267,50 +173,29 @@ async fn an_unwritable_media_root_is_refused_naming_uid_gid_and_mode() {
         return;
     };
     remount_read_only(&m);
-    let refused = d
-        .start()
-        .map(|_| ())
-        .expect_err("started on a read-only root");
+    let refused = d.start().map(|_| ()).expect_err("started on a read-only root");
     assert_eq!(refused.code, Some(1));
     let uid = rustix::process::getuid().as_raw();
-    for needle in [
-        format!("runs as uid {uid}"),
-        "owned by uid".into(),
-        "read-only".into(),
-    ] {
-        assert!(
-            refused.logs.contains(&needle),
-            "missing {needle:?} in {}",
-            refused.logs
-        );
+    for needle in [format!("runs as uid {uid}"), "owned by uid".into(), "read-only".into()] {
+        assert!(refused.logs.contains(&needle), "missing {needle:?} in {}", refused.logs);
     }
     let (code, v) = doctor_json(&d);
     assert_eq!(code, 1);
-    assert!(
-        problem_codes(&v).contains(&"media_root_not_writable".to_string()),
-        "{v:#}"
-    );
+    assert!(problem_codes(&v).contains(&"media_root_not_writable".to_string()), "{v:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_platform_variable_applies_production_rules_but_a_plain_container_does_not() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = Deployment::new(Backend::Sqlite, tmp.path())
-        .await
-        .without("ATM_TEST_ROUTES");
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.without("ATM_TEST_ROUTES");
     let Some(_m) = mount_tmpfs(&d.media_root, "4m") else {
         return;
     };
     // Development on tmpfs: allowed, with a warning in the start-up report.
-    let server = d
-        .start()
-        .unwrap_or_else(|r| panic!("development refused: {r:?}"));
+    let server = d.start().unwrap_or_else(|r| panic!("development refused: {r:?}"));
     assert!(server.logs().contains("production would refuse it"));
     drop(server);
-    let d = d.with("RENDER", "true").with(
-        "SECRET_KEY",
-        "render-secret-key-long-enough-0123456789abcdef",
-    );
+    let d = d.with("RENDER", "true").with("SECRET_KEY", "render-secret-key-long-enough-0123456789abcdef");
     let refused = d.start().map(|_| ()).expect_err("Render accepted tmpfs");
     assert!(refused.logs.contains("On Render"), "{}", refused.logs);
 }

@@ -25,13 +25,9 @@ impl std::fmt::Debug for LinkSigner {
 impl LinkSigner {
     pub fn new(secret: &Secret, ttl_seconds: i64) -> LinkSigner {
         // A key of its own, derived from SECRET_KEY, so a link signature is never a token signature.
-        let mut mac =
-            HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("any key length");
+        let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("any key length");
         mac.update(b"atm-maint media links v1");
-        LinkSigner {
-            key: mac.finalize().into_bytes().to_vec(),
-            ttl_seconds,
-        }
+        LinkSigner { key: mac.finalize().into_bytes().to_vec(), ttl_seconds }
     }
 
     fn mac(&self, key: &str, exp: i64) -> HmacSha256 {
@@ -58,11 +54,7 @@ impl LinkSigner {
         if self.mac(key, exp).verify_truncated_left(&bytes).is_err() || bytes.len() != 16 {
             return LinkCheck::Invalid;
         }
-        if exp < chrono::Utc::now().timestamp() {
-            LinkCheck::Expired
-        } else {
-            LinkCheck::Valid { exp }
-        }
+        if exp < chrono::Utc::now().timestamp() { LinkCheck::Expired } else { LinkCheck::Valid { exp } }
     }
 }
 
@@ -97,10 +89,7 @@ mod tests {
         let key = MediaKey::parse("photos/2026/11/abc.jpg").unwrap();
         let (k, exp, sig) = parts(&s.sign(&key));
         assert!(matches!(s.verify(&k, exp, &sig), LinkCheck::Valid { .. }));
-        assert_eq!(
-            s.verify("photos/2026/11/abd.jpg", exp, &sig),
-            LinkCheck::Invalid
-        );
+        assert_eq!(s.verify("photos/2026/11/abd.jpg", exp, &sig), LinkCheck::Invalid);
         assert_eq!(s.verify(&k, exp + 300, &sig), LinkCheck::Invalid);
         assert_eq!(s.verify(&k, exp, "00"), LinkCheck::Invalid);
         assert_eq!(s.verify(&k, exp, "zz"), LinkCheck::Invalid);

@@ -15,12 +15,9 @@ pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
 
 pub fn verify_blocking(hash: Option<&str>, password: &str) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy =
-        DUMMY.get_or_init(|| hash_blocking("dummy password for timing").unwrap_or_default());
+    let dummy = DUMMY.get_or_init(|| hash_blocking("dummy password for timing").unwrap_or_default());
     match hash {
-        Some(h) => Argon2::default()
-            .verify_password(password.as_bytes(), h)
-            .is_ok(),
+        Some(h) => Argon2::default().verify_password(password.as_bytes(), h).is_ok(),
         None => {
             let _ = Argon2::default().verify_password(password.as_bytes(), dummy.as_str());
             false
@@ -33,9 +30,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 }
 
 pub async fn verify(hash: Option<String>, password: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_blocking(hash.as_deref(), &password))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_blocking(hash.as_deref(), &password)).await.unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -15,12 +15,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(window: Duration, per_account: usize, per_address: usize) -> Self {
-        LoginLimiter {
-            window,
-            per_account,
-            per_address,
-            failures: Mutex::new(HashMap::new()),
-        }
+        LoginLimiter { window, per_account, per_address, failures: Mutex::new(HashMap::new()) }
     }
 
     /// Seconds to wait when either counter is full, else `None`.
@@ -28,25 +23,17 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let mut wait = None;
-        for (key, limit) in [
-            (format!("u:{account}"), self.per_account),
-            (format!("a:{address}"), self.per_address),
-        ] {
+        for (key, limit) in
+            [(format!("u:{account}"), self.per_account), (format!("a:{address}"), self.per_address)]
+        {
             if let Some(q) = map.get_mut(&key) {
-                while q
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > self.window)
-                {
+                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
                     q.pop_front();
                 }
                 if q.len() >= limit
                     && let Some(first) = q.front()
                 {
-                    let secs = self
-                        .window
-                        .saturating_sub(now.duration_since(*first))
-                        .as_secs()
-                        .max(1);
+                    let secs = self.window.saturating_sub(now.duration_since(*first)).as_secs().max(1);
                     wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
                 }
             }
@@ -67,10 +54,7 @@ impl LoginLimiter {
     }
 
     pub fn record_success(&self, account: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&format!("u:{account}"));
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&format!("u:{account}"));
     }
 }
 
@@ -85,10 +69,7 @@ mod tests {
             assert!(l.check("tech1", "1.2.3.4").is_none());
             l.record_failure("tech1", "1.2.3.4");
         }
-        assert!(
-            l.check("tech1", "5.6.7.8").is_some(),
-            "the account is limited from any address"
-        );
+        assert!(l.check("tech1", "5.6.7.8").is_some(), "the account is limited from any address");
         assert!(l.check("other", "5.6.7.8").is_none());
         l.record_success("tech1");
         assert!(l.check("tech1", "5.6.7.8").is_none());

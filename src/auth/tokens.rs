@@ -49,10 +49,7 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     pub fn new(secret: &Secret) -> TokenKeys {
         let key = secret.expose().as_bytes();
-        TokenKeys {
-            encoding: EncodingKey::from_secret(key),
-            decoding: DecodingKey::from_secret(key),
-        }
+        TokenKeys { encoding: EncodingKey::from_secret(key), decoding: DecodingKey::from_secret(key) }
     }
 
     pub fn issue(&self, user_id: i64, kind: TokenKind) -> anyhow::Result<String> {
@@ -68,11 +65,7 @@ impl TokenKeys {
             jti: uuid::Uuid::new_v4().simple().to_string(),
             user_id,
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     /// The user id of a valid, unexpired token of `kind`.
@@ -112,11 +105,7 @@ mod tests {
         let k = keys();
         let now = chrono::Utc::now().timestamp();
         let body = serde_json::json!({"token_type": "access", "exp": now + 100, "iat": now, "jti": "x", "user_id": 1});
-        let none = format!(
-            "{}.{}.",
-            b64(br#"{"alg":"none","typ":"JWT"}"#),
-            b64(body.to_string().as_bytes())
-        );
+        let none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(body.to_string().as_bytes()));
         assert_eq!(k.verify(&none, TokenKind::Access), None);
         let expired = Claims {
             token_type: "access".into(),
@@ -125,12 +114,9 @@ mod tests {
             jti: "y".into(),
             user_id: 1,
         };
-        let t =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &expired, &k.encoding).unwrap();
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &expired, &k.encoding).unwrap();
         assert_eq!(k.verify(&t, TokenKind::Access), None);
-        let other = TokenKeys::new(&Secret::new("z".repeat(40)))
-            .issue(1, TokenKind::Access)
-            .unwrap();
+        let other = TokenKeys::new(&Secret::new("z".repeat(40))).issue(1, TokenKind::Access).unwrap();
         assert_eq!(k.verify(&other, TokenKind::Access), None);
         assert_eq!(k.verify("not.a.jwt", TokenKind::Access), None);
     }

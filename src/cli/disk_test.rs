@@ -44,8 +44,7 @@ pub fn run(settings: Settings) -> anyhow::Result<i32> {
     );
     let path = dir.join(&name);
     let written = (|| -> anyhow::Result<()> {
-        fsutil::create_dir_all_durable(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        fsutil::create_dir_all_durable(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let json = serde_json::to_vec_pretty(&probe)?;
         fsutil::write_file_durably(&path, &json, 0o644)
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -60,20 +59,10 @@ pub fn run(settings: Settings) -> anyhow::Result<i32> {
         eprintln!("FAIL: {e:#}");
         return Ok(1);
     }
-    println!(
-        "media root: {} (from {})",
-        root.display(),
-        settings.media_root_source
-    );
-    println!(
-        "wrote probe {name} (host {}, boot {})",
-        probe.host, probe.boot_id
-    );
+    println!("media root: {} (from {})", root.display(), settings.media_root_source);
+    println!("wrote probe {name} (host {}, boot {})", probe.host, probe.boot_id);
     let earlier = list(&dir, &name)?;
-    let other_boots = earlier
-        .iter()
-        .filter(|p| p.boot_id != probe.boot_id || p.host != probe.host)
-        .count();
+    let other_boots = earlier.iter().filter(|p| p.boot_id != probe.boot_id || p.host != probe.host).count();
     println!("earlier probes: {}", earlier.len());
     for p in &earlier {
         let note = if p.boot_id == probe.boot_id && p.host == probe.host {
@@ -81,23 +70,16 @@ pub fn run(settings: Settings) -> anyhow::Result<i32> {
         } else {
             "earlier boot or host"
         };
-        println!(
-            "  {}  host {}  boot {}  ({note})",
-            p.written_at, p.host, p.boot_id
-        );
+        println!("  {}  host {}  boot {}  ({note})", p.written_at, p.host, p.boot_id);
     }
     if other_boots > 0 {
         println!(
             "verdict: {other_boots} probe(s) from an earlier boot or container survived: this storage persists across restarts"
         );
     } else if earlier.is_empty() {
-        println!(
-            "verdict: first probe here; restart or redeploy, then run `atm-maint disk-test` again"
-        );
+        println!("verdict: first probe here; restart or redeploy, then run `atm-maint disk-test` again");
     } else {
-        println!(
-            "verdict: only probes from this boot so far; restart or redeploy, then run it again"
-        );
+        println!("verdict: only probes from this boot so far; restart or redeploy, then run it again");
     }
     Ok(0)
 }

@@ -116,23 +116,13 @@ async fn fill_database(db: &Db, out: &mut DatabaseReport) {
             out.stored_objects = Some(n);
             out.stored_bytes = Some(bytes);
         }
-        Err(e) => {
-            out.error = Some(format!(
-                "cannot count stored files ({e}); has `atm-maint migrate` run?"
-            ))
-        }
+        Err(e) => out.error = Some(format!("cannot count stored files ({e}); has `atm-maint migrate` run?")),
     }
 }
 
 fn verdict(storage: Option<&StorageReport>, db: &DatabaseReport) -> (bool, String) {
     let Some(storage) = storage else {
-        return (
-            false,
-            format!(
-                "the database is unreachable: {}",
-                db.error.clone().unwrap_or_default()
-            ),
-        );
+        return (false, format!("the database is unreachable: {}", db.error.clone().unwrap_or_default()));
     };
     let mut wrong: Vec<String> = storage.problems.iter().map(|p| p.message.clone()).collect();
     if !db.reachable {
@@ -147,19 +137,11 @@ fn verdict(storage: Option<&StorageReport>, db: &DatabaseReport) -> (bool, Strin
     if !wrong.is_empty() {
         (false, wrong.join("\n"))
     } else if storage.persistent {
-        (
-            true,
-            "media storage is persistent, writable and matches the database".into(),
-        )
+        (true, "media storage is persistent, writable and matches the database".into())
     } else {
         // Only development gets here: production turns this into a problem above.
         let reason = storage.ephemeral_reason.clone().unwrap_or_default();
-        (
-            true,
-            format!(
-                "media storage works but is NOT persistent ({reason}); fine for development only"
-            ),
-        )
+        (true, format!("media storage works but is NOT persistent ({reason}); fine for development only"))
     }
 }
 
@@ -173,11 +155,7 @@ fn print_human(r: &Report) {
     }
     if let Some(s) = &r.storage {
         println!("\nmedia storage ({})", s.store);
-        println!(
-            "  root                       {} (from {})",
-            s.media_root.display(),
-            s.media_root_source
-        );
+        println!("  root                       {} (from {})", s.media_root.display(), s.media_root_source);
         println!("  exists                     {}", s.exists);
         if let Some(m) = &s.mount {
             println!(
@@ -205,41 +183,24 @@ fn print_human(r: &Report) {
             }
         );
         println!("  writable                   {}", s.writable);
-        println!(
-            "  identity                   {} {}",
-            s.identity,
-            s.storage_id.clone().unwrap_or_default()
-        );
+        println!("  identity                   {} {}", s.identity, s.storage_id.clone().unwrap_or_default());
         for w in &s.warnings {
             println!("  warning                    {w}");
         }
     }
     let d = &r.database;
     println!("\ndatabase");
-    println!(
-        "  backend                    {}",
-        d.backend.clone().unwrap_or_else(|| "?".into())
-    );
+    println!("  backend                    {}", d.backend.clone().unwrap_or_else(|| "?".into()));
     println!("  location                   {}", d.location);
     println!("  reachable                  {}", d.reachable);
     if let Some(du) = &d.durability {
-        let list: Vec<String> = du
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let list: Vec<String> = du.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!("  durability                 {}", list.join(", "));
     }
     if let (Some(n), Some(b)) = (d.stored_objects, d.stored_bytes) {
-        println!(
-            "  stored files               {n} ({:.1} MiB)",
-            b as f64 / 1048576.0
-        );
+        println!("  stored files               {n} ({:.1} MiB)", b as f64 / 1048576.0);
     }
-    println!(
-        "\nverdict: {}",
-        if r.healthy { "HEALTHY" } else { "PROBLEM" }
-    );
+    println!("\nverdict: {}", if r.healthy { "HEALTHY" } else { "PROBLEM" });
     for line in r.verdict.lines() {
         println!("  {line}");
     }

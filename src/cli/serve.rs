@@ -38,12 +38,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
         Ok(n) => tracing::info!(accounts = n, "accounts"),
         Err(e) => tracing::warn!(error = %e, "cannot count accounts"),
     }
-    let state = AppState::new(
-        settings,
-        prepared.db,
-        MediaStore::Local(prepared.store),
-        prepared.report,
-    );
+    let state = AppState::new(settings, prepared.db, MediaStore::Local(prepared.store), prepared.report)?;
+    if !state.reports.email_configured() {
+        tracing::warn!(
+            "approval e-mails are off: set EMAIL_HOST and APPROVAL_EMAIL_RECIPIENTS to send reports"
+        );
+    }
+    state.report_worker().spawn();
     app::serve(state).await?;
     Ok(0)
 }

@@ -20,10 +20,7 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
 async fn adopt(settings: Settings) -> anyhow::Result<i32> {
     let root = &settings.media_root;
     if !root.is_dir() {
-        anyhow::bail!(
-            "the media root {} does not exist; mount the storage first",
-            root.display()
-        );
+        anyhow::bail!("the media root {} does not exist; mount the storage first", root.display());
     }
     let db = Db::connect(settings.database_url.expose()).await?;
     db.migrate().await?;
@@ -41,9 +38,7 @@ async fn adopt(settings: Settings) -> anyhow::Result<i32> {
         "storage {id} adopted: marker in {} and database {} now agree (previous marker: {}, previous database id: {})",
         root.display(),
         settings.database_display(),
-        marker
-            .map(|m| m.storage_id)
-            .unwrap_or_else(|| "none".into()),
+        marker.map(|m| m.storage_id).unwrap_or_else(|| "none".into()),
         db_id.unwrap_or_else(|| "none".into()),
     );
     if referenced > 0 {

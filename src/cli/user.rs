@@ -36,11 +36,7 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
     let db = Db::connect(settings.database_url.expose()).await?;
     db.migrate().await?;
     match cmd {
-        Command::Create {
-            role,
-            username,
-            city,
-        } => {
+        Command::Create { role, username, city } => {
             let mut errors = FieldErrors::new();
             let username = accounts::validate_username(Some(&username), &mut errors);
             let city = match (role, city) {
@@ -69,8 +65,7 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
         Command::SetPassword { username } => {
             let pass = read_password()?;
             let mut errors = FieldErrors::new();
-            let Some(pass) = accounts::validate_password(Some(&pass), Some(&username), &mut errors)
-            else {
+            let Some(pass) = accounts::validate_password(Some(&pass), Some(&username), &mut errors) else {
                 for (field, msg) in &errors {
                     eprintln!("{field}: {msg}");
                 }
@@ -83,10 +78,7 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
             println!("password of {username} changed");
         }
         Command::List => {
-            println!(
-                "{:<6} {:<24} {:<12} {:<16} created",
-                "id", "username", "role", "city"
-            );
+            println!("{:<6} {:<24} {:<12} {:<16} created", "id", "username", "role", "city");
             for u in users::list(&db, None).await? {
                 println!(
                     "{:<6} {:<24} {:<12} {:<16} {}{}",
@@ -111,9 +103,6 @@ fn read_password() -> anyhow::Result<String> {
         return rpassword::prompt_password("Password: ").context("while reading the password");
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("while reading the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).context("while reading the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }

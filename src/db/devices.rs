@@ -39,12 +39,7 @@ fn from_row(r: &AnyRow) -> sqlx::Result<Device> {
 
 pub async fn by_id(db: &Db, id: i64) -> sqlx::Result<Option<Device>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM devices d WHERE d.id = $1"));
-    sqlx::query(sql)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+    sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
 }
 
 /// Devices assigned to a technician, newest problem date first (the original's string order).
@@ -53,21 +48,17 @@ pub async fn assigned_to(db: &Db, technician_id: i64) -> sqlx::Result<Vec<Device
         "SELECT {COLUMNS} FROM devices d JOIN technician_devices td ON td.device_id = d.id
          WHERE td.technician_id = $1 ORDER BY d.gfm_problem_date DESC, d.id"
     ));
-    let rows = sqlx::query(sql)
-        .bind(technician_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(sql).bind(technician_id).fetch_all(db.pool()).await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn is_assigned(db: &Db, technician_id: i64, device_id: i64) -> sqlx::Result<bool> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1 AND device_id = $2",
-    )
-    .bind(technician_id)
-    .bind(device_id)
-    .fetch_one(db.pool())
-    .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1 AND device_id = $2")
+            .bind(technician_id)
+            .bind(device_id)
+            .fetch_one(db.pool())
+            .await?;
     Ok(row.try_get::<i64, _>(0)? > 0)
 }
 
@@ -139,10 +130,7 @@ pub async fn replace_assignments(
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query("SELECT COUNT(*) FROM devices")
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)
+    sqlx::query("SELECT COUNT(*) FROM devices").fetch_one(db.pool()).await?.try_get(0)
 }
 
 pub async fn count_assignments(db: &Db, technician_id: i64) -> sqlx::Result<i64> {

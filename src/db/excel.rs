@@ -70,21 +70,12 @@ pub async fn for_technician(db: &Db, technician_id: i64) -> sqlx::Result<Vec<Upl
     let sql = sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE e.technician_id = $1 ORDER BY e.upload_date DESC, e.id DESC"
     ));
-    let rows = sqlx::query(sql)
-        .bind(technician_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(sql).bind(technician_id).fetch_all(db.pool()).await?;
     rows.iter().map(from_row).collect()
 }
 
-pub async fn of_type(
-    db: &Db,
-    technician_id: i64,
-    device_type: &str,
-) -> sqlx::Result<Option<Upload>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE e.technician_id = $1 AND e.device_type = $2"
-    ));
+pub async fn of_type(db: &Db, technician_id: i64, device_type: &str) -> sqlx::Result<Option<Upload>> {
+    let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.technician_id = $1 AND e.device_type = $2"));
     sqlx::query(sql)
         .bind(technician_id)
         .bind(device_type)

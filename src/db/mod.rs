@@ -3,6 +3,7 @@
 
 pub mod devices;
 pub mod excel;
+pub mod jobs;
 pub mod meta;
 pub mod objects;
 pub mod submissions;
@@ -65,20 +66,14 @@ impl Db {
                 let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
                 let path = path.split('?').next().unwrap_or(path);
                 if let Some(dir) = std::path::Path::new(path).parent() {
-                    std::fs::create_dir_all(dir).with_context(|| {
-                        format!("while creating the database folder {}", dir.display())
-                    })?;
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("while creating the database folder {}", dir.display()))?;
                 }
-                if url.contains('?') {
-                    url.to_string()
-                } else {
-                    format!("{url}?mode=rwc")
-                }
+                if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") }
             }
             Backend::Postgres => url.to_string(),
         };
-        let options =
-            AnyConnectOptions::from_str(&url).context("DATABASE_URL is not a valid URL")?;
+        let options = AnyConnectOptions::from_str(&url).context("DATABASE_URL is not a valid URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
@@ -116,10 +111,7 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("while running database migrations")?;
+        migrator.run(&self.pool).await.context("while running database migrations")?;
         Ok(())
     }
 
@@ -136,14 +128,9 @@ impl Db {
         let mut settings = Vec::new();
         let problem = match self.backend {
             Backend::Sqlite => {
-                let mode: String = sqlx::query("PRAGMA journal_mode")
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .try_get(0)?;
-                let sync: i64 = sqlx::query("PRAGMA synchronous")
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .try_get(0)?;
+                let mode: String =
+                    sqlx::query("PRAGMA journal_mode").fetch_one(&mut *conn).await?.try_get(0)?;
+                let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await?.try_get(0)?;
                 settings.push(("journal_mode".into(), mode.clone()));
                 settings.push((
                     "synchronous".into(),
@@ -159,10 +146,7 @@ impl Db {
                 if !mode.eq_ignore_ascii_case("wal") {
                     Some(format!("SQLite journal_mode is {mode}, expected WAL"))
                 } else if sync < 2 {
-                    Some(
-                        "SQLite synchronous is below FULL: a power loss could drop committed rows"
-                            .into(),
-                    )
+                    Some("SQLite synchronous is below FULL: a power loss could drop committed rows".into())
                 } else {
                     None
                 }
@@ -185,11 +169,7 @@ impl Db {
                 problem
             }
         };
-        Ok(Durability {
-            settings,
-            durable: problem.is_none(),
-            problem,
-        })
+        Ok(Durability { settings, durable: problem.is_none(), problem })
     }
 
     /// The current time as stored in every timestamp column (RFC 3339, UTC, sortable as text).

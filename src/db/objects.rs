@@ -36,45 +36,33 @@ pub async fn insert(
 /// Deletes object rows (their files go after the commit).
 pub async fn delete_ids(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> sqlx::Result<()> {
     for id in ids {
-        sqlx::query("DELETE FROM stored_object WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query("DELETE FROM stored_object WHERE id = $1").bind(id).execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object",
-    )
-    .fetch_one(db.pool())
-    .await?;
+    let row = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object")
+        .fetch_one(db.pool())
+        .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ObjectRow>> {
-    let row =
-        sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
+    let row = sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     row.map(|r| from_row(&r)).transpose()
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<ObjectRow>> {
-    let rows =
-        sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
-            .fetch_all(db.pool())
-            .await?;
+    let rows = sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<ObjectRow> {
-    Ok(ObjectRow {
-        id: r.try_get(0)?,
-        key: r.try_get(1)?,
-        size: r.try_get(2)?,
-        sha256: r.try_get(3)?,
-    })
+    Ok(ObjectRow { id: r.try_get(0)?, key: r.try_get(1)?, size: r.try_get(2)?, sha256: r.try_get(3)? })
 }

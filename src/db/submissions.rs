@@ -86,12 +86,7 @@ fn from_row(r: &AnyRow) -> sqlx::Result<Record> {
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Record>> {
     let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.id = $1"));
-    sqlx::query(sql)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+    sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
 }
 
 #[derive(Debug, Default, Clone)]
@@ -137,11 +132,7 @@ pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
     if let Some(v) = &f.date_to {
         add("s.visit_date <= ?", Arg::Text(v.clone()));
     }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
-    };
+    let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
     let bind = |sql: String, args: &[Arg]| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in args {
@@ -154,19 +145,13 @@ pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
     };
     let count_sql =
         format!("SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id{filter}");
-    let total: i64 = bind(count_sql, &args)
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)?;
+    let total: i64 = bind(count_sql, &args).fetch_one(db.pool()).await?.try_get(0)?;
     let mut sql = format!("{SELECT}{filter} ORDER BY s.created_at DESC, s.id DESC");
     if let Some((limit, offset)) = f.page {
         sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
     }
     let rows = bind(sql, &args).fetch_all(db.pool()).await?;
-    Ok((
-        rows.iter().map(from_row).collect::<sqlx::Result<_>>()?,
-        total,
-    ))
+    Ok((rows.iter().map(from_row).collect::<sqlx::Result<_>>()?, total))
 }
 
 /// Photos of many submissions in one query, ordered by section and slot.
@@ -220,9 +205,7 @@ pub async fn in_period(
     .bind(i64::from(p.half))
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
 }
 
 /// The latest submission per device for a technician: device id → (status, remarks shown, visit date).
@@ -315,10 +298,7 @@ pub async fn reopen(
     .iter()
     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
     .collect::<sqlx::Result<Vec<(i64, String)>>>()?;
-    sqlx::query("DELETE FROM photos WHERE submission_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("DELETE FROM photos WHERE submission_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query(
         "UPDATE submissions SET status = 'Pending', job_description = $1, job_status = $2, remarks = $3,
              updated_at = $4 WHERE id = $5 AND status = 'Rejected'",
@@ -383,10 +363,7 @@ pub async fn review(
 }
 
 pub async fn status_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {
-    let rows = sqlx::query("SELECT status, COUNT(*) FROM submissions GROUP BY status")
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    let rows =
+        sqlx::query("SELECT status, COUNT(*) FROM submissions GROUP BY status").fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }

@@ -25,8 +25,7 @@ fn from_row(r: &AnyRow) -> sqlx::Result<User> {
         id: r.try_get(0)?,
         username: r.try_get(1)?,
         password_hash: r.try_get(2)?,
-        role: Role::parse(&role)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
+        role: Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
         city: r.try_get(4)?,
         is_active: r.try_get::<i64, _>(5)? != 0,
         created_at: r.try_get(6)?,
@@ -35,22 +34,12 @@ fn from_row(r: &AnyRow) -> sqlx::Result<User> {
 
 pub async fn by_username(db: &Db, username: &str) -> sqlx::Result<Option<User>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE username = $1"));
-    sqlx::query(sql)
-        .bind(username)
-        .fetch_optional(db.pool())
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+    sqlx::query(sql).bind(username).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
 }
 
 pub async fn by_id(db: &Db, id: i64) -> sqlx::Result<Option<User>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
-    sqlx::query(sql)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+    sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
 }
 
 /// Newest first, as the original lists technicians.
@@ -60,15 +49,10 @@ pub async fn list(db: &Db, role: Option<Role>) -> sqlx::Result<Vec<User>> {
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM users WHERE role = $1 ORDER BY created_at DESC, id DESC"
             ));
-            sqlx::query(sql)
-                .bind(role.as_str())
-                .fetch_all(db.pool())
-                .await?
+            sqlx::query(sql).bind(role.as_str()).fetch_all(db.pool()).await?
         }
         None => {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM users ORDER BY role, username"
-            ));
+            let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users ORDER BY role, username"));
             sqlx::query(sql).fetch_all(db.pool()).await?
         }
     };
@@ -103,11 +87,7 @@ pub async fn create(
         .fetch_one(db.pool())
         .await
         .map_err(|e| {
-            if super::is_unique_violation(&e) {
-                CreateError::UsernameTaken
-            } else {
-                CreateError::Db(e)
-            }
+            if super::is_unique_violation(&e) { CreateError::UsernameTaken } else { CreateError::Db(e) }
         })?;
     Ok(from_row(&row)?)
 }
@@ -122,10 +102,7 @@ pub async fn set_password(db: &Db, username: &str, hash: &str) -> sqlx::Result<b
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query("SELECT COUNT(*) FROM users")
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)
+    sqlx::query("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await?.try_get(0)
 }
 
 /// What deleting a technician removed from the database; `keys` are the stored files to
@@ -151,10 +128,7 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
         .await?;
     let Some(user) = user else { return Ok(None) };
     let count = |sql: &'static str| sqlx::query(sql).bind(id);
-    let mut d = Deleted {
-        username: user.try_get(0)?,
-        ..Deleted::default()
-    };
+    let mut d = Deleted { username: user.try_get(0)?, ..Deleted::default() };
     d.assignments = count("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1")
         .fetch_one(&mut *tx)
         .await?
@@ -191,16 +165,10 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
             out.push(r.try_get(1)?);
         }
     }
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
     for chunk in ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "DELETE FROM stored_object WHERE id IN ({})",
-            placeholders.join(", ")
-        );
+        let sql = format!("DELETE FROM stored_object WHERE id IN ({})", placeholders.join(", "));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind(*id);

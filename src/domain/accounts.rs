@@ -162,27 +162,19 @@ pub fn validate_username(username: Option<&str>, errors: &mut FieldErrors) -> Op
         return None;
     }
     if u.chars().count() > 150 {
-        errors.push((
-            "username",
-            "Ensure this field has no more than 150 characters.".into(),
-        ));
+        errors.push(("username", "Ensure this field has no more than 150 characters.".into()));
         return None;
     }
-    if !u
-        .chars()
-        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
-    {
+    if !u.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
         errors.push((
             "username",
-            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into(),
+            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+                .into(),
         ));
         return None;
     }
     if !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        errors.push((
-            "username",
-            "Username must contain only letters, numbers, and underscores".into(),
-        ));
+        errors.push(("username", "Username must contain only letters, numbers, and underscores".into()));
         return None;
     }
     Some(u.to_string())
@@ -203,17 +195,11 @@ pub fn validate_password(
         return None;
     }
     if p.chars().count() < 8 {
-        errors.push((
-            "password",
-            "Ensure this field has at least 8 characters.".into(),
-        ));
+        errors.push(("password", "Ensure this field has at least 8 characters.".into()));
         return None;
     }
     if p.len() > 1024 {
-        errors.push((
-            "password",
-            "Ensure this field has no more than 1024 characters.".into(),
-        ));
+        errors.push(("password", "Ensure this field has no more than 1024 characters.".into()));
         return None;
     }
     let before = errors.len();
@@ -225,10 +211,7 @@ pub fn validate_password(
         errors.push(("password", "This password is entirely numeric.".into()));
     }
     if username.is_some_and(|u| !u.is_empty() && lower.contains(&u.to_lowercase())) {
-        errors.push((
-            "password",
-            "The password is too similar to the username.".into(),
-        ));
+        errors.push(("password", "The password is too similar to the username.".into()));
     }
     (errors.len() == before).then(|| p.to_string())
 }
@@ -237,10 +220,7 @@ pub fn validate_city(city: Option<&str>, errors: &mut FieldErrors) -> Option<Str
     match city.map(str::trim) {
         Some(c) if !c.is_empty() && c.chars().count() <= 100 => Some(c.to_string()),
         Some(c) if !c.is_empty() => {
-            errors.push((
-                "city",
-                "Ensure this field has no more than 100 characters.".into(),
-            ));
+            errors.push(("city", "Ensure this field has no more than 100 characters.".into()));
             None
         }
         _ => {
@@ -254,9 +234,7 @@ pub fn validate_city(city: Option<&str>, errors: &mut FieldErrors) -> Option<Str
 pub fn to_json(errors: &FieldErrors) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for (field, msg) in errors {
-        let entry = map
-            .entry(field.to_string())
-            .or_insert_with(|| serde_json::Value::Array(vec![]));
+        let entry = map.entry(field.to_string()).or_insert_with(|| serde_json::Value::Array(vec![]));
         if let serde_json::Value::Array(a) = entry {
             a.push(serde_json::Value::String(msg.clone()));
         }
@@ -271,18 +249,12 @@ mod tests {
     #[test]
     fn usernames_follow_the_original_rules_and_messages() {
         let mut e = FieldErrors::new();
-        assert_eq!(
-            validate_username(Some("tech_1"), &mut e),
-            Some("tech_1".into())
-        );
+        assert_eq!(validate_username(Some("tech_1"), &mut e), Some("tech_1".into()));
         assert!(validate_username(Some("bad name!"), &mut e).is_none());
         assert!(e[0].1.starts_with("Enter a valid username"));
         e.clear();
         assert!(validate_username(Some("a.b"), &mut e).is_none());
-        assert_eq!(
-            e[0].1,
-            "Username must contain only letters, numbers, and underscores"
-        );
+        assert_eq!(e[0].1, "Username must contain only letters, numbers, and underscores");
         e.clear();
         validate_username(None, &mut e);
         validate_username(Some("  "), &mut e);
@@ -308,14 +280,7 @@ mod tests {
 
     #[test]
     fn errors_group_by_field() {
-        let e: FieldErrors = vec![
-            ("password", "a".into()),
-            ("city", "b".into()),
-            ("password", "c".into()),
-        ];
-        assert_eq!(
-            to_json(&e),
-            serde_json::json!({"password": ["a", "c"], "city": ["b"]})
-        );
+        let e: FieldErrors = vec![("password", "a".into()), ("city", "b".into()), ("password", "c".into())];
+        assert_eq!(to_json(&e), serde_json::json!({"password": ["a", "c"], "city": ["b"]}));
     }
 }

@@ -40,9 +40,7 @@ pub fn parse(bytes: Vec<u8>) -> Result<Sheet, ExcelError> {
         .find(|s| s.visible == SheetVisible::Visible)
         .map(|s| s.name.clone())
         .ok_or(ExcelError::NoRows)?;
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| ExcelError::Load(load_reason(&e)))?;
+    let range = book.worksheet_range(&name).map_err(|e| ExcelError::Load(load_reason(&e)))?;
     let (Some((_, first_col)), Some((_, last_col))) = (range.start(), range.end()) else {
         return Err(ExcelError::NoRows);
     };
@@ -57,10 +55,7 @@ pub fn parse(bytes: Vec<u8>) -> Result<Sheet, ExcelError> {
             let v = if col < first_col {
                 Value::Null
             } else {
-                values
-                    .get((col - first_col) as usize)
-                    .cloned()
-                    .unwrap_or(Value::Null)
+                values.get((col - first_col) as usize).cloned().unwrap_or(Value::Null)
             };
             obj.insert(format!("col_{}", col + 1), v);
         }
@@ -87,9 +82,7 @@ fn cell_value(d: &Data) -> Value {
         Data::Empty | Data::Error(_) => Value::Null,
         Data::Int(i) => Value::from(*i),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(*f as i64),
-        Data::Float(f) => serde_json::Number::from_f64(*f)
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
+        Data::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
         Data::String(s) => Value::String(s.clone()),
         Data::Bool(b) => Value::Bool(*b),
         Data::DateTime(dt) => match dt.as_datetime() {
@@ -127,13 +120,8 @@ fn is_header(row: &Value) -> bool {
         return false;
     };
     let s = s.to_lowercase();
-    let words: Vec<&str> = s
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    s.contains("interaction")
-        || words.contains(&"id")
-        || (words.contains(&"gfm") && words.len() > 1)
+    let words: Vec<&str> = s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    s.contains("interaction") || words.contains(&"id") || (words.contains(&"gfm") && words.len() > 1)
 }
 
 fn device_rows(rows: &[Value]) -> Vec<DeviceRow> {
@@ -160,11 +148,7 @@ fn device_rows(rows: &[Value]) -> Vec<DeviceRow> {
 /// The id a technician's row refers to: col_1, or col_2 when col_1 is empty.
 pub fn row_device_key(row: &Value) -> String {
     let first = text(row.get("col_1"));
-    if first.is_empty() {
-        text(row.get("col_2"))
-    } else {
-        first
-    }
+    if first.is_empty() { text(row.get("col_2")) } else { first }
 }
 
 #[cfg(test)]

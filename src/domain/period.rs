@@ -12,11 +12,7 @@ pub struct Period {
 
 impl Period {
     pub fn of(date: NaiveDate) -> Period {
-        Period {
-            year: date.year(),
-            month: date.month(),
-            half: if date.day() <= 15 { 1 } else { 2 },
-        }
+        Period { year: date.year(), month: date.month(), half: if date.day() <= 15 { 1 } else { 2 } }
     }
 
     /// "November 2026", as in the original's duplicate message.
@@ -35,17 +31,9 @@ impl Period {
         if self.half == 1 {
             Period { half: 2, ..*self }
         } else if self.month == 12 {
-            Period {
-                year: self.year + 1,
-                month: 1,
-                half: 1,
-            }
+            Period { year: self.year + 1, month: 1, half: 1 }
         } else {
-            Period {
-                month: self.month + 1,
-                half: 1,
-                ..*self
-            }
+            Period { month: self.month + 1, half: 1, ..*self }
         }
     }
 
@@ -83,30 +71,14 @@ mod tests {
 
     #[test]
     fn next_period_rolls_over_the_year() {
-        assert_eq!(
-            Period::of(d("2026-12-31")).next(),
-            Period {
-                year: 2027,
-                month: 1,
-                half: 1
-            }
-        );
-        assert_eq!(
-            Period::of(d("2026-12-01")).next().first_day(),
-            d("2026-12-16")
-        );
+        assert_eq!(Period::of(d("2026-12-31")).next(), Period { year: 2027, month: 1, half: 1 });
+        assert_eq!(Period::of(d("2026-12-01")).next().first_day(), d("2026-12-16"));
         assert_eq!(Period::of(d("2026-11-02")).month_label(), "November 2026");
     }
 
     #[test]
     fn malformed_dates_are_refused() {
-        for bad in [
-            "2026-13-01",
-            "2026-02-30",
-            "28/11/2026",
-            "",
-            "2026-11-28T00:00:00",
-        ] {
+        for bad in ["2026-13-01", "2026-02-30", "28/11/2026", "", "2026-11-28T00:00:00"] {
             assert!(parse_date(bad).is_none(), "{bad}");
         }
     }
@@ -115,21 +87,13 @@ mod tests {
 /// The status a technician sees for a device: a pending report stays pending; an approved or
 /// rejected one counts only within its own period (the half-month for cleaning, the month for
 /// the rest), after which the device is due again ("Active") instead of locked forever.
-pub fn current_status(
-    latest: Option<(&str, Period)>,
-    today: NaiveDate,
-    half_monthly: bool,
-) -> &'static str {
+pub fn current_status(latest: Option<(&str, Period)>, today: NaiveDate, half_monthly: bool) -> &'static str {
     let now = Period::of(today);
     match latest {
         None => "Active",
         Some(("Pending", _)) => "Pending",
         Some((status, p)) => {
-            let current = if half_monthly {
-                p == now
-            } else {
-                p.same_month(&now)
-            };
+            let current = if half_monthly { p == now } else { p.same_month(&now) };
             match (current, status) {
                 (true, "Approved") => "Approved",
                 (true, "Rejected") => "Rejected",
@@ -148,27 +112,14 @@ mod status_tests {
         let p = Period::of(parse_date("2026-11-03").unwrap());
         let same_half = parse_date("2026-11-10").unwrap();
         let next_half = parse_date("2026-11-20").unwrap();
-        assert_eq!(
-            current_status(Some(("Approved", p)), same_half, true),
-            "Approved"
-        );
-        assert_eq!(
-            current_status(Some(("Approved", p)), next_half, true),
-            "Active"
-        );
+        assert_eq!(current_status(Some(("Approved", p)), same_half, true), "Approved");
+        assert_eq!(current_status(Some(("Approved", p)), next_half, true), "Active");
         assert_eq!(
             current_status(Some(("Approved", p)), next_half, false),
             "Approved",
             "monthly devices wait a month"
         );
-        assert_eq!(
-            current_status(
-                Some(("Pending", p)),
-                parse_date("2027-01-01").unwrap(),
-                true
-            ),
-            "Pending"
-        );
+        assert_eq!(current_status(Some(("Pending", p)), parse_date("2027-01-01").unwrap(), true), "Pending");
         assert_eq!(current_status(None, next_half, true), "Active");
     }
 }

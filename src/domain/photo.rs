@@ -97,11 +97,7 @@ pub fn inspect(head: &[u8], tail: &[u8], size: u64) -> Result<PhotoInfo, PhotoEr
     if !complete {
         return Err(PhotoError::Truncated);
     }
-    Ok(PhotoInfo {
-        format,
-        width,
-        height,
-    })
+    Ok(PhotoInfo { format, width, height })
 }
 
 /// Keeps the first and last bytes of a stream as it passes, for [`inspect`].
@@ -121,8 +117,7 @@ impl HeadTail {
         }
         if chunk.len() >= TAIL_BYTES {
             self.tail.clear();
-            self.tail
-                .extend_from_slice(&chunk[chunk.len() - TAIL_BYTES..]);
+            self.tail.extend_from_slice(&chunk[chunk.len() - TAIL_BYTES..]);
         } else {
             self.tail.extend_from_slice(chunk);
             if self.tail.len() > TAIL_BYTES {
@@ -165,10 +160,7 @@ mod tests {
 
     #[test]
     fn text_empty_and_truncated_files_are_refused() {
-        assert_eq!(
-            check(b"hello, I am not a photo"),
-            Err(PhotoError::NotAnImage)
-        );
+        assert_eq!(check(b"hello, I am not a photo"), Err(PhotoError::NotAnImage));
         assert_eq!(check(b""), Err(PhotoError::Empty));
         let jpeg = encode(image::ImageFormat::Jpeg, 64, 48);
         assert_eq!(check(&jpeg[..jpeg.len() - 40]), Err(PhotoError::Truncated));

@@ -32,24 +32,13 @@ pub struct PhotoPlan {
 const CLEANING: [(&str, &[&str]); 3] = [
     (
         "Machine & Pylon (3-5m away)",
-        &[
-            "Side view of the device",
-            "Front view of the device",
-            "Back view of the device",
-        ],
+        &["Side view of the device", "Front view of the device", "Back view of the device"],
     ),
     (
         "Zoomed Front & Back (3-5m)",
-        &[
-            "Device pole photo",
-            "Device with cleaning worker",
-            "Device serial/number photo",
-        ],
+        &["Device pole photo", "Device with cleaning worker", "Device serial/number photo"],
     ),
-    (
-        "Asphalt & Pavement",
-        &["Pavement photo", "Close-up of the device"],
-    ),
+    ("Asphalt & Pavement", &["Pavement photo", "Close-up of the device"]),
 ];
 
 const ELECTRICAL: [(&str, u8); 5] = [
@@ -57,32 +46,20 @@ const ELECTRICAL: [(&str, u8); 5] = [
         "Photos must be Nightly and clear, also showing machine and pylon from four sides from 3 to 5 meters away.",
         4,
     ),
-    (
-        "Photos must be Nightly and clear. Zoom in and out for front and back from 3 to 5 meters away.",
-        4,
-    ),
+    ("Photos must be Nightly and clear. Zoom in and out for front and back from 3 to 5 meters away.", 4),
     (
         "Photos must be clear, also showing HVAC Temperature, Power voltmeter, Internally Light & Externally Light.",
         4,
     ),
-    (
-        "Photos for machine Screen, Keyboard, ATM Code, Kiosk and Pylon.",
-        4,
-    ),
-    (
-        "Photos for machine Screen, Keyboard, ATM Code, Kiosk and Pylon.",
-        3,
-    ),
+    ("Photos for machine Screen, Keyboard, ATM Code, Kiosk and Pylon.", 4),
+    ("Photos for machine Screen, Keyboard, ATM Code, Kiosk and Pylon.", 3),
 ];
 
 /// The electrical test: type `Electrical`, or a problem type naming "electrical", or both
 /// "electro" and "mechanical" (case-insensitive, punctuation ignored).
 pub fn is_electrical(device_type: &str, problem_type: &str) -> bool {
-    let p: String = problem_type
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphabetic() { c } else { ' ' })
-        .collect();
+    let p: String =
+        problem_type.to_lowercase().chars().map(|c| if c.is_alphabetic() { c } else { ' ' }).collect();
     device_type == "Electrical"
         || p.contains("electrical")
         || (p.contains("electro") && p.contains("mechanical"))
@@ -90,11 +67,7 @@ pub fn is_electrical(device_type: &str, problem_type: &str) -> bool {
 
 impl PhotoPlan {
     pub fn for_device(device_type: &str, problem_type: &str) -> PhotoPlan {
-        if is_electrical(device_type, problem_type) {
-            PhotoPlan::electrical()
-        } else {
-            PhotoPlan::cleaning()
-        }
+        if is_electrical(device_type, problem_type) { PhotoPlan::electrical() } else { PhotoPlan::cleaning() }
     }
 
     pub fn cleaning() -> PhotoPlan {
@@ -106,18 +79,11 @@ impl PhotoPlan {
                 Section {
                     section: s,
                     title,
-                    slots: labels
-                        .iter()
-                        .enumerate()
-                        .map(|(j, l)| slot(s, j as u8 + 1, l))
-                        .collect(),
+                    slots: labels.iter().enumerate().map(|(j, l)| slot(s, j as u8 + 1, l)).collect(),
                 }
             })
             .collect();
-        PhotoPlan {
-            kind: PlanKind::Cleaning,
-            sections,
-        }
+        PhotoPlan { kind: PlanKind::Cleaning, sections }
     }
 
     pub fn electrical() -> PhotoPlan {
@@ -133,10 +99,7 @@ impl PhotoPlan {
                 }
             })
             .collect();
-        PhotoPlan {
-            kind: PlanKind::Electrical,
-            sections,
-        }
+        PhotoPlan { kind: PlanKind::Electrical, sections }
     }
 
     pub fn slots(&self) -> impl Iterator<Item = &Slot> {
@@ -157,12 +120,7 @@ impl PhotoPlan {
 }
 
 fn slot(section: u8, order: u8, label: &str) -> Slot {
-    Slot {
-        section,
-        order,
-        field: format!("section{section}_{order}"),
-        label: label.to_string(),
-    }
+    Slot { section, order, field: format!("section{section}_{order}"), label: label.to_string() }
 }
 
 /// Parses a part name `section{S}_{O}` into its numbers, whatever the plan.
@@ -184,21 +142,12 @@ mod tests {
     fn cleaning_needs_eight_photos_and_electrical_nineteen() {
         let c = PhotoPlan::cleaning();
         assert_eq!(c.len(), 8);
-        assert_eq!(
-            c.sections.iter().map(|s| s.slots.len()).collect::<Vec<_>>(),
-            [3, 3, 2]
-        );
+        assert_eq!(c.sections.iter().map(|s| s.slots.len()).collect::<Vec<_>>(), [3, 3, 2]);
         let e = PhotoPlan::electrical();
         assert_eq!(e.len(), 19);
-        assert_eq!(
-            e.sections.iter().map(|s| s.slots.len()).collect::<Vec<_>>(),
-            [4, 4, 4, 4, 3]
-        );
+        assert_eq!(e.sections.iter().map(|s| s.slots.len()).collect::<Vec<_>>(), [4, 4, 4, 4, 3]);
         assert!(e.slot("section5_3").is_some() && e.slot("section5_4").is_none());
-        assert_eq!(
-            c.slot("section2_2").unwrap().label,
-            "Device with cleaning worker"
-        );
+        assert_eq!(c.slot("section2_2").unwrap().label, "Device with cleaning worker");
     }
 
     #[test]
@@ -214,14 +163,7 @@ mod tests {
     #[test]
     fn field_names_parse_strictly() {
         assert_eq!(parse_field("section1_3"), Some((1, 3)));
-        for bad in [
-            "section1",
-            "section_1",
-            "sectionA_1",
-            "section1_1x",
-            "photo1_1",
-            "section123_1",
-        ] {
+        for bad in ["section1", "section_1", "sectionA_1", "section1_1x", "photo1_1", "section123_1"] {
             assert_eq!(parse_field(bad), None, "{bad}");
         }
     }

@@ -15,10 +15,7 @@ pub fn router() -> Router<AppState> {
     route(Router::new(), "/api/admin/doctor", get(report))
 }
 
-async fn report(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> Result<Json<doctor::Report>, ApiError> {
+async fn report(State(state): State<AppState>, user: AuthUser) -> Result<Json<doctor::Report>, ApiError> {
     user.require(&[Role::Host, Role::Supervisor])?;
     Ok(Json(doctor::build(&state.settings).await))
 }

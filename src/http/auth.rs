@@ -49,10 +49,7 @@ async fn login(
         )));
     }
     let user = users::by_username(&state.db, &username).await?;
-    let hash = user
-        .as_ref()
-        .filter(|u| u.is_active)
-        .map(|u| u.password_hash.clone());
+    let hash = user.as_ref().filter(|u| u.is_active).map(|u| u.password_hash.clone());
     let ok = password::verify(hash, pass).await;
     let user = match (ok, user) {
         (true, Some(u)) => u,
@@ -84,9 +81,7 @@ async fn refresh(State(state): State<AppState>, req: Request) -> Result<Json<Val
         .verify(&token, TokenKind::Refresh)
         .ok_or_else(|| ApiError::AuthFailed("Token is invalid or expired".into()))?;
     match users::by_id(&state.db, user_id).await? {
-        Some(u) if u.is_active => Ok(Json(
-            json!({ "access": state.tokens.issue(u.id, TokenKind::Access)? }),
-        )),
+        Some(u) if u.is_active => Ok(Json(json!({ "access": state.tokens.issue(u.id, TokenKind::Access)? }))),
         _ => Err(ApiError::AuthFailed("Token is invalid or expired".into())),
     }
 }

@@ -19,10 +19,7 @@ pub async fn fields(req: Request) -> Result<Map<String, Value>, ApiError> {
         let Form(map) = Form::<HashMap<String, String>>::from_request(req, &())
             .await
             .map_err(|_| ApiError::message("The form body could not be read"))?;
-        return Ok(map
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect());
+        return Ok(map.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
     }
     let bytes = axum::body::Bytes::from_request(req, &())
         .await
@@ -35,9 +32,9 @@ pub async fn fields(req: Request) -> Result<Map<String, Value>, ApiError> {
         Ok(_) => Err(ApiError::BadRequest(serde_json::json!({
             "non_field_errors": ["Invalid data. Expected a dictionary."]
         }))),
-        Err(e) => Err(ApiError::BadRequest(
-            serde_json::json!({ "detail": format!("JSON parse error - {e}") }),
-        )),
+        Err(e) => {
+            Err(ApiError::BadRequest(serde_json::json!({ "detail": format!("JSON parse error - {e}") })))
+        }
     }
 }
 

@@ -22,25 +22,15 @@ pub struct AuthUser {
 
 impl AuthUser {
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(ApiError::Unauthenticated)?;
         let value = header
             .to_str()
             .map_err(|_| ApiError::AuthFailed("Authorization header is not readable".into()))?;
@@ -50,19 +40,12 @@ impl FromRequestParts<AppState> for AuthUser {
         let user_id = state
             .tokens
             .verify(token, TokenKind::Access)
-            .ok_or_else(|| {
-                ApiError::AuthFailed("Given token not valid for any token type".into())
-            })?;
+            .ok_or_else(|| ApiError::AuthFailed("Given token not valid for any token type".into()))?;
         let user = users::by_id(&state.db, user_id)
             .await?
             .filter(|u| u.is_active)
             .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
-        Ok(AuthUser {
-            id: user.id,
-            username: user.username,
-            role: user.role,
-            city: user.city,
-        })
+        Ok(AuthUser { id: user.id, username: user.username, role: user.role, city: user.city })
     }
 }
 
@@ -73,10 +56,7 @@ pub struct ClientAddr(pub String);
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if state.settings.trust_proxy_headers
             && let Some(first) = parts
                 .headers
@@ -86,10 +66,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         {
             return Ok(ClientAddr(first.trim().to_string()));
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".into())))
     }
 }
@@ -100,10 +77,7 @@ pub struct BaseUrl(pub String);
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(base) = &state.settings.media_base_url {
             return Ok(BaseUrl(base.clone()));
         }
@@ -111,16 +85,9 @@ impl FromRequestParts<AppState> for BaseUrl {
             .headers
             .get(axum::http::header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
+            .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
             .unwrap_or("localhost");
-        let scheme = match parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-        {
+        let scheme = match parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
             Some("https") if state.settings.trust_proxy_headers => "https",
             _ => "http",
         };

@@ -11,9 +11,7 @@ use serde_json::json;
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -36,10 +34,6 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if !ready {
         tracing::warn!(%body, "readiness check failed");
     }
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body))
 }

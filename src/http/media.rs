@@ -34,9 +34,7 @@ async fn serve(
             "This link is not signed. Open the file from the application.".into(),
         ));
     };
-    let exp: i64 = exp
-        .parse()
-        .map_err(|_| ApiError::ForbiddenWith("This link is not valid.".into()))?;
+    let exp: i64 = exp.parse().map_err(|_| ApiError::ForbiddenWith("This link is not valid.".into()))?;
     let remaining = match state.links.verify(&key, exp, &sig) {
         LinkCheck::Valid { exp } => exp - chrono::Utc::now().timestamp(),
         LinkCheck::Expired => {

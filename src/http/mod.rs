@@ -46,8 +46,5 @@ pub async fn api_not_found(uri: Uri) -> impl IntoResponse {
 
 /// A known path called with the wrong method, in the original's shape.
 pub async fn method_not_allowed(method: Method) -> impl IntoResponse {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({ "detail": format!("Method \"{method}\" not allowed.") })),
-    )
+    (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": format!("Method \"{method}\" not allowed.") })))
 }

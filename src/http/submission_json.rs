@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::auth::links::LinkSigner;
+use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
 use crate::storage::MediaKey;
 
@@ -14,13 +15,11 @@ pub struct Links<'a> {
 
 impl Links<'_> {
     pub fn url(&self, key: &str) -> Option<String> {
-        MediaKey::parse(key)
-            .ok()
-            .map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
+        MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
     }
 }
 
-pub fn submission(r: &Record, photos: &[PhotoRecord], links: &Links<'_>) -> Value {
+pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, links: &Links<'_>) -> Value {
     // The original kept one `remarks` column that the last writer won; we keep both and show
     // the reviewer's words once there is a review with words, else the technician's.
     let remarks = match (&r.review_remarks, r.status.as_str()) {
@@ -54,6 +53,9 @@ pub fn submission(r: &Record, photos: &[PhotoRecord], links: &Links<'_>) -> Valu
         "review_remarks": r.review_remarks,
         "reviewed_by": r.reviewed_by,
         "reviewed_at": r.reviewed_at,
+        "pdf_status": job.map(|j| j.pdf_status.as_str()),
+        "email_status": job.map(|j| j.email_status.as_str()),
+        "report": job,
         "photos": photos.iter().map(|p| json!({
             "id": p.id,
             "section": p.section,
@@ -66,4 +68,19 @@ pub fn submission(r: &Record, photos: &[PhotoRecord], links: &Links<'_>) -> Valu
             "sha256": p.sha256,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The JSON of many submissions, their photos and report jobs fetched in two queries.
+pub async fn render_all(db: &crate::db::Db, rows: &[Record], links: &Links<'_>) -> sqlx::Result<Vec<Value>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut photos = crate::db::submissions::photos_of(db, &ids).await?;
+    let jobs = crate::db::jobs::latest_for(db, &ids).await?;
+    Ok(rows
+        .iter()
+        .map(|r| submission(r, &photos.remove(&r.id).unwrap_or_default(), jobs.get(&r.id), links))
+        .collect())
+}
+
+pub async fn render_one(db: &crate::db::Db, row: &Record, links: &Links<'_>) -> sqlx::Result<Value> {
+    Ok(render_all(db, std::slice::from_ref(row), links).await?.pop().unwrap_or(Value::Null))
 }

@@ -12,24 +12,20 @@ use super::route;
 use super::submission_json::{self, Links};
 use crate::app::AppState;
 use crate::db::submissions::{self, Filters};
+use crate::db::{jobs, objects};
 use crate::domain::{DeviceType, Role, period};
 use crate::error::ApiError;
+use crate::reports::build;
+use crate::storage::{Area, MediaKey};
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/supervisor/submissions", get(list));
     let r = route(r, "/api/supervisor/submissions/{id}", get(detail));
-    let r = route(
-        r,
-        "/api/supervisor/submissions/{id}/approve",
-        patch(approve),
-    );
+    let r = route(r, "/api/supervisor/submissions/{id}/approve", patch(approve));
     let r = route(r, "/api/supervisor/submissions/{id}/reject", patch(reject));
-    let r = route(
-        r,
-        "/api/supervisor/submissions/{id}/preview-pdf",
-        post(preview_pdf),
-    );
+    let r = route(r, "/api/supervisor/submissions/{id}/preview-pdf", post(preview_pdf));
+    let r = route(r, "/api/supervisor/submissions/{id}/report/retry", post(retry_report));
     route(r, "/api/supervisor/dashboard-stats", get(stats))
 }
 
@@ -46,43 +42,31 @@ pub struct ListQuery {
 }
 
 fn filters(q: ListQuery) -> Result<Filters, ApiError> {
-    let all = |v: Option<String>| {
-        v.map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty() && s != "All")
-    };
+    let all = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "All");
     let date = |name: &str, v: Option<String>| -> Result<Option<String>, ApiError> {
         match all(v) {
             None => Ok(None),
             Some(s) => period::parse_date(&s)
                 .map(|d| Some(d.to_string()))
-                .ok_or_else(|| {
-                    ApiError::field(name, format!("\"{s}\" is not a date; use YYYY-MM-DD."))
-                }),
+                .ok_or_else(|| ApiError::field(name, format!("\"{s}\" is not a date; use YYYY-MM-DD."))),
         }
     };
     let status = all(q.status);
     if let Some(s) = &status
         && !["Pending", "Approved", "Rejected"].contains(&s.as_str())
     {
-        return Err(ApiError::field(
-            "status",
-            format!("\"{s}\" is not a valid choice."),
-        ));
+        return Err(ApiError::field("status", format!("\"{s}\" is not a valid choice.")));
     }
     let device_type = all(q.device_type);
     if let Some(t) = &device_type
         && DeviceType::parse(t).is_none()
     {
-        return Err(ApiError::field(
-            "device_type",
-            format!("\"{t}\" is not a valid choice."),
-        ));
+        return Err(ApiError::field("device_type", format!("\"{t}\" is not a valid choice.")));
     }
     let technician_id = match all(q.technician_id) {
         None => None,
         Some(s) => Some(
-            s.parse::<i64>()
-                .map_err(|_| ApiError::field("technician_id", "A valid integer is required."))?,
+            s.parse::<i64>().map_err(|_| ApiError::field("technician_id", "A valid integer is required."))?,
         ),
     };
     let number = |name: &str, v: Option<String>| -> Result<Option<i64>, ApiError> {
@@ -120,48 +104,25 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
-    let (page_no, size) = (q.page.clone(), q.page_size.clone());
     let f = filters(q)?;
     let (rows, total) = submissions::list(&state.db, &f).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut photos = submissions::photos_of(&state.db, &ids).await?;
-    let links = Links {
-        base: &base,
-        signer: &state.links,
-    };
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|r| submission_json::submission(r, &photos.remove(&r.id).unwrap_or_default(), &links))
-        .collect();
+    let links = Links { base: &base, signer: &state.links };
+    let items = submission_json::render_all(&state.db, &rows, &links).await?;
     let mut body = json!({ "status": "success", "count": total, "submissions": items });
     if let Some((limit, offset)) = f.page {
         body["page"] = json!(offset / limit + 1);
         body["page_size"] = json!(limit);
         body["total_pages"] = json!((total + limit - 1) / limit);
-        let _ = (page_no, size);
     }
     Ok(Json(body))
 }
 
-async fn load(
-    state: &AppState,
-    id: &str,
-    base: &str,
-) -> Result<(submissions::Record, Value), ApiError> {
+async fn load(state: &AppState, id: &str, base: &str) -> Result<(submissions::Record, Value), ApiError> {
     let not_found = || ApiError::NotFound("Submission not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let rec = submissions::get(&state.db, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let photos = submissions::photos_of(&state.db, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    let links = Links {
-        base,
-        signer: &state.links,
-    };
-    let json = submission_json::submission(&rec, &photos, &links);
+    let rec = submissions::get(&state.db, id).await?.ok_or_else(not_found)?;
+    let links = Links { base, signer: &state.links };
+    let json = submission_json::render_one(&state.db, &rec, &links).await?;
     Ok((rec, json))
 }
 
@@ -192,18 +153,16 @@ async fn approve(
     // Empty remarks (the original UI always sent "") never erase anything.
     let remarks = text(&body, "remarks").filter(|r| !r.trim().is_empty());
     submissions::review(&state.db, rec.id, "Approved", remarks.as_deref(), user.id).await?;
-    tracing::info!(
-        submission = rec.id,
-        by = user.username,
-        "submission approved"
-    );
+    let job = jobs::enqueue(&state.db, rec.id, state.reports.email_configured()).await?;
+    state.reports.wake.notify_one();
+    tracing::info!(submission = rec.id, job, by = user.username, "submission approved; report queued");
     let (_, json) = load(&state, &id, &base).await?;
     Ok(Json(json!({
         "status": "success",
         "message": "Submission approved successfully. PDF generation and email notification are being processed in the background.",
         "submission": json,
-        "pdf_status": "Not available in this version",
-        "email_status": "Not available in this version",
+        "pdf_status": json["pdf_status"],
+        "email_status": json["email_status"],
     })))
 }
 
@@ -225,27 +184,18 @@ async fn reject(
         return Err(ApiError::message("Remarks are required for rejection"));
     }
     if remarks.trim().chars().count() < 10 {
-        return Err(ApiError::message(
-            "Remarks must be at least 10 characters long",
-        ));
+        return Err(ApiError::message("Remarks must be at least 10 characters long"));
     }
     if remarks.chars().count() > 2000 {
-        return Err(ApiError::message(
-            "Remarks must be at most 2000 characters long",
-        ));
+        return Err(ApiError::message("Remarks must be at most 2000 characters long"));
     }
     submissions::review(&state.db, rec.id, "Rejected", Some(remarks.trim()), user.id).await?;
-    tracing::info!(
-        submission = rec.id,
-        by = user.username,
-        "submission rejected"
-    );
+    tracing::info!(submission = rec.id, by = user.username, "submission rejected");
     let (_, json) = load(&state, &id, &base).await?;
-    Ok(Json(
-        json!({ "status": "success", "message": "Submission rejected", "submission": json }),
-    ))
+    Ok(Json(json!({ "status": "success", "message": "Submission rejected", "submission": json })))
 }
 
+/// Generates the report now, without recording it on the submission (spec §3.5).
 async fn preview_pdf(
     State(state): State<AppState>,
     user: AuthUser,
@@ -253,10 +203,44 @@ async fn preview_pdf(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
-    load(&state, &id, &base).await?;
-    Err(ApiError::Unavailable(
-        "PDF reports are not available in this version yet".into(),
-    ))
+    let (rec, _) = load(&state, &id, &base).await?;
+    let built = build::build(&state.db, &state.store, &state.settings, rec.id).await?;
+    let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
+    let size = built.pdf.len() as u64;
+    let bytes = bytes::Bytes::from(built.pdf);
+    let stored = state
+        .store
+        .put_stream(&key, futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }), size)
+        .await?;
+    let mut conn = state.db.pool().acquire().await?;
+    if let Err(e) = objects::insert(&mut conn, Area::Pdfs, &stored, Some("application/pdf")).await {
+        let _ = state.store.delete(&key).await;
+        return Err(e.into());
+    }
+    let links = Links { base: &base, signer: &state.links };
+    Ok(Json(json!({
+        "status": "success",
+        "message": "PDF preview generated successfully",
+        "pdf_url": links.url(key.as_str()),
+    })))
+}
+
+/// Puts a failed report job back in the queue (staff only).
+async fn retry_report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Supervisor, Role::Host])?;
+    let (rec, _) = load(&state, &id, &base).await?;
+    if !jobs::retry(&state.db, rec.id, state.reports.email_configured()).await? {
+        return Err(ApiError::message("There is no failed report job for this submission"));
+    }
+    state.reports.wake.notify_one();
+    tracing::info!(submission = rec.id, by = user.username, "report job retried");
+    let (_, json) = load(&state, &id, &base).await?;
+    Ok(Json(json!({ "status": "success", "message": "Report job queued again", "submission": json })))
 }
 
 async fn stats(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {

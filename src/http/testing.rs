@@ -22,21 +22,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/_test/objects/{id}", get(read_object))
 }
 
-async fn store_object(
-    State(state): State<AppState>,
-    body: Body,
-) -> Result<impl IntoResponse, ApiError> {
+async fn store_object(State(state): State<AppState>, body: Body) -> Result<impl IntoResponse, ApiError> {
     let key = MediaKey::generate(Area::Photos, "bin");
-    let stored = state
-        .store
-        .put_stream(&key, body.into_data_stream(), LIMIT)
-        .await?;
+    let stored = state.store.put_stream(&key, body.into_data_stream(), LIMIT).await?;
     let mut conn = state.db.pool().acquire().await?;
     match objects::insert(&mut conn, Area::Photos, &stored, None).await {
-        Ok(id) => Ok((
-            StatusCode::CREATED,
-            Json(serde_json::json!({ "id": id, "object": stored })),
-        )),
+        Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "object": stored })))),
         Err(e) => {
             // The row failed: the object must not outlive it as an orphan.
             let _ = state.store.delete(&key).await;
@@ -53,9 +44,8 @@ async fn read_object(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let row = objects::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("No such object".into()))?;
+    let row =
+        objects::get(&state.db, id).await?.ok_or_else(|| ApiError::NotFound("No such object".into()))?;
     let key = MediaKey::parse(&row.key).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(state.store.read(&key).await?)
 }

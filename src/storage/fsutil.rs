@@ -52,11 +52,7 @@ pub fn temp_path_beside(target: &Path) -> PathBuf {
 pub fn write_file_durably(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let tmp = temp_path_beside(path);
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -84,10 +80,7 @@ mod tests {
         write_file_durably(&p, b"one", 0o600).unwrap();
         write_file_durably(&p, b"two", 0o600).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 

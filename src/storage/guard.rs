@@ -53,12 +53,7 @@ impl StorageReport {
 
 const FIX: &str = "set MEDIA_ROOT under your disk's mount path, e.g. /var/data/media";
 
-pub async fn check(
-    settings: &Settings,
-    db: &Db,
-    store: &LocalStore,
-    mode: GuardMode,
-) -> StorageReport {
+pub async fn check(settings: &Settings, db: &Db, store: &LocalStore, mode: GuardMode) -> StorageReport {
     let root = store.root().to_path_buf();
     let mut r = StorageReport {
         store: "local",
@@ -113,29 +108,24 @@ fn check_existence(settings: &Settings, r: &mut StorageReport, mode: GuardMode) 
     } else if mode == GuardMode::Apply {
         match fsutil::create_dir_all_durable(&r.media_root) {
             Ok(()) => r.exists = true,
-            Err(e) => r.problem(
-                "media_root_not_writable",
-                format!("cannot create the media root {root}: {e}"),
-            ),
+            Err(e) => {
+                r.problem("media_root_not_writable", format!("cannot create the media root {root}: {e}"))
+            }
         }
     } else {
-        r.warnings.push(format!(
-            "the media root {root} does not exist yet; `serve` creates it in development"
-        ));
+        r.warnings
+            .push(format!("the media root {root} does not exist yet; `serve` creates it in development"));
     }
 }
 
 fn check_persistence(settings: &Settings, r: &mut StorageReport) {
     match mounts::mount_for(&r.media_root) {
         Ok(m) => r.mount = Some(m),
-        Err(e) => r
-            .warnings
-            .push(format!("cannot tell which mount holds the media root: {e}")),
+        Err(e) => r.warnings.push(format!("cannot tell which mount holds the media root: {e}")),
     }
     r.space = mounts::space(&r.media_root).ok();
     let Some(m) = &r.mount else { return };
-    let Some(reason) =
-        mounts::ephemeral_reason(m, settings.in_container || settings.platform.is_some())
+    let Some(reason) = mounts::ephemeral_reason(m, settings.in_container || settings.platform.is_some())
     else {
         return;
     };
@@ -163,9 +153,7 @@ fn check_persistence(settings: &Settings, r: &mut StorageReport) {
             ),
         );
     } else {
-        r.warnings.push(format!(
-            "{described}. Fine for development; production would refuse it"
-        ));
+        r.warnings.push(format!("{described}. Fine for development; production would refuse it"));
     }
 }
 
@@ -200,19 +188,13 @@ fn check_database_file(settings: &Settings, db: &Db, r: &mut StorageReport) {
 fn check_areas(store: &LocalStore, r: &mut StorageReport, mode: GuardMode) {
     if mode == GuardMode::Apply && r.writable {
         if let Err(e) = store.create_areas() {
-            r.problem(
-                "media_root_not_writable",
-                format!("cannot create the media sub-folders: {e}"),
-            );
+            r.problem("media_root_not_writable", format!("cannot create the media sub-folders: {e}"));
         }
         return;
     }
     for area in Area::ALL {
         if !store.root().join(area.folder()).is_dir() {
-            r.warnings.push(format!(
-                "the sub-folder {} is missing; `serve` creates it",
-                area.folder()
-            ));
+            r.warnings.push(format!("the sub-folder {} is missing; `serve` creates it", area.folder()));
         }
     }
 }
@@ -229,25 +211,16 @@ async fn check_identity(db: &Db, root: &Path, r: &mut StorageReport, mode: Guard
             return;
         }
     };
-    let (db_id, referenced) = match (
-        meta::get(db, meta::STORAGE_ID).await,
-        objects::count(db).await,
-    ) {
+    let (db_id, referenced) = match (meta::get(db, meta::STORAGE_ID).await, objects::count(db).await) {
         (Ok(id), Ok((n, _))) => (id, n),
         (Err(e), _) | (_, Err(e)) => {
             r.identity = "unknown";
-            r.problem(
-                "database_unreadable",
-                format!("cannot read the storage id from the database: {e}"),
-            );
+            r.problem("database_unreadable", format!("cannot read the storage id from the database: {e}"));
             return;
         }
     };
-    let decision = identity::decide(
-        marker.as_ref().map(|m| m.storage_id.as_str()),
-        db_id.as_deref(),
-        referenced,
-    );
+    let decision =
+        identity::decide(marker.as_ref().map(|m| m.storage_id.as_str()), db_id.as_deref(), referenced);
     let result = match (decision, mode) {
         (Decision::Matched(id), _) => {
             r.identity = "matched";
@@ -262,9 +235,7 @@ async fn check_identity(db: &Db, root: &Path, r: &mut StorageReport, mode: Guard
             r.identity = "initialised";
             // The database first: if the marker write then fails, the next start rewrites it.
             match meta::insert_if_absent(db, meta::STORAGE_ID, &identity::new_storage_id()).await {
-                Ok(id) => {
-                    identity::write_marker(root, &identity::Marker::new(&id)).map(|()| Some(id))
-                }
+                Ok(id) => identity::write_marker(root, &identity::Marker::new(&id)).map(|()| Some(id)),
                 Err(e) => Err(std::io::Error::other(e)),
             }
         }
@@ -274,16 +245,12 @@ async fn check_identity(db: &Db, root: &Path, r: &mut StorageReport, mode: Guard
         }
         (Decision::InitialiseBoth | Decision::WriteMarker(_), GuardMode::Inspect) => {
             r.identity = "not yet initialised";
-            r.warnings
-                .push("no storage identity yet; `serve` records one on its first start".into());
+            r.warnings.push("no storage identity yet; `serve` records one on its first start".into());
             Ok(db_id.clone())
         }
     };
     match result {
         Ok(id) => r.storage_id = id,
-        Err(e) => r.problem(
-            "storage_marker_unwritable",
-            format!("cannot record the storage identity: {e}"),
-        ),
+        Err(e) => r.problem("storage_marker_unwritable", format!("cannot record the storage identity: {e}")),
     }
 }

@@ -31,9 +31,9 @@ pub fn new_storage_id() -> String {
 
 pub fn read_marker(root: &Path) -> std::io::Result<Option<Marker>> {
     match std::fs::read(root.join(MARKER_FILE)) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            std::io::Error::other(format!("the marker {MARKER_FILE} is unreadable ({e})"))
-        }),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| std::io::Error::other(format!("the marker {MARKER_FILE} is unreadable ({e})"))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
@@ -58,17 +58,9 @@ pub enum Decision {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    MarkerMissing {
-        db_id: Option<String>,
-        referenced: i64,
-    },
-    Mismatch {
-        marker_id: String,
-        db_id: String,
-    },
-    UnclaimedStorage {
-        marker_id: String,
-    },
+    MarkerMissing { db_id: Option<String>, referenced: i64 },
+    Mismatch { marker_id: String, db_id: String },
+    UnclaimedStorage { marker_id: String },
 }
 
 impl Refusal {
@@ -106,17 +98,13 @@ impl Refusal {
 pub fn decide(marker: Option<&str>, db: Option<&str>, referenced: i64) -> Decision {
     match (marker, db) {
         (Some(m), Some(d)) if m == d => Decision::Matched(m.to_string()),
-        (Some(m), Some(d)) => Decision::Refuse(Refusal::Mismatch {
-            marker_id: m.to_string(),
-            db_id: d.to_string(),
-        }),
-        (Some(m), None) => Decision::Refuse(Refusal::UnclaimedStorage {
-            marker_id: m.to_string(),
-        }),
-        (None, _) if referenced > 0 => Decision::Refuse(Refusal::MarkerMissing {
-            db_id: db.map(str::to_string),
-            referenced,
-        }),
+        (Some(m), Some(d)) => {
+            Decision::Refuse(Refusal::Mismatch { marker_id: m.to_string(), db_id: d.to_string() })
+        }
+        (Some(m), None) => Decision::Refuse(Refusal::UnclaimedStorage { marker_id: m.to_string() }),
+        (None, _) if referenced > 0 => {
+            Decision::Refuse(Refusal::MarkerMissing { db_id: db.map(str::to_string), referenced })
+        }
         (None, Some(d)) => Decision::WriteMarker(d.to_string()),
         (None, None) => Decision::InitialiseBoth,
     }
@@ -139,47 +127,30 @@ mod tests {
 
     #[test]
     fn matching_ids_pass() {
-        assert_eq!(
-            decide(Some("a"), Some("a"), 5),
-            Decision::Matched("a".into())
-        );
+        assert_eq!(decide(Some("a"), Some("a"), 5), Decision::Matched("a".into()));
     }
 
     #[test]
     fn a_missing_marker_with_referenced_files_is_refused() {
         let d = decide(None, Some("a"), 3);
-        assert!(matches!(
-            d,
-            Decision::Refuse(Refusal::MarkerMissing { referenced: 3, .. })
-        ));
+        assert!(matches!(d, Decision::Refuse(Refusal::MarkerMissing { referenced: 3, .. })));
     }
 
     #[test]
     fn a_missing_marker_with_nothing_referenced_is_rewritten() {
-        assert_eq!(
-            decide(None, Some("a"), 0),
-            Decision::WriteMarker("a".into())
-        );
+        assert_eq!(decide(None, Some("a"), 0), Decision::WriteMarker("a".into()));
     }
 
     #[test]
     fn different_ids_are_refused_and_the_message_names_both_and_the_fix() {
-        let Decision::Refuse(r) = decide(Some("a"), Some("b"), 0) else {
-            panic!()
-        };
+        let Decision::Refuse(r) = decide(Some("a"), Some("b"), 0) else { panic!() };
         let msg = r.message(Path::new("/var/data/media"));
-        assert!(
-            msg.contains("storage a") && msg.contains("storage b") && msg.contains("adopt"),
-            "{msg}"
-        );
+        assert!(msg.contains("storage a") && msg.contains("storage b") && msg.contains("adopt"), "{msg}");
     }
 
     #[test]
     fn storage_with_a_marker_and_a_database_without_an_id_is_refused() {
-        assert!(matches!(
-            decide(Some("a"), None, 0),
-            Decision::Refuse(Refusal::UnclaimedStorage { .. })
-        ));
+        assert!(matches!(decide(Some("a"), None, 0), Decision::Refuse(Refusal::UnclaimedStorage { .. })));
     }
 
     #[test]

@@ -35,16 +35,8 @@ impl MediaKey {
     /// A fresh key in `area`, spread over year/month folders; `ext` is one of a fixed set.
     pub fn generate(area: Area, ext: &str) -> MediaKey {
         let now = chrono::Utc::now();
-        let ext: String = ext
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(8)
-            .collect();
-        let ext = if ext.is_empty() {
-            "bin".to_string()
-        } else {
-            ext.to_ascii_lowercase()
-        };
+        let ext: String = ext.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect();
+        let ext = if ext.is_empty() { "bin".to_string() } else { ext.to_ascii_lowercase() };
         MediaKey(format!(
             "{}/{}/{}.{}",
             area.folder(),
@@ -54,15 +46,32 @@ impl MediaKey {
         ))
     }
 
+    /// A fresh folder in `area` holding a file with a readable name (already made safe by the
+    /// caller, e.g. `CL1_838.pdf`), so downloads keep the name people expect.
+    pub fn generate_named(area: Area, file_name: &str) -> MediaKey {
+        let now = chrono::Utc::now();
+        let safe: String = file_name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+            .collect();
+        let safe = safe.trim_start_matches('.');
+        let safe = if safe.is_empty() { "file" } else { safe };
+        MediaKey(format!(
+            "{}/{}/{}/{}",
+            area.folder(),
+            now.format("%Y/%m"),
+            uuid::Uuid::new_v4().simple(),
+            safe
+        ))
+    }
+
     /// Accepts only keys this server could have made: relative, plain segments, no hidden names.
     pub fn parse(s: &str) -> Result<MediaKey, InvalidKey> {
         let ok_segment = |seg: &str| {
             !seg.is_empty()
                 && seg.len() <= 128
                 && !seg.starts_with('.')
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         };
         if s.len() > 512 || !s.split('/').all(ok_segment) {
             return Err(InvalidKey);
@@ -95,16 +104,7 @@ mod tests {
 
     #[test]
     fn traversal_hidden_and_absolute_keys_are_refused() {
-        for bad in [
-            "../etc/passwd",
-            "/abs",
-            "a//b",
-            "photos/.tmp-x",
-            "a/../b",
-            "",
-            "sp ace",
-            "a\\b",
-        ] {
+        for bad in ["../etc/passwd", "/abs", "a//b", "photos/.tmp-x", "a/../b", "", "sp ace", "a\\b"] {
             assert_eq!(MediaKey::parse(bad), Err(InvalidKey), "{bad:?} accepted");
         }
     }

@@ -50,10 +50,7 @@ impl LocalStore {
         E: std::fmt::Display,
     {
         let final_path = self.path_of(key);
-        let dir = final_path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| self.root.clone());
+        let dir = final_path.parent().map(Path::to_path_buf).unwrap_or_else(|| self.root.clone());
         {
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || fsutil::create_dir_all_durable(&dir))
@@ -66,11 +63,7 @@ impl LocalStore {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
         let (size, sha256) = result?;
-        Ok(StoredObject {
-            key: key.clone(),
-            size,
-            sha256,
-        })
+        Ok(StoredObject { key: key.clone(), size, sha256 })
     }
 
     pub(crate) async fn read(&self, key: &MediaKey) -> Result<Bytes, StoreError> {
@@ -107,19 +100,14 @@ impl LocalStore {
     /// Write, read back and delete a probe file; a failure names the path, our uid/gid and the
     /// folder's owner and mode, because that is what an operator needs to fix it.
     pub fn probe(&self) -> Result<(), String> {
-        let path = self.root.join(format!(
-            "{TEMP_PREFIX}probe-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let path = self.root.join(format!("{TEMP_PREFIX}probe-{}", uuid::Uuid::new_v4().simple()));
         let payload = b"atm-maint storage probe";
         let attempt = (|| {
             fsutil::write_file_durably(&path, payload, 0o600)?;
             let back = std::fs::read(&path)?;
             std::fs::remove_file(&path)?;
             if back != payload {
-                return Err(std::io::Error::other(
-                    "read back different bytes than written",
-                ));
+                return Err(std::io::Error::other("read back different bytes than written"));
             }
             Ok(())
         })();
@@ -141,12 +129,7 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send,
     E: std::fmt::Display,
 {
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o640)
-        .open(tmp)
-        .await?;
+    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut body = std::pin::pin!(body);
@@ -162,11 +145,7 @@ where
     file.flush().await?;
     file.sync_all().await?;
     drop(file);
-    let (tmp, final_path, dir) = (
-        tmp.to_path_buf(),
-        final_path.to_path_buf(),
-        dir.to_path_buf(),
-    );
+    let (tmp, final_path, dir) = (tmp.to_path_buf(), final_path.to_path_buf(), dir.to_path_buf());
     tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
         // hard_link fails when the target exists: stored originals are never overwritten.
         std::fs::hard_link(&tmp, &final_path).map_err(|e| match e.kind() {
@@ -219,12 +198,7 @@ mod tests {
     use super::*;
 
     fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
-        futures_util::stream::iter(
-            parts
-                .iter()
-                .map(|p| Ok(Bytes::from_static(p)))
-                .collect::<Vec<_>>(),
-        )
+        futures_util::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
     }
 
     #[tokio::test]
@@ -232,10 +206,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         let key = MediaKey::generate(Area::Photos, "jpg");
-        let o = store
-            .put_stream(&key, chunks(&[b"hello ", b"world"]), 1 << 20)
-            .await
-            .unwrap();
+        let o = store.put_stream(&key, chunks(&[b"hello ", b"world"]), 1 << 20).await.unwrap();
         assert_eq!(o.size, 11);
         assert_eq!(o.sha256, hex::encode(Sha256::digest(b"hello world")));
         assert_eq!(&store.read(&key).await.unwrap()[..], b"hello world");
@@ -253,14 +224,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         let key = MediaKey::generate(Area::Pdfs, "pdf");
-        store
-            .put_stream(&key, chunks(&[b"first"]), 100)
-            .await
-            .unwrap();
-        let err = store
-            .put_stream(&key, chunks(&[b"second"]), 100)
-            .await
-            .unwrap_err();
+        store.put_stream(&key, chunks(&[b"first"]), 100).await.unwrap();
+        let err = store.put_stream(&key, chunks(&[b"second"]), 100).await.unwrap_err();
         assert!(matches!(err, StoreError::AlreadyExists), "{err:?}");
         assert_eq!(&store.read(&key).await.unwrap()[..], b"first");
     }
@@ -270,10 +235,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         let key = MediaKey::generate(Area::Photos, "png");
-        let err = store
-            .put_stream(&key, chunks(&[b"0123456789", b"abc"]), 10)
-            .await
-            .unwrap_err();
+        let err = store.put_stream(&key, chunks(&[b"0123456789", b"abc"]), 10).await.unwrap_err();
         assert!(matches!(err, StoreError::TooLarge { limit: 10 }));
         let broken = futures_util::stream::iter(vec![
             Ok(Bytes::from_static(b"part")),

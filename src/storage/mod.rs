@@ -132,9 +132,7 @@ impl MediaStore {
         match self {
             MediaStore::Local(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.probe())
-                    .await
-                    .map_err(|e| e.to_string())?
+                tokio::task::spawn_blocking(move || s.probe()).await.map_err(|e| e.to_string())?
             }
         }
     }

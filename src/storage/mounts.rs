@@ -83,16 +83,8 @@ pub fn space(path: &Path) -> std::io::Result<Space> {
     let total = st.f_blocks.saturating_mul(st.f_frsize);
     let free = st.f_bavail.saturating_mul(st.f_frsize);
     let used = total.saturating_sub(st.f_bfree.saturating_mul(st.f_frsize));
-    let used_percent = if total == 0 {
-        0.0
-    } else {
-        used as f64 * 100.0 / total as f64
-    };
-    Ok(Space {
-        total_bytes: total,
-        free_bytes: free,
-        used_percent: (used_percent * 10.0).round() / 10.0,
-    })
+    let used_percent = if total == 0 { 0.0 } else { used as f64 * 100.0 / total as f64 };
+    Ok(Space { total_bytes: total, free_bytes: free, used_percent: (used_percent * 10.0).round() / 10.0 })
 }
 
 #[cfg(test)]
@@ -128,14 +120,7 @@ mod tests {
         assert!(ephemeral_reason(&m, false).is_some());
         m.fs_type = "ext4".into();
         m.same_device_as_root = true;
-        assert!(
-            ephemeral_reason(&m, false).is_none(),
-            "a laptop's root disk is persistent"
-        );
-        assert!(
-            ephemeral_reason(&m, true)
-                .unwrap()
-                .contains("root filesystem")
-        );
+        assert!(ephemeral_reason(&m, false).is_none(), "a laptop's root disk is persistent");
+        assert!(ephemeral_reason(&m, true).unwrap().contains("root filesystem"));
     }
 }

@@ -19,11 +19,7 @@ pub fn seed_staff(d: &Deployment) {
             .env("ATM_PASSWORD", PASSWORD)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "user create {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "user create {name}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
@@ -39,19 +35,12 @@ pub struct Reply {
 
 impl Api {
     pub fn new(server: Server) -> Api {
-        Api {
-            server,
-            http: client(),
-        }
+        Api { server, http: client() }
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
         let r = self
-            .post_json(
-                None,
-                "/api/auth/login/",
-                json!({"username": username, "password": password}),
-            )
+            .post_json(None, "/api/auth/login/", json!({"username": username, "password": password}))
             .await;
         assert_eq!(r.status, 200, "login {username}: {}", r.body);
         r.body["access"].as_str().unwrap().to_string()
@@ -64,12 +53,7 @@ impl Api {
         Reply { status, body }
     }
 
-    fn req(
-        &self,
-        method: reqwest::Method,
-        token: Option<&str>,
-        path: &str,
-    ) -> reqwest::RequestBuilder {
+    fn req(&self, method: reqwest::Method, token: Option<&str>, path: &str) -> reqwest::RequestBuilder {
         let mut b = self.http.request(method, self.server.url(path));
         if let Some(t) = token {
             b = b.bearer_auth(t);
@@ -78,56 +62,23 @@ impl Api {
     }
 
     pub async fn get(&self, token: Option<&str>, path: &str) -> Reply {
-        Self::reply(
-            self.req(reqwest::Method::GET, token, path)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        Self::reply(self.req(reqwest::Method::GET, token, path).send().await.unwrap()).await
     }
 
     pub async fn delete(&self, token: Option<&str>, path: &str) -> Reply {
-        Self::reply(
-            self.req(reqwest::Method::DELETE, token, path)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        Self::reply(self.req(reqwest::Method::DELETE, token, path).send().await.unwrap()).await
     }
 
     pub async fn post_json(&self, token: Option<&str>, path: &str, body: Value) -> Reply {
-        Self::reply(
-            self.req(reqwest::Method::POST, token, path)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        Self::reply(self.req(reqwest::Method::POST, token, path).json(&body).send().await.unwrap()).await
     }
 
     pub async fn patch_json(&self, token: Option<&str>, path: &str, body: Value) -> Reply {
-        Self::reply(
-            self.req(reqwest::Method::PATCH, token, path)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        Self::reply(self.req(reqwest::Method::PATCH, token, path).json(&body).send().await.unwrap()).await
     }
 
     pub async fn post_form(&self, token: Option<&str>, path: &str, form: Form) -> Reply {
-        Self::reply(
-            self.req(reqwest::Method::POST, token, path)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        Self::reply(self.req(reqwest::Method::POST, token, path).multipart(form).send().await.unwrap()).await
     }
 
     pub async fn create_technician(&self, host: &str, username: &str, city: &str) -> i64 {
@@ -153,8 +104,7 @@ impl Api {
             .text("technician_id", technician.to_string())
             .text("device_type", device_type.to_string())
             .part("file", Part::bytes(xlsx(rows)).file_name("devices.xlsx"));
-        self.post_form(Some(host), "/api/host/upload-excel", form)
-            .await
+        self.post_form(Some(host), "/api/host/upload-excel", form).await
     }
 
     /// Device id of an interaction id, from the technician's own view.
@@ -175,13 +125,7 @@ impl Api {
 pub fn xlsx(rows: &[[&str; 5]]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let header = [
-        "Interaction ID",
-        "GFM Cost Center",
-        "GFM Problem Type",
-        "GFM Problem Date",
-        "City",
-    ];
+    let header = ["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City"];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
@@ -209,11 +153,7 @@ pub fn png(seed: u8) -> Vec<u8> {
 }
 
 pub fn slots(electrical: bool) -> Vec<String> {
-    let counts: &[u8] = if electrical {
-        &[4, 4, 4, 4, 3]
-    } else {
-        &[3, 3, 2]
-    };
+    let counts: &[u8] = if electrical { &[4, 4, 4, 4, 3] } else { &[3, 3, 2] };
     counts
         .iter()
         .enumerate()
@@ -236,11 +176,8 @@ pub fn report(
         .text("remarks", "All clean");
     let mut sent = Vec::new();
     for (i, slot) in slots(electrical).into_iter().enumerate() {
-        let bytes = if i % 3 == 2 {
-            png(seed.wrapping_add(i as u8))
-        } else {
-            jpeg(seed.wrapping_add(i as u8))
-        };
+        let bytes =
+            if i % 3 == 2 { png(seed.wrapping_add(i as u8)) } else { jpeg(seed.wrapping_add(i as u8)) };
         let name = if i % 3 == 2 { "p.png" } else { "p.jpg" };
         form = form.part(slot.clone(), Part::bytes(bytes.clone()).file_name(name));
         sent.push((slot, bytes));

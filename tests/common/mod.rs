@@ -27,9 +27,7 @@ pub fn backends() -> Vec<Backend> {
     } else if std::env::var("ATM_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
         panic!("ATM_TEST_REQUIRE_POSTGRES=1 but ATM_TEST_POSTGRES_URL is not set");
     } else {
-        eprintln!(
-            "note: PostgreSQL not configured (ATM_TEST_POSTGRES_URL); running on SQLite only"
-        );
+        eprintln!("note: PostgreSQL not configured (ATM_TEST_POSTGRES_URL); running on SQLite only");
     }
     v
 }
@@ -42,9 +40,7 @@ pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
             use sqlx::Connection;
             let admin = std::env::var("ATM_TEST_POSTGRES_URL").unwrap();
             let name = format!("atm_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to test PostgreSQL");
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
@@ -88,10 +84,7 @@ impl Deployment {
 
     pub fn production(self) -> Self {
         self.with("ATM_ENV", "production")
-            .with(
-                "SECRET_KEY",
-                "test-secret-key-that-is-long-enough-0123456789",
-            )
+            .with("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
             .without("ATM_TEST_ROUTES")
     }
 
@@ -110,10 +103,7 @@ impl Deployment {
 
     /// Runs a CLI command to completion.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run atm-maint")
+        self.command(args).stdin(Stdio::null()).output().expect("run atm-maint")
     }
 
     /// Starts `serve` on an ephemeral port and waits until it listens, or returns its logs and
@@ -142,19 +132,12 @@ impl Deployment {
             }
         });
         match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => Ok(Server {
-                child,
-                base: format!("http://{addr}"),
-                logs,
-            }),
+            Ok(addr) => Ok(Server { child, base: format!("http://{addr}"), logs }),
             Err(_) => {
                 let status = child.wait().expect("wait for refused server");
                 std::thread::sleep(Duration::from_millis(50));
                 let logs = logs.lock().unwrap().join("\n");
-                Err(Refused {
-                    code: status.code(),
-                    logs,
-                })
+                Err(Refused { code: status.code(), logs })
             }
         }
     }
@@ -202,10 +185,7 @@ impl Drop for Server {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -215,9 +195,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Deterministic pseudo-random bytes (no two uploads alike).
 pub fn payload(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -262,36 +240,19 @@ pub fn mount_ext4(path: &Path, image: &Path, size_mb: u32) -> Option<TestMount> 
         Ok(o) if o.status.success() => {}
         other => return skip_or_fail(&format!("mkfs.ext4 unavailable: {other:?}")),
     }
-    let out = Command::new("mount")
-        .args(["-o", "loop"])
-        .arg(image)
-        .arg(path)
-        .output();
+    let out = Command::new("mount").args(["-o", "loop"]).arg(image).arg(path).output();
     mount_result(path, out)
 }
 
 pub fn remount_read_only(m: &TestMount) {
-    let out = Command::new("mount")
-        .args(["-o", "remount,ro"])
-        .arg(&m.path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "remount ro failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("mount").args(["-o", "remount,ro"]).arg(&m.path).output().unwrap();
+    assert!(out.status.success(), "remount ro failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn mount_result(path: &Path, out: std::io::Result<Output>) -> Option<TestMount> {
     match out {
-        Ok(o) if o.status.success() => Some(TestMount {
-            path: path.to_path_buf(),
-        }),
-        Ok(o) => skip_or_fail(&format!(
-            "mount failed: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
+        Ok(o) if o.status.success() => Some(TestMount { path: path.to_path_buf() }),
+        Ok(o) => skip_or_fail(&format!("mount failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
         Err(e) => skip_or_fail(&format!("mount unavailable: {e}")),
     }
 }

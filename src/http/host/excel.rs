@@ -25,11 +25,7 @@ struct Form {
 }
 
 async fn read_form(mut mp: Multipart) -> Result<Form, ApiError> {
-    let mut form = Form {
-        technician_id: None,
-        device_type: None,
-        file: None,
-    };
+    let mut form = Form { technician_id: None, device_type: None, file: None };
     let broken = |_| {
         ApiError::message(
             "The upload could not be read (the request was cut off or is not multipart/form-data).",
@@ -68,16 +64,10 @@ pub async fn upload(
         }
         Some(raw) => match raw.parse::<i64>() {
             Err(_) => {
-                errors.insert(
-                    "technician_id".into(),
-                    json!(["A valid integer is required."]),
-                );
+                errors.insert("technician_id".into(), json!(["A valid integer is required."]));
                 None
             }
-            Ok(id) => match users::by_id(&state.db, id)
-                .await?
-                .filter(|u| u.role == Role::Technician)
-            {
+            Ok(id) => match users::by_id(&state.db, id).await?.filter(|u| u.role == Role::Technician) {
                 Some(t) => Some(t),
                 None => {
                     errors.insert(
@@ -95,10 +85,7 @@ pub async fn upload(
             None
         }
         Some(t) => DeviceType::parse(t).or_else(|| {
-            errors.insert(
-                "device_type".into(),
-                json!([format!("\"{t}\" is not a valid choice.")]),
-            );
+            errors.insert("device_type".into(), json!([format!("\"{t}\" is not a valid choice.")]));
             None
         }),
     };
@@ -112,10 +99,7 @@ pub async fn upload(
             if lower.ends_with(".xlsx") || lower.ends_with(".xls") {
                 Some((name, bytes))
             } else {
-                errors.insert(
-                    "file".into(),
-                    json!(["Invalid file extension. Allowed: .xlsx, .xls"]),
-                );
+                errors.insert("file".into(), json!(["Invalid file extension. Allowed: .xlsx, .xls"]));
                 None
             }
         }
@@ -127,39 +111,23 @@ pub async fn upload(
     };
     let parsed = {
         let bytes = bytes.to_vec();
-        tokio::task::spawn_blocking(move || sheet::parse(bytes))
-            .await
-            .map_err(anyhow::Error::from)?
+        tokio::task::spawn_blocking(move || sheet::parse(bytes)).await.map_err(anyhow::Error::from)?
     }
     .map_err(|e| ApiError::message(e.to_string()))?;
 
-    let ext = if file_name.to_lowercase().ends_with(".xls") {
-        "xls"
-    } else {
-        "xlsx"
-    };
+    let ext = if file_name.to_lowercase().ends_with(".xls") { "xls" } else { "xlsx" };
     let key = MediaKey::generate(Area::ExcelUploads, ext);
     let size = bytes.len() as u64;
     let stored = state
         .store
-        .put_stream(
-            &key,
-            futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }),
-            size,
-        )
+        .put_stream(&key, futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }), size)
         .await?;
     let rows = Value::Array(parsed.rows.clone());
     let result = async {
         let mut tx = state.db.pool().begin().await?;
-        let object_id = objects::insert(
-            &mut tx,
-            Area::ExcelUploads,
-            &stored,
-            Some(content_type(ext)),
-        )
-        .await?;
-        let (ids, created) =
-            devices::get_or_create(&mut tx, &parsed.devices, device_type.as_str()).await?;
+        let object_id =
+            objects::insert(&mut tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
+        let (ids, created) = devices::get_or_create(&mut tx, &parsed.devices, device_type.as_str()).await?;
         devices::replace_assignments(&mut tx, tech.id, device_type.as_str(), &ids).await?;
         let upload_id = excel::upsert(
             &mut tx,
@@ -219,9 +187,7 @@ pub async fn uploaded_types(
         Ok(id) => excel::for_technician(&state.db, id).await?,
         Err(_) => Vec::new(),
     };
-    Ok(Json(
-        json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() })))
 }
 
 pub async fn uploaded_files(

@@ -17,40 +17,19 @@ use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
-    let r = route(
-        r,
-        "/api/host/technicians/",
-        get(technicians::list).post(technicians::create),
-    );
-    let r = route(
-        r,
-        "/api/host/technicians/{id}/",
-        axum::routing::delete(technicians::delete),
-    );
-    let r = route(
-        r,
-        "/api/host/technicians/{id}/uploaded-types",
-        get(excel::uploaded_types),
-    );
-    let r = route(
-        r,
-        "/api/host/technicians/{id}/uploaded-files",
-        get(excel::uploaded_files),
-    );
+    let r = route(r, "/api/host/technicians/", get(technicians::list).post(technicians::create));
+    let r = route(r, "/api/host/technicians/{id}/", axum::routing::delete(technicians::delete));
+    let r = route(r, "/api/host/technicians/{id}/uploaded-types", get(excel::uploaded_types));
+    let r = route(r, "/api/host/technicians/{id}/uploaded-files", get(excel::uploaded_files));
     let r = route(
         r,
         "/api/host/upload-excel",
-        post(excel::upload).layer(axum::extract::DefaultBodyLimit::max(
-            excel::MAX_REQUEST_BYTES,
-        )),
+        post(excel::upload).layer(axum::extract::DefaultBodyLimit::max(excel::MAX_REQUEST_BYTES)),
     );
     route(r, "/api/host/dashboard-stats", get(dashboard_stats))
 }
 
-async fn dashboard_stats(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> Result<Json<Value>, ApiError> {
+async fn dashboard_stats(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Host, Role::Supervisor])?;
     let techs = users::list(&state.db, Some(Role::Technician)).await?;
     let mut recent = Vec::new();

@@ -41,33 +41,21 @@ pub async fn create(
     {
         errors.push(("username", users::CreateError::UsernameTaken.to_string()));
     }
-    let pass = accounts::validate_password(
-        text(&body, "password").as_deref(),
-        username.as_deref(),
-        &mut errors,
-    );
+    let pass =
+        accounts::validate_password(text(&body, "password").as_deref(), username.as_deref(), &mut errors);
     let city = accounts::validate_city(text(&body, "city").as_deref(), &mut errors);
-    let (Some(username), Some(pass), Some(city), true) = (username, pass, city, errors.is_empty())
-    else {
+    let (Some(username), Some(pass), Some(city), true) = (username, pass, city, errors.is_empty()) else {
         return Err(ApiError::BadRequest(accounts::to_json(&errors)));
     };
     let hash = password::hash(pass).await?;
-    let created =
-        match users::create(&state.db, &username, &hash, Role::Technician, Some(&city)).await {
-            Ok(u) => u,
-            Err(users::CreateError::UsernameTaken) => {
-                return Err(ApiError::field(
-                    "username",
-                    users::CreateError::UsernameTaken.to_string(),
-                ));
-            }
-            Err(users::CreateError::Db(e)) => return Err(e.into()),
-        };
-    tracing::info!(
-        by = user.username,
-        technician = created.username,
-        "technician created"
-    );
+    let created = match users::create(&state.db, &username, &hash, Role::Technician, Some(&city)).await {
+        Ok(u) => u,
+        Err(users::CreateError::UsernameTaken) => {
+            return Err(ApiError::field("username", users::CreateError::UsernameTaken.to_string()));
+        }
+        Err(users::CreateError::Db(e)) => return Err(e.into()),
+    };
+    tracing::info!(by = user.username, technician = created.username, "technician created");
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -88,14 +76,8 @@ pub async fn delete(
     user.require(&[Role::Host])?;
     let not_found = || ApiError::NotFound("Technician not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let d = users::delete_technician(&state.db, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let keys = |v: &[String]| {
-        v.iter()
-            .filter_map(|k| MediaKey::parse(k).ok())
-            .collect::<Vec<_>>()
-    };
+    let d = users::delete_technician(&state.db, id).await?.ok_or_else(not_found)?;
+    let keys = |v: &[String]| v.iter().filter_map(|k| MediaKey::parse(k).ok()).collect::<Vec<_>>();
     let pdfs = state.store.delete_all(&keys(&d.pdf_keys)).await;
     let photos = state.store.delete_all(&keys(&d.photo_keys)).await;
     let excel_files = state.store.delete_all(&keys(&d.excel_keys)).await;

@@ -11,8 +11,8 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
 use super::extract::{AuthUser, BaseUrl};
-use super::submission_json::{self, Links};
 use super::route;
+use super::submission_json::{self, Links};
 use crate::app::AppState;
 use crate::db::{devices, excel, submissions};
 use crate::domain::excel::row_device_key;
@@ -23,20 +23,14 @@ use crate::error::ApiError;
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/technician/my-excel-data", get(my_excel_data));
-    let r = route(
-        r,
-        "/api/technician/excel-data/{device_type}",
-        get(excel_data),
-    );
+    let r = route(r, "/api/technician/excel-data/{device_type}", get(excel_data));
     let r = route(r, "/api/technician/devices", get(device_list));
     let r = route(r, "/api/technician/submissions", get(my_submissions));
     let r = route(r, "/api/technician/submissions/{id}", get(my_submission));
     route(
         r,
         "/api/technician/submit",
-        post(submit::submit).layer(axum::extract::DefaultBodyLimit::max(
-            submit::MAX_REQUEST_BYTES,
-        )),
+        post(submit::submit).layer(axum::extract::DefaultBodyLimit::max(submit::MAX_REQUEST_BYTES)),
     )
 }
 
@@ -48,10 +42,7 @@ fn half_monthly(device_type: &str) -> bool {
     DeviceType::parse(device_type).is_some_and(DeviceType::is_half_monthly)
 }
 
-async fn my_excel_data(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> Result<Json<Value>, ApiError> {
+async fn my_excel_data(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Technician])?;
     let uploads = excel::for_technician(&state.db, user.id).await?;
     let assigned: HashMap<String, devices::Device> = devices::assigned_to(&state.db, user.id)
@@ -74,16 +65,13 @@ async fn my_excel_data(
                     let device = assigned.get(&row_device_key(&row));
                     let last = device.and_then(|d| latest.get(&d.id));
                     let status = match (device, last) {
-                        (Some(d), Some(l)) => current_status(
-                            Some((&l.status, l.period)),
-                            today,
-                            half_monthly(&d.device_type),
-                        ),
+                        (Some(d), Some(l)) => {
+                            current_status(Some((&l.status, l.period)), today, half_monthly(&d.device_type))
+                        }
                         _ => "Active",
                     };
-                    let remarks = last
-                        .filter(|_| status == "Rejected")
-                        .and_then(|l| l.review_remarks.clone());
+                    let remarks =
+                        last.filter(|_| status == "Rejected").and_then(|l| l.review_remarks.clone());
                     if let Value::Object(map) = &mut row {
                         map.insert("submission_status".into(), json!(status));
                         map.insert("submission_remarks".into(), json!(remarks));
@@ -120,13 +108,8 @@ async fn my_submissions(
     user.require(&[Role::Technician])?;
     let f = submissions::Filters { technician_id: Some(user.id), ..Default::default() };
     let (rows, total) = submissions::list(&state.db, &f).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut photos = submissions::photos_of(&state.db, &ids).await?;
     let links = Links { base: &base, signer: &state.links };
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|r| submission_json::submission(r, &photos.remove(&r.id).unwrap_or_default(), &links))
-        .collect();
+    let items = submission_json::render_all(&state.db, &rows, &links).await?;
     Ok(Json(json!({ "status": "success", "count": total, "submissions": items })))
 }
 
@@ -140,10 +123,14 @@ async fn my_submission(
     let not_found = || ApiError::NotFound("Submission not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     // Someone else's report is "not found", not "forbidden": its existence is not ours to tell.
-    let rec = submissions::get(&state.db, id).await?.filter(|r| r.technician_id == user.id).ok_or_else(not_found)?;
-    let photos = submissions::photos_of(&state.db, &[id]).await?.remove(&id).unwrap_or_default();
+    let rec = submissions::get(&state.db, id)
+        .await?
+        .filter(|r| r.technician_id == user.id)
+        .ok_or_else(not_found)?;
     let links = Links { base: &base, signer: &state.links };
-    Ok(Json(json!({ "status": "success", "submission": submission_json::submission(&rec, &photos, &links) })))
+    Ok(Json(
+        json!({ "status": "success", "submission": submission_json::render_one(&state.db, &rec, &links).await? }),
+    ))
 }
 
 async fn excel_data(
@@ -182,11 +169,7 @@ async fn device_list(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Technician])?;
     let type_filter = q.device_type.as_deref().and_then(DeviceType::parse);
-    let region_filter = q
-        .status
-        .as_deref()
-        .map(str::to_lowercase)
-        .filter(|s| !s.is_empty());
+    let region_filter = q.status.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let latest = submissions::latest_per_device(&state.db, user.id).await?;
     let today = today();
     let now = Period::of(today);
@@ -195,11 +178,7 @@ async fn device_list(
         .into_iter()
         .filter(|d| user.city.as_deref() == Some(d.city.as_str()))
         .filter(|d| type_filter.is_none_or(|t| t.as_str() == d.device_type))
-        .filter(|d| {
-            region_filter
-                .as_ref()
-                .is_none_or(|r| d.region.to_lowercase().contains(r))
-        })
+        .filter(|d| region_filter.as_ref().is_none_or(|r| d.region.to_lowercase().contains(r)))
         .map(|d| {
             let last = latest.get(&d.id);
             let submitted_half = last.is_some_and(|l| l.period == now);
@@ -234,11 +213,7 @@ fn next_due(device_type: &str, now: Period, submitted_half: bool, submitted_mont
         }
         Some(DeviceType::Electrical | DeviceType::Security) => {
             let first = now.first_day().with_day(1).unwrap_or(now.first_day());
-            let date = if submitted_month {
-                Period::of(first).next().next().first_day()
-            } else {
-                first
-            };
+            let date = if submitted_month { Period::of(first).next().next().first_day() } else { first };
             let label = Period::of(date).month_label();
             json!({ "date": date.to_string(), "month": label, "description": label })
         }

@@ -65,39 +65,25 @@ pub async fn submit(
     };
     match result {
         Ok(id) => {
-            let links = Links {
-                base: &base,
-                signer: &state.links,
-            };
+            let links = Links { base: &base, signer: &state.links };
             let rec = submissions::get(&state.db, id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("submission {id} vanished"))?;
-            let photos = submissions::photos_of(&state.db, &[id])
-                .await?
-                .remove(&id)
-                .unwrap_or_default();
-            tracing::info!(
-                submission = id,
-                technician = user.username,
-                photos = photos.len(),
-                "visit report stored"
-            );
+            let json = submission_json::render_one(&state.db, &rec, &links).await?;
+            tracing::info!(submission = id, technician = user.username, "visit report stored");
             Ok((
                 StatusCode::CREATED,
                 Json(json!({
                     "status": "success",
                     "message": "Maintenance submission created successfully",
-                    "submission": submission_json::submission(&rec, &photos, &links),
+                    "submission": json,
                 })),
             ))
         }
         Err(e) => {
             let removed = state.store.delete_all(&upload.keys()).await;
             if removed > 0 {
-                tracing::info!(
-                    removed,
-                    "visit report refused: its stored photos were removed"
-                );
+                tracing::info!(removed, "visit report refused: its stored photos were removed");
             }
             Err(e)
         }
@@ -118,9 +104,7 @@ async fn receive(state: &AppState, mut mp: Multipart, upload: &mut Upload) -> Re
                 value.extend_from_slice(&chunk);
             }
             if !name.is_empty() {
-                upload
-                    .text
-                    .insert(name, String::from_utf8_lossy(&value).into_owned());
+                upload.text.insert(name, String::from_utf8_lossy(&value).into_owned());
             }
             continue;
         }
@@ -135,15 +119,7 @@ async fn receive(state: &AppState, mut mp: Multipart, upload: &mut Upload) -> Re
         }
         match store_photo(state, field).await {
             Ok(Ok((stored, info))) => {
-                upload.photos.insert(
-                    name,
-                    Received {
-                        section,
-                        order,
-                        stored,
-                        info,
-                    },
-                );
+                upload.photos.insert(name, Received { section, order, stored, info });
             }
             Ok(Err(message)) => upload.photo_error = Some(message),
             Err(e) => return Err(e),
@@ -189,22 +165,17 @@ async fn store_photo(
     }
     let Some(format) = photo::sniff(&first) else {
         while field.chunk().await.map_err(cut)?.is_some() {}
-        return Ok(Err(format!(
-            "Failed to save photo: {}",
-            photo::PhotoError::NotAnImage
-        )));
+        return Ok(Err(format!("Failed to save photo: {}", photo::PhotoError::NotAnImage)));
     };
     let key = MediaKey::generate(Area::Photos, format.extension());
     let seen = Arc::new(Mutex::new(HeadTail::default()));
     let watch = seen.clone();
-    let body = futures_util::stream::once(async move { Ok(first) })
-        .chain(field)
-        .map(move |r| {
-            if let Ok(b) = &r {
-                watch.lock().unwrap_or_else(|p| p.into_inner()).push(b);
-            }
-            r
-        });
+    let body = futures_util::stream::once(async move { Ok(first) }).chain(field).map(move |r| {
+        if let Ok(b) = &r {
+            watch.lock().unwrap_or_else(|p| p.into_inner()).push(b);
+        }
+        r
+    });
     match state.store.put_stream(&key, body, photo::MAX_BYTES).await {
         Ok(stored) => {
             let checked = seen.lock().unwrap_or_else(|p| p.into_inner()).inspect();
@@ -220,10 +191,7 @@ async fn store_photo(
             // The store stopped at the limit; the rest of this part is read and dropped
             // together with the remaining parts (the multipart reader skips it).
             let size = seen.lock().unwrap_or_else(|p| p.into_inner()).size;
-            Ok(Err(format!(
-                "Failed to save photo: {}",
-                photo::PhotoError::TooLarge(size as f64 / 1048576.0)
-            )))
+            Ok(Err(format!("Failed to save photo: {}", photo::PhotoError::TooLarge(size as f64 / 1048576.0))))
         }
         Err(StoreError::Body(_)) => Err(interrupted()),
         Err(e) => Err(e.into()),
@@ -254,10 +222,7 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
         }
         Some(raw) => match period::parse_date(raw) {
             Some(d) if d > chrono::Utc::now().date_naive() + chrono::Days::new(1) => {
-                errors.insert(
-                    "visit_date".into(),
-                    json!(["The visit date cannot be in the future."]),
-                );
+                errors.insert("visit_date".into(), json!(["The visit date cannot be in the future."]));
                 None
             }
             Some(d) => Some(d),
@@ -274,10 +239,8 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
     if !upload.text.contains_key("job_description") {
         errors.insert("job_description".into(), json!(["This field is required."]));
     } else if job_description.chars().count() > 200 {
-        errors.insert(
-            "job_description".into(),
-            json!(["Ensure this field has no more than 200 characters."]),
-        );
+        errors
+            .insert("job_description".into(), json!(["Ensure this field has no more than 200 characters."]));
     }
     let job_status = text("job_status");
     match job_status.as_deref() {
@@ -286,27 +249,18 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
             errors.insert("job_status".into(), json!(["This field is required."]));
         }
         Some(other) => {
-            errors.insert(
-                "job_status".into(),
-                json!([format!("\"{other}\" is not a valid choice.")]),
-            );
+            errors.insert("job_status".into(), json!([format!("\"{other}\" is not a valid choice.")]));
         }
     }
     let remarks = text("remarks").filter(|r| !r.is_empty());
     if remarks.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        errors.insert(
-            "remarks".into(),
-            json!(["Ensure this field has no more than 500 characters."]),
-        );
+        errors.insert("remarks".into(), json!(["Ensure this field has no more than 500 characters."]));
     }
     let device = match device_id {
         Some(id) => {
             let d = devices::by_id(&state.db, id).await?;
             if d.is_none() {
-                errors.insert(
-                    "device_id".into(),
-                    json!([format!("Device with ID {id} does not exist")]),
-                );
+                errors.insert("device_id".into(), json!([format!("Device with ID {id} does not exist")]));
             }
             d
         }
@@ -336,32 +290,18 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
         },
     };
     let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
-    let missing: Vec<&str> = plan
-        .slots()
-        .filter(|s| !upload.attempted.contains(&s.field))
-        .map(|s| s.field.as_str())
-        .collect();
+    let missing: Vec<&str> =
+        plan.slots().filter(|s| !upload.attempted.contains(&s.field)).map(|s| s.field.as_str()).collect();
     if !missing.is_empty() {
-        return Err(ApiError::message(format!(
-            "Missing required photos: {}",
-            missing.join(", ")
-        )));
+        return Err(ApiError::message(format!("Missing required photos: {}", missing.join(", "))));
     }
     if let Some(e) = &upload.photo_error {
         return Err(ApiError::message(e.clone()));
     }
     // Parts outside the plan are not part of the report: drop them now.
-    let extra: Vec<String> = upload
-        .photos
-        .keys()
-        .filter(|k| plan.slot(k).is_none())
-        .cloned()
-        .collect();
-    let extra_keys: Vec<MediaKey> = extra
-        .iter()
-        .filter_map(|k| upload.photos.remove(k))
-        .map(|r| r.stored.key)
-        .collect();
+    let extra: Vec<String> = upload.photos.keys().filter(|k| plan.slot(k).is_none()).cloned().collect();
+    let extra_keys: Vec<MediaKey> =
+        extra.iter().filter_map(|k| upload.photos.remove(k)).map(|r| r.stored.key).collect();
     state.store.delete_all(&extra_keys).await;
 
     let new = submissions::NewSubmission {
@@ -374,17 +314,10 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
         job_status: &job_status,
         remarks: remarks.as_deref(),
     };
-    let (id, replaced) = write_rows(state, reuse, &new, upload).await.map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            duplicate(p)
-        } else {
-            e.into()
-        }
-    })?;
-    let replaced: Vec<MediaKey> = replaced
-        .iter()
-        .filter_map(|k| MediaKey::parse(k).ok())
-        .collect();
+    let (id, replaced) = write_rows(state, reuse, &new, upload)
+        .await
+        .map_err(|e| if crate::db::is_unique_violation(&e) { duplicate(p) } else { e.into() })?;
+    let replaced: Vec<MediaKey> = replaced.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     state.store.delete_all(&replaced).await;
     Ok(id)
 }
@@ -415,8 +348,7 @@ async fn write_rows(
     };
     for p in upload.photos.values() {
         let content_type = p.info.format.content_type();
-        let object_id =
-            objects::insert(&mut tx, Area::Photos, &p.stored, Some(content_type)).await?;
+        let object_id = objects::insert(&mut tx, Area::Photos, &p.stored, Some(content_type)).await?;
         submissions::insert_photo(
             &mut tx,
             &submissions::NewPhoto {

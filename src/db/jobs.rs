@@ -1,0 +1,208 @@
+//! `report_jobs`: the durable queue behind approvals. A job is claimed with a lease by an
+//! UPDATE whose WHERE clause is re-checked under the row lock, so on PostgreSQL as on SQLite two
+//! workers never hold the same job; a crashed worker's lease runs out and the job is resumed.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::Db;
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub submission_id: i64,
+    pub pdf_status: String,
+    pub email_status: String,
+    pub pdf_object_id: Option<i64>,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobStatus {
+    pub state: String,
+    pub pdf_status: String,
+    pub email_status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub email_sent_at: Option<String>,
+}
+
+fn ts(offset_seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(offset_seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub async fn enqueue(db: &Db, submission_id: i64, email_configured: bool) -> sqlx::Result<i64> {
+    let now = Db::now();
+    sqlx::query(
+        "INSERT INTO report_jobs (submission_id, state, pdf_status, email_status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES ($1, 'pending', 'pending', $2, 0, $3, $3, $3) RETURNING id",
+    )
+    .bind(submission_id)
+    .bind(if email_configured { "pending" } else { "not_configured" })
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)
+}
+
+fn job(r: &AnyRow) -> sqlx::Result<Job> {
+    Ok(Job {
+        id: r.try_get(0)?,
+        submission_id: r.try_get(1)?,
+        pdf_status: r.try_get(2)?,
+        email_status: r.try_get(3)?,
+        pdf_object_id: r.try_get(4)?,
+        attempts: r.try_get(5)?,
+    })
+}
+
+/// Takes the oldest due job whose lease is free, for `lease_seconds`.
+pub async fn claim(db: &Db, worker: &str, lease_seconds: i64) -> sqlx::Result<Option<Job>> {
+    let now = Db::now();
+    let row = sqlx::query(
+        "UPDATE report_jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
+         WHERE id = (SELECT id FROM report_jobs WHERE state = 'pending' AND next_attempt_at <= $3
+                     AND (locked_until IS NULL OR locked_until < $3) ORDER BY id LIMIT 1)
+           AND state = 'pending' AND (locked_until IS NULL OR locked_until < $3)
+         RETURNING id, submission_id, pdf_status, email_status, pdf_object_id, attempts",
+    )
+    .bind(worker)
+    .bind(ts(lease_seconds))
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| job(&r)).transpose()
+}
+
+/// Extends a held lease; false when the lease was lost.
+pub async fn renew(db: &Db, id: i64, worker: &str, lease_seconds: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE report_jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3")
+        .bind(ts(lease_seconds))
+        .bind(id)
+        .bind(worker)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records the stored PDF on the job and on its submission, in the caller's transaction.
+pub async fn pdf_done(conn: &mut AnyConnection, job: &Job, object_id: i64) -> sqlx::Result<()> {
+    let now = Db::now();
+    sqlx::query("UPDATE report_jobs SET pdf_status = 'done', pdf_object_id = $1, last_error = NULL, updated_at = $2 WHERE id = $3")
+        .bind(object_id)
+        .bind(&now)
+        .bind(job.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(object_id)
+        .bind(&now)
+        .bind(job.submission_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn email_sent(db: &Db, id: i64) -> sqlx::Result<()> {
+    let now = Db::now();
+    sqlx::query("UPDATE report_jobs SET email_status = 'sent', email_sent_at = $1, last_error = NULL, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn finish(db: &Db, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE report_jobs SET state = 'done', locked_by = NULL, locked_until = NULL, updated_at = $1 WHERE id = $2")
+        .bind(Db::now())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A failed attempt: retry after `retry_in` seconds, or give up (state `failed`).
+pub async fn attempt_failed(db: &Db, job: &Job, error: &str, retry_in: Option<i64>) -> sqlx::Result<()> {
+    let (state, next) = match retry_in {
+        Some(s) => ("pending", ts(s)),
+        None => ("failed", Db::now()),
+    };
+    let pdf = if job.pdf_status == "done" {
+        "done"
+    } else if retry_in.is_some() {
+        "retrying"
+    } else {
+        "failed"
+    };
+    let email = match (job.email_status.as_str(), job.pdf_status == "done", retry_in.is_some()) {
+        ("pending" | "retrying", true, true) => "retrying",
+        ("pending" | "retrying", true, false) => "failed",
+        (other, _, _) => other,
+    };
+    sqlx::query(
+        "UPDATE report_jobs SET state = $1, next_attempt_at = $2, last_error = $3, pdf_status = $4, email_status = $5,
+             locked_by = NULL, locked_until = NULL, updated_at = $6 WHERE id = $7",
+    )
+    .bind(state)
+    .bind(next)
+    .bind(error.chars().take(1000).collect::<String>())
+    .bind(pdf)
+    .bind(email)
+    .bind(Db::now())
+    .bind(job.id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The newest job of each submission.
+pub async fn latest_for(db: &Db, submission_ids: &[i64]) -> sqlx::Result<HashMap<i64, JobStatus>> {
+    let mut out = HashMap::new();
+    for chunk in submission_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT submission_id, state, pdf_status, email_status, attempts, last_error, email_sent_at
+             FROM report_jobs WHERE submission_id IN ({}) ORDER BY id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.insert(
+                r.try_get(0)?,
+                JobStatus {
+                    state: r.try_get(1)?,
+                    pdf_status: r.try_get(2)?,
+                    email_status: r.try_get(3)?,
+                    attempts: r.try_get(4)?,
+                    last_error: r.try_get(5)?,
+                    email_sent_at: r.try_get(6)?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Puts the newest failed job of a submission back in the queue; false when there is none.
+pub async fn retry(db: &Db, submission_id: i64, email_configured: bool) -> sqlx::Result<bool> {
+    let now = Db::now();
+    let done = sqlx::query(
+        "UPDATE report_jobs SET state = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1,
+             email_status = CASE WHEN email_status = 'sent' THEN 'sent' WHEN $2 = 1 THEN 'pending' ELSE 'not_configured' END,
+             pdf_status = CASE WHEN pdf_status = 'done' THEN 'done' ELSE 'pending' END
+         WHERE id = (SELECT MAX(id) FROM report_jobs WHERE submission_id = $3) AND state = 'failed'",
+    )
+    .bind(now)
+    .bind(i64::from(email_configured))
+    .bind(submission_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,128 @@
+//! Builds the PDF of one submission from its stored originals. Image work and layout run on
+//! the blocking pool, one report at a time per process, so reports never stall requests and
+//! several 19-photo reports cannot exhaust memory together.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Semaphore;
+
+use super::pdf::{self, ReportInput, ReportPhoto};
+use super::photos;
+use crate::config::Settings;
+use crate::db::{Db, submissions};
+use crate::domain::period;
+use crate::domain::photo_plan::{self, PhotoPlan};
+use crate::storage::{MediaKey, MediaStore};
+
+pub struct Built {
+    pub pdf: Vec<u8>,
+    pub file_name: String,
+    pub record: submissions::Record,
+    pub electrical: bool,
+}
+
+fn gate() -> &'static Semaphore {
+    static GATE: std::sync::OnceLock<Semaphore> = std::sync::OnceLock::new();
+    GATE.get_or_init(|| Semaphore::new(1))
+}
+
+/// The original's file names, with the cost center made safe for a file name.
+pub fn file_name(submission_type: &str, cost_center: &str, today: chrono::NaiveDate) -> String {
+    let safe: String = cost_center
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(60)
+        .collect();
+    let safe = if safe.is_empty() { "unknown".to_string() } else { safe };
+    match submission_type {
+        "Cleaning1" => format!("CL1_{safe}.pdf"),
+        "Cleaning2" => format!("CL2_{safe}.pdf"),
+        "Electrical" => format!("Electro_{safe}.pdf"),
+        _ => format!("ATM_Report_{safe}_{}.pdf", today.format("%Y%m%d")),
+    }
+}
+
+pub async fn build(
+    db: &Db,
+    store: &MediaStore,
+    settings: &Settings,
+    submission_id: i64,
+) -> anyhow::Result<Built> {
+    let _permit = gate().acquire().await?;
+    let record = submissions::get(db, submission_id).await?.context("the submission no longer exists")?;
+    let stored =
+        submissions::photos_of(db, &[submission_id]).await?.remove(&submission_id).unwrap_or_default();
+    let electrical = photo_plan::is_electrical(&record.device_type, &record.gfm_problem_type);
+    let plan = PhotoPlan::for_device(&record.device_type, &record.gfm_problem_type);
+    // Two photos at a time: the machine has two cores and a decoded 12 MP photo is ~36 MB.
+    let lanes = Arc::new(Semaphore::new(2));
+    let mut tasks = Vec::new();
+    for p in stored {
+        let key = MediaKey::parse(&p.key).map_err(|_| anyhow::anyhow!("bad key {}", p.key))?;
+        let original = store.read(&key).await.with_context(|| format!("reading stored photo {}", p.key))?;
+        let lanes = lanes.clone();
+        let label = plan
+            .slot(&format!("section{}_{}", p.section, p.order_index))
+            .map(|s| s.label.clone())
+            .unwrap_or_else(|| format!("Slot {}", p.order_index));
+        tasks.push(tokio::spawn(async move {
+            let _lane = lanes.acquire_owned().await?;
+            let print = tokio::task::spawn_blocking(move || photos::prepare(&original)).await??;
+            Ok::<_, anyhow::Error>(ReportPhoto {
+                section: p.section as u8,
+                order: p.order_index as u8,
+                label,
+                sha256: p.sha256,
+                key: p.key,
+                print,
+            })
+        }));
+    }
+    let mut photos = Vec::new();
+    for t in tasks {
+        photos.push(t.await??);
+    }
+    let logo = match &settings.report.logo {
+        Some(path) => Some(
+            tokio::fs::read(path).await.with_context(|| format!("REPORT_LOGO_PATH {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let visit_date = period::parse_date(&record.visit_date).context("stored visit date is malformed")?;
+    let input = ReportInput {
+        electrical,
+        cost_center: record.gfm_cost_center.clone(),
+        interaction_id: record.interaction_id.clone(),
+        city: record.device_city.clone(),
+        region: settings.report.region.clone(),
+        visit_date,
+        job_status: record.job_status.clone(),
+        remarks: record.remarks.clone(),
+        technician: record.technician_name.clone(),
+        supervisor: record.reviewed_by.clone(),
+        brand: settings.report.brand_name.clone(),
+        project_manager: settings.report.project_manager.clone(),
+        logo,
+        photos,
+        generated_at: chrono::Utc::now(),
+    };
+    let pdf = tokio::task::spawn_blocking(move || pdf::render(&input)).await??;
+    let file_name =
+        file_name(&record.submission_type, &record.gfm_cost_center, chrono::Utc::now().date_naive());
+    Ok(Built { pdf, file_name, record, electrical })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_follow_the_original_and_are_safe() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        assert_eq!(file_name("Cleaning1", "838", d), "CL1_838.pdf");
+        assert_eq!(file_name("Cleaning2", "CC 9/../x", d), "CL2_CC_9____x.pdf");
+        assert_eq!(file_name("Electrical", "E1", d), "Electro_E1.pdf");
+        assert_eq!(file_name("Security", "S1", d), "ATM_Report_S1_20261128.pdf");
+    }
+}

@@ -1,0 +1,191 @@
+//! The report worker inside the service: claims approval jobs, makes the PDF, stores it, then
+//! sends the e-mail — with retries and backoff, a lease renewed while it works, and resumption
+//! after a crash (the PDF step is not redone once recorded, the e-mail is sent once).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::build;
+use super::email::{Mailer, ReportMail};
+use crate::config::Settings;
+use crate::db::{Db, jobs, objects};
+use crate::storage::{Area, MediaKey, MediaStore};
+
+#[derive(Clone)]
+pub struct Reports {
+    pub wake: Arc<Notify>,
+    pub mailer: Option<Arc<Mailer>>,
+}
+
+impl Reports {
+    pub fn new(settings: &Settings) -> anyhow::Result<Reports> {
+        Ok(Reports { wake: Arc::new(Notify::new()), mailer: Mailer::from_settings(settings)?.map(Arc::new) })
+    }
+
+    pub fn email_configured(&self) -> bool {
+        self.mailer.is_some()
+    }
+}
+
+pub struct Worker {
+    pub db: Db,
+    pub store: MediaStore,
+    pub settings: Arc<Settings>,
+    pub reports: Reports,
+    pub id: String,
+}
+
+impl Worker {
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move { self.run().await })
+    }
+
+    async fn run(self) {
+        tracing::info!(worker = self.id, email = self.reports.email_configured(), "report worker started");
+        loop {
+            match jobs::claim(&self.db, &self.id, self.settings.report.job_lease_seconds).await {
+                Ok(Some(job)) => self.work(job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.reports.wake.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "report queue unreadable; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    }
+
+    async fn work(&self, mut job: jobs::Job) {
+        let lease = self.settings.report.job_lease_seconds;
+        let heartbeat = {
+            let (db, id, worker) = (self.db.clone(), job.id, self.id.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis((lease as u64 * 1000) / 3)).await;
+                    if !matches!(jobs::renew(&db, id, &worker, lease).await, Ok(true)) {
+                        break;
+                    }
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        let result = self.steps(&mut job).await;
+        heartbeat.abort();
+        match result {
+            Ok(()) => {
+                if let Err(e) = jobs::finish(&self.db, job.id).await {
+                    tracing::warn!(job = job.id, error = %e, "could not mark the report job done");
+                }
+                tracing::info!(
+                    job = job.id,
+                    submission = job.submission_id,
+                    ms = started.elapsed().as_millis() as u64,
+                    "report job done"
+                );
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                let retry = (job.attempts < self.settings.report.max_attempts).then(|| {
+                    let base = self.settings.report.retry_base_seconds;
+                    (base << (job.attempts - 1).clamp(0, 10)).min(900)
+                });
+                tracing::warn!(job = job.id, submission = job.submission_id, attempt = job.attempts, retry_in = ?retry, error = message, "report job failed");
+                if let Err(e) = jobs::attempt_failed(&self.db, &job, &message, retry).await {
+                    tracing::warn!(job = job.id, error = %e, "could not record the failure");
+                }
+            }
+        }
+    }
+
+    async fn steps(&self, job: &mut jobs::Job) -> anyhow::Result<()> {
+        let built = if job.pdf_status != "done" {
+            let built = build::build(&self.db, &self.store, &self.settings, job.submission_id).await?;
+            let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
+            let size = built.pdf.len() as u64;
+            let bytes = bytes::Bytes::from(built.pdf.clone());
+            let stored = self
+                .store
+                .put_stream(
+                    &key,
+                    futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }),
+                    size,
+                )
+                .await?;
+            let recorded = async {
+                let mut tx = self.db.pool().begin().await?;
+                let object_id =
+                    objects::insert(&mut tx, Area::Pdfs, &stored, Some("application/pdf")).await?;
+                jobs::pdf_done(&mut tx, job, object_id).await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(object_id)
+            }
+            .await;
+            match recorded {
+                Ok(id) => {
+                    job.pdf_status = "done".into();
+                    job.pdf_object_id = Some(id);
+                }
+                Err(e) => {
+                    let _ = self.store.delete(&key).await;
+                    return Err(e.into());
+                }
+            }
+            Some(built)
+        } else {
+            None
+        };
+        if !matches!(job.email_status.as_str(), "pending" | "retrying") {
+            return Ok(());
+        }
+        let Some(mailer) = &self.reports.mailer else { return Ok(()) };
+        let built = match built {
+            Some(b) => b,
+            // Resumed after the PDF was recorded: the same report is sent, rebuilt from the store.
+            None => build::build(&self.db, &self.store, &self.settings, job.submission_id).await?,
+        };
+        let pdf = match job.pdf_object_id {
+            Some(id) => match objects::get(&self.db, id).await? {
+                Some(row) => self
+                    .store
+                    .read(&MediaKey::parse(&row.key).map_err(|_| anyhow::anyhow!("bad pdf key"))?)
+                    .await?
+                    .to_vec(),
+                None => built.pdf.clone(),
+            },
+            None => built.pdf.clone(),
+        };
+        let r = &built.record;
+        let visit = crate::domain::period::parse_date(&r.visit_date)
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default();
+        let submitted = chrono::DateTime::parse_from_rfc3339(&r.created_at)
+            .map(|d| d.format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_default();
+        let mail = ReportMail {
+            job_id: job.id,
+            submission_type: &r.submission_type,
+            electrical: built.electrical,
+            interaction_id: &r.interaction_id,
+            cost_center: &r.gfm_cost_center,
+            city: &r.device_city,
+            half_month: r.half_month,
+            technician: &r.technician_name,
+            technician_city: r.technician_city.as_deref().unwrap_or(""),
+            visit_date: &visit,
+            submitted_at: &submitted,
+            file_name: &built.file_name,
+        };
+        mailer.send(&mail, pdf).await.map_err(|e| anyhow::anyhow!("e-mail not sent: {e}"))?;
+        // Recorded right after the server accepted it: the window for a duplicate is this one write.
+        jobs::email_sent(&self.db, job.id).await?;
+        job.email_status = "sent".into();
+        tracing::info!(job = job.id, submission = job.submission_id, "report e-mailed");
+        Ok(())
+    }
+}

@@ -1,0 +1,8 @@
+//! Approval reports: the PDF, the e-mail, and the job runner that produces them.
+
+pub mod build;
+pub mod email;
+pub mod jobs;
+pub mod pdf;
+pub mod photos;
+pub mod text;

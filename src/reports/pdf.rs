@@ -1,0 +1,497 @@
+//! The approval report (spec §6): landscape A4; a cover, one page per photo section with its
+//! sidebar texts, and a checklist page — 5 pages for cleaning, 7 for electrical. Every dynamic
+//! text comes from the submission (visit date, city, status, remarks, technician); under each
+//! photo its short SHA-256, and on the last page when and from which stored files it was made.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::image::Image;
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::Fill;
+use krilla::surface::Surface;
+use krilla::text::TextDirection;
+
+use super::photos::PrintPhoto;
+use super::text::{Fonts, width, wrap};
+
+const W: f32 = 841.89;
+const H: f32 = 595.28;
+const SIDEBAR: f32 = 150.0;
+const GREEN: (u8, u8, u8) = (0, 79, 61);
+const NOTE: (u8, u8, u8) = (26, 102, 89);
+const WHITE: (u8, u8, u8) = (255, 255, 255);
+const BLACK: (u8, u8, u8) = (0, 0, 0);
+const GREY: (u8, u8, u8) = (217, 217, 217);
+
+pub struct ReportPhoto {
+    pub section: u8,
+    pub order: u8,
+    pub label: String,
+    pub sha256: String,
+    pub key: String,
+    pub print: PrintPhoto,
+}
+
+pub struct ReportInput {
+    pub electrical: bool,
+    pub cost_center: String,
+    pub interaction_id: String,
+    pub city: String,
+    pub region: String,
+    pub visit_date: NaiveDate,
+    pub job_status: String,
+    pub remarks: Option<String>,
+    pub technician: String,
+    pub supervisor: Option<String>,
+    pub brand: String,
+    pub project_manager: String,
+    pub logo: Option<Vec<u8>>,
+    pub photos: Vec<ReportPhoto>,
+    pub generated_at: DateTime<Utc>,
+}
+
+/// (title, instructions, note) per section.
+const CLEANING_SIDEBARS: [(&str, &str, &str); 3] = [
+    (
+        "Cleaning. Site Machine",
+        "Photos must be clear, also showing machine and pylon from four sides from 3 to 5 meters away.",
+        "Site machine: not less than 3 photos",
+    ),
+    (
+        "Cleaning. Site Machine",
+        "Zoom in and out for front and back from 3 to 5 meters away.",
+        "Site machine: not less than 3 photos",
+    ),
+    (
+        "Cleaning. Civil and Site",
+        "Photos of asphalt and pavement from more than one side, with the security column.",
+        "Photos must not show the maintenance team",
+    ),
+];
+const ELECTRICAL_SIDEBARS: [(&str, &str, &str); 5] = [
+    (
+        "Electro. Site Machine",
+        "Photos must be nightly and clear, also showing machine and pylon from four sides from 3 to 5 meters away.",
+        "Site machine: not less than 4 photos",
+    ),
+    (
+        "Electro. Site Machine",
+        "Photos must be nightly and clear. Zoom in and out for front and back from 3 to 5 meters away.",
+        "Site machine: not less than 4 photos",
+    ),
+    (
+        "Electro. Equipment",
+        "Photos must be clear, also showing HVAC temperature, power voltmeter, internal and external lights.",
+        "Equipment photos required",
+    ),
+    (
+        "Electro. Components",
+        "Photos of the machine screen, keyboard, ATM code, kiosk and pylon.",
+        "Component photos required",
+    ),
+    (
+        "Electro. Final Check",
+        "Photos of the machine screen, keyboard, ATM code, kiosk and pylon.",
+        "Final check photos required",
+    ),
+];
+const CLEANING_ITEMS: &[(&str, bool)] = &[
+    ("Cleaning", true),
+    ("Inside Room & Glass", false),
+    ("Polishing Of Ground Tiles/Marble", false),
+    ("Inside Kiosk/Top of Kiosk", false),
+    ("A/C And Lighting Grills", false),
+    ("Totem", false),
+    ("Rust", false),
+    ("Drain Pipe", false),
+    ("Clean Ground Light", false),
+    ("Clean Pavement", false),
+    ("Branding", true),
+    ("Drive Thru", true),
+    ("Pylon (Logo, Letters, Sticker, Light, Acrylic and Posters)", false),
+    ("Kiosk (Logo, Letters, Sticker, Light, Acrylic and Posters)", false),
+    ("Unipolar & Canopy Sticker", false),
+    ("TID Plate", false),
+    ("QR Plate", false),
+    ("Lobby / Window", true),
+    ("Signage (Logo - Letters)", false),
+    ("Bank Sticker", false),
+    ("Poster On Glass", false),
+    ("Trash Bin Fire Resister", false),
+    ("Kiosk (Logo - Letters - Posters - Acrylic)", false),
+    ("QR Plate", false),
+];
+const ELECTRICAL_ITEMS: &[(&str, bool)] = &[
+    ("Air Conditioner (A/C)", true),
+    ("Clean A/C Filter", false),
+    ("Check A/C Drainage", false),
+    ("Check For A/C Sound Vibration, Bearing", false),
+    ("Check A/C Temperature - With Picture", false),
+    ("Electrical", true),
+    ("Check And Clean Lamps / Switches", false),
+    ("Check And Clean Convenience Outlets", false),
+    ("Check And Clean Stabilizer / UPS", false),
+    ("Check And Clean Inside", false),
+    ("Check Timer and Reset Time", false),
+    ("Change Busted Light", false),
+    ("Arrange Cable and Covered", false),
+    ("Panel Boards", true),
+    ("Check And Clean Panel Boards", false),
+    ("Retightening Of Wires and Cable Arrangements", false),
+    ("Neutral To Ground (Less Than 2V)", false),
+    ("Carpentry / Civil Works", true),
+    ("Check Door Hinges, Locks, Door Closer and Apply Grease", false),
+    ("Check For Holes and Cracks in The Cabinet", false),
+    ("Check Floor Tiles, Stairs, Paintings, Ceiling, And Glass", false),
+    ("Pavement Painting", false),
+    ("Check Asphalt, Boundary, Curb Stone, Security Poles", false),
+];
+
+pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
+    let fonts = Fonts::get();
+    let mut doc = Document::new();
+    let settings = || PageSettings::from_wh(W, H).expect("A4");
+    {
+        let mut page = doc.start_page_with(settings());
+        let mut s = page.surface();
+        cover(&mut s, &fonts, input);
+    }
+    let sidebars: &[(&str, &str, &str)] =
+        if input.electrical { &ELECTRICAL_SIDEBARS } else { &CLEANING_SIDEBARS };
+    for (i, texts) in sidebars.iter().enumerate() {
+        let section = i as u8 + 1;
+        let mut photos: Vec<&ReportPhoto> = input.photos.iter().filter(|p| p.section == section).collect();
+        photos.sort_by_key(|p| p.order);
+        let mut page = doc.start_page_with(settings());
+        let mut s = page.surface();
+        photo_page(&mut s, &fonts, texts, &photos, input.electrical && photos.len() == 4)?;
+    }
+    {
+        let mut page = doc.start_page_with(settings());
+        let mut s = page.surface();
+        checklist(&mut s, &fonts, input)?;
+    }
+    doc.finish().map_err(|e| anyhow::anyhow!("PDF could not be written: {e:?}"))
+}
+
+fn fill(s: &mut Surface<'_>, c: (u8, u8, u8)) {
+    s.set_fill(Some(Fill {
+        paint: rgb::Color::new(c.0, c.1, c.2).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }));
+}
+
+fn rect(s: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, c: (u8, u8, u8)) {
+    let Some(r) = Rect::from_xywh(x, y, w.max(0.1), h.max(0.1)) else { return };
+    let mut pb = PathBuilder::new();
+    pb.push_rect(r);
+    if let Some(path) = pb.finish() {
+        fill(s, c);
+        s.draw_path(&path);
+    }
+}
+
+fn outline(s: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32) {
+    rect(s, x, y, w, 0.5, BLACK);
+    rect(s, x, y + h - 0.5, w, 0.5, BLACK);
+    rect(s, x, y, 0.5, h, BLACK);
+    rect(s, x + w - 0.5, y, 0.5, h, BLACK);
+}
+
+/// Text with its baseline at `y`.
+fn text(s: &mut Surface<'_>, f: &Fonts, x: f32, y: f32, t: &str, size: f32, bold: bool, c: (u8, u8, u8)) {
+    fill(s, c);
+    let font = if bold { f.bold.clone() } else { f.regular.clone() };
+    s.draw_text(Point::from_xy(x, y), font, size, t, false, TextDirection::Auto);
+}
+
+fn centred(
+    s: &mut Surface<'_>,
+    f: &Fonts,
+    x: f32,
+    w: f32,
+    y: f32,
+    t: &str,
+    size: f32,
+    bold: bool,
+    c: (u8, u8, u8),
+) {
+    let tw = width(t, size, bold);
+    text(s, f, x + (w - tw).max(0.0) / 2.0, y, t, size, bold, c);
+}
+
+fn jpeg(s: &mut Surface<'_>, bytes: &[u8], x: f32, y: f32, w: f32, h: f32) -> anyhow::Result<()> {
+    let image =
+        Image::from_jpeg(Arc::new(bytes.to_vec()).into(), true).map_err(|e| anyhow::anyhow!("photo: {e}"))?;
+    let Some(size) = Size::from_wh(w, h) else { return Ok(()) };
+    s.push_transform(&Transform::from_translate(x, y));
+    s.draw_image(image, size);
+    s.pop();
+    Ok(())
+}
+
+fn logo(
+    s: &mut Surface<'_>,
+    f: &Fonts,
+    input: &ReportInput,
+    x: f32,
+    y: f32,
+    max_w: f32,
+    max_h: f32,
+    c: (u8, u8, u8),
+) {
+    if let Some(bytes) = &input.logo
+        && let Ok(p) = super::photos::prepare(bytes)
+    {
+        let scale = (max_w / p.width as f32).min(max_h / p.height as f32);
+        if jpeg(s, &p.jpeg, x, y, p.width as f32 * scale, p.height as f32 * scale).is_ok() {
+            return;
+        }
+    }
+    text(s, f, x, y + max_h * 0.6, &input.brand, 14.0, true, c);
+}
+
+fn cover(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
+    for i in 0..24 {
+        let t = i as f32 / 23.0;
+        let c = ((26.0 * t) as u8, (89.0 * t) as u8, (89.0 * t) as u8);
+        rect(s, W * i as f32 / 24.0, 0.0, W / 24.0 + 1.0, H, c);
+    }
+    let title = if input.electrical { "PPM ELECTRO REPORT" } else { "PPM CLEANING REPORT" };
+    text(s, f, 40.0, 110.0, title, 40.0, true, WHITE);
+    text(s, f, 40.0, 148.0, "( Drive Thru )", 20.0, false, WHITE);
+    let date = input.visit_date.format("%d/%B/%Y").to_string();
+    text(s, f, 40.0, 250.0, &format!("Visit date: {date}"), 16.0, false, WHITE);
+    text(s, f, 40.0, 310.0, &format!("ATM # {}", input.cost_center), 34.0, true, WHITE);
+    text(s, f, 40.0, 345.0, &format!("{} · {}", input.interaction_id, input.city), 14.0, false, WHITE);
+    logo(s, f, input, 40.0, H - 110.0, 160.0, 70.0, WHITE);
+}
+
+fn sidebar(s: &mut Surface<'_>, f: &Fonts, title: &str, body: &str, note: &str) {
+    let x = W - SIDEBAR;
+    rect(s, x, 0.0, SIDEBAR, H, GREEN);
+    let inner = SIDEBAR - 16.0;
+    let title_lines = wrap(title, 13.0, true, inner);
+    let body_lines = wrap(body, 8.5, false, inner);
+    let note_lines = wrap(note, 7.5, false, inner - 8.0);
+    let block = title_lines.len() as f32 * 17.0
+        + 10.0
+        + body_lines.len() as f32 * 11.0
+        + 14.0
+        + note_lines.len() as f32 * 10.0
+        + 10.0;
+    let mut y = (H - block) / 2.0 + 13.0;
+    for l in &title_lines {
+        text(s, f, x + 8.0, y, l, 13.0, true, WHITE);
+        y += 17.0;
+    }
+    y += 10.0;
+    for l in &body_lines {
+        text(s, f, x + 8.0, y, l, 8.5, false, WHITE);
+        y += 11.0;
+    }
+    y += 4.0;
+    rect(s, x + 4.0, y, SIDEBAR - 8.0, note_lines.len() as f32 * 10.0 + 10.0, NOTE);
+    y += 13.0;
+    for l in &note_lines {
+        text(s, f, x + 8.0, y, l, 7.5, false, WHITE);
+        y += 10.0;
+    }
+}
+
+fn photo_page(
+    s: &mut Surface<'_>,
+    f: &Fonts,
+    texts: &(&str, &str, &str),
+    photos: &[&ReportPhoto],
+    grid: bool,
+) -> anyhow::Result<()> {
+    let area_w = W - SIDEBAR;
+    rect(s, 0.0, 0.0, area_w, H, (20, 20, 20));
+    let cells: Vec<(f32, f32, f32, f32)> = if grid {
+        let (cw, ch) = (area_w / 2.0, H / 2.0);
+        (0..4).map(|i| ((i % 2) as f32 * cw, (i / 2) as f32 * ch, cw, ch)).collect()
+    } else {
+        let n = photos.len().max(1) as f32;
+        (0..photos.len()).map(|i| (i as f32 * area_w / n, 0.0, area_w / n, H)).collect()
+    };
+    for (p, (cx, cy, cw, ch)) in photos.iter().zip(cells) {
+        // Aspect ratio kept: the photo fits inside its cell, above a line for its receipt.
+        let (bw, bh) = (cw - 4.0, ch - 16.0);
+        let scale = (bw / p.print.width as f32).min(bh / p.print.height as f32);
+        let (w, h) = (p.print.width as f32 * scale, p.print.height as f32 * scale);
+        jpeg(s, &p.print.jpeg, cx + (cw - w) / 2.0, cy + 2.0 + (bh - h) / 2.0, w, h)?;
+        let caption = format!("{} · sha256 {}", p.label, &p.sha256[..12.min(p.sha256.len())]);
+        centred(s, f, cx, cw, cy + ch - 5.0, &caption, 6.0, false, (200, 200, 200));
+    }
+    sidebar(s, f, texts.0, texts.1, texts.2);
+    Ok(())
+}
+
+fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Result<()> {
+    let area = W - SIDEBAR - 20.0;
+    let x0 = 10.0;
+    logo(s, f, input, x0, 8.0, 90.0, 30.0, BLACK);
+    let title = if input.electrical {
+        "Preventive Maintenance Checklist - Drive Up"
+    } else {
+        "Preventive Cleaning Checklist"
+    };
+    centred(s, f, x0, area, 24.0, title, 11.0, true, BLACK);
+    // Info row.
+    let kind = if input.electrical { "Electro" } else { "Cleaning" };
+    let region = if input.region.is_empty() { "-".to_string() } else { input.region.clone() };
+    let date = input.visit_date.format("%d.%m.%Y").to_string();
+    let cells: [(&str, f32, bool); 10] = [
+        ("ATM", 34.0, true),
+        (&input.cost_center, 70.0, false),
+        ("Type", 36.0, true),
+        (kind, 56.0, false),
+        ("Region", 44.0, true),
+        (&region, 70.0, false),
+        ("City", 34.0, true),
+        (&input.city, 80.0, false),
+        ("DATE", 40.0, true),
+        (&date, 66.0, false),
+    ];
+    let mut x = x0;
+    for (t, w, head) in cells {
+        if head {
+            rect(s, x, 34.0, w, 18.0, GREY);
+        }
+        outline(s, x, 34.0, w, 18.0);
+        centred(s, f, x, w, 46.0, t, 7.0, head, BLACK);
+        x += w;
+    }
+    text(s, f, x + 8.0, 46.0, &format!("GFM {}", input.interaction_id), 7.0, true, BLACK);
+    // Items table.
+    let (ok_w, nok_w, rem_w) = (44.0, 44.0, 170.0);
+    let desc_w = area - ok_w - nok_w - rem_w;
+    let mut y = 60.0;
+    let row = 13.5;
+    for (i, (label, w)) in
+        [("Job Description", desc_w), ("Ok", ok_w), ("Not Ok", nok_w), ("Remarks", rem_w)].iter().enumerate()
+    {
+        let cx = x0 + [0.0, desc_w, desc_w + ok_w, desc_w + ok_w + nok_w][i];
+        rect(s, cx, y, *w, row, GREY);
+        outline(s, cx, y, *w, row);
+        centred(s, f, cx, *w, y + 9.5, label, 7.0, true, BLACK);
+    }
+    y += row;
+    let items = if input.electrical { ELECTRICAL_ITEMS } else { CLEANING_ITEMS };
+    let ok = input.job_status != "Not Ok";
+    for (label, group) in items {
+        if *group {
+            rect(s, x0, y, area, row, (235, 235, 235));
+            outline(s, x0, y, area, row);
+            centred(s, f, x0, desc_w, y + 9.5, label, 7.0, true, BLACK);
+        } else {
+            for (cx, w) in [
+                (x0, desc_w),
+                (x0 + desc_w, ok_w),
+                (x0 + desc_w + ok_w, nok_w),
+                (x0 + desc_w + ok_w + nok_w, rem_w),
+            ] {
+                outline(s, cx, y, w, row);
+            }
+            text(s, f, x0 + 3.0, y + 9.5, label, 6.5, false, BLACK);
+            let (col, w) = if ok { (x0 + desc_w, ok_w) } else { (x0 + desc_w + ok_w, nok_w) };
+            centred(s, f, col, w, y + 9.5, if ok { "Ok" } else { "Not Ok" }, 6.5, false, BLACK);
+        }
+        y += row;
+    }
+    // Remarks and signatures.
+    y += 4.0;
+    let remarks = input
+        .remarks
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| "Kindly review the ATM receipt taken on the same day before signature".into());
+    outline(s, x0, y, area, 16.0);
+    text(
+        s,
+        f,
+        x0 + 3.0,
+        y + 11.0,
+        &format!("Remarks: {}", wrap(&remarks, 6.5, false, area - 60.0).first().cloned().unwrap_or_default()),
+        6.5,
+        false,
+        BLACK,
+    );
+    y += 20.0;
+    let half = area / 2.0;
+    for (i, (head, name)) in [
+        (
+            "Technician / Supervisor",
+            format!("{} / {}", input.technician, input.supervisor.clone().unwrap_or_else(|| "-".into())),
+        ),
+        (
+            "Project Manager",
+            if input.project_manager.is_empty() { " ".into() } else { input.project_manager.clone() },
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let cx = x0 + i as f32 * half;
+        rect(s, cx, y, half, 16.0, GREY);
+        outline(s, cx, y, half, 16.0);
+        centred(s, f, cx, half, y + 11.0, head, 8.0, true, BLACK);
+        outline(s, cx, y + 16.0, half, 18.0);
+        centred(s, f, cx, half, y + 29.0, name, 8.0, false, BLACK);
+    }
+    evidence_sidebar(s, f, input);
+    Ok(())
+}
+
+/// The checklist page's sidebar: its title, then the provenance of the report.
+fn evidence_sidebar(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
+    let x = W - SIDEBAR;
+    rect(s, x, 0.0, SIDEBAR, H, GREEN);
+    let mut y = 40.0;
+    for l in ["Remarks", "Maintenance", "Team"] {
+        text(s, f, x + 8.0, y, l, 15.0, true, WHITE);
+        y += 19.0;
+    }
+    y += 6.0;
+    for l in wrap("Check list must be completed and match the site status.", 7.5, false, SIDEBAR - 16.0) {
+        text(s, f, x + 8.0, y, &l, 7.5, false, WHITE);
+        y += 10.0;
+    }
+    y += 10.0;
+    text(s, f, x + 8.0, y, "Evidence", 8.0, true, WHITE);
+    y += 10.0;
+    let when = input.generated_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    for l in wrap(
+        &format!(
+            "Made {when} by atm-maint {} from {} stored photos (SHA-256):",
+            env!("CARGO_PKG_VERSION"),
+            input.photos.len()
+        ),
+        5.5,
+        false,
+        SIDEBAR - 16.0,
+    ) {
+        text(s, f, x + 8.0, y, &l, 5.5, false, WHITE);
+        y += 7.0;
+    }
+    let mut photos: Vec<&ReportPhoto> = input.photos.iter().collect();
+    photos.sort_by_key(|p| (p.section, p.order));
+    for p in photos {
+        let line = format!(
+            "S{}.{} {} {}",
+            p.section,
+            p.order,
+            &p.sha256[..16.min(p.sha256.len())],
+            p.key.rsplit('/').next().unwrap_or("")
+        );
+        text(s, f, x + 8.0, y, &line, 4.6, false, WHITE);
+        y += 6.2;
+    }
+}

@@ -1,0 +1,83 @@
+//! Photos made ready for print: EXIF orientation applied, downscaled to print resolution and
+//! re-encoded, so a 19-photo report stays small enough to e-mail. Originals stay untouched.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, ImageReader};
+
+/// The longest edge after downscaling: ~200 dpi over the tallest photo cell of an A4 page.
+pub const MAX_EDGE: u32 = 1600;
+const QUALITY: u8 = 80;
+
+#[derive(Debug, Clone)]
+pub struct PrintPhoto {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
+    let reader = ImageReader::new(Cursor::new(original)).with_guessed_format()?;
+    let mut img = reader.decode()?;
+    img = orient(img, exif_orientation(original));
+    if img.width().max(img.height()) > MAX_EDGE {
+        img = img.resize(MAX_EDGE, MAX_EDGE, image::imageops::FilterType::Triangle);
+    }
+    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+    let mut out = Cursor::new(Vec::new());
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY);
+    rgb.write_with_encoder(encoder)?;
+    Ok(PrintPhoto { jpeg: out.into_inner(), width: rgb.width(), height: rgb.height() })
+}
+
+fn exif_orientation(bytes: &[u8]) -> u32 {
+    if image::guess_format(bytes).ok() != Some(ImageFormat::Jpeg) {
+        return 1;
+    }
+    exif::Reader::new()
+        .read_from_container(&mut Cursor::new(bytes))
+        .ok()
+        .and_then(|e| {
+            e.get_field(exif::Tag::Orientation, exif::In::PRIMARY).and_then(|f| f.value.get_uint(0))
+        })
+        .unwrap_or(1)
+}
+
+fn orient(img: DynamicImage, orientation: u32) -> DynamicImage {
+    match orientation {
+        2 => img.fliph(),
+        3 => img.rotate180(),
+        4 => img.flipv(),
+        5 => img.rotate90().fliph(),
+        6 => img.rotate90(),
+        7 => img.rotate270().fliph(),
+        8 => img.rotate270(),
+        _ => img,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_photos_are_downscaled_and_small_ones_kept() {
+        let big = image::RgbImage::from_fn(2400, 1200, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
+        let mut bytes = Cursor::new(Vec::new());
+        big.write_to(&mut bytes, ImageFormat::Png).unwrap();
+        let p = prepare(bytes.get_ref()).unwrap();
+        assert_eq!((p.width, p.height), (1600, 800));
+        assert!(p.jpeg.starts_with(&[0xFF, 0xD8]));
+        let small = image::RgbImage::new(300, 200);
+        let mut bytes = Cursor::new(Vec::new());
+        small.write_to(&mut bytes, ImageFormat::Jpeg).unwrap();
+        assert_eq!(prepare(bytes.get_ref()).unwrap().width, 300);
+    }
+
+    #[test]
+    fn orientation_six_turns_a_landscape_photo_upright() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::new(40, 20));
+        let turned = orient(img, 6);
+        assert_eq!((turned.width(), turned.height()), (20, 40));
+    }
+}
