@@ -17,13 +17,16 @@ const DELIBERATE: &[(&str, &str)] = &[(
     "we honour Range with 206 Partial Content; the original ignored it and sent 200",
 )];
 
+/// One replayed call: its name, status and body.
+type Got = (String, u16, Value);
+
 struct Recorder {
-    got: Vec<(String, u16, Value, Option<String>)>,
+    got: Vec<Got>,
 }
 
 impl Recorder {
     fn note(&mut self, name: &str, status: u16, body: Value) {
-        self.got.push((name.to_string(), status, body, None));
+        self.got.push((name.to_string(), status, body));
     }
 }
 
@@ -94,7 +97,7 @@ async fn every_recorded_call_gets_the_same_status_and_shape() {
         let mut rec = Recorder { got: Vec::new() };
         run_scenario(&api, &mut rec).await;
 
-        let mut by_name: HashMap<&str, Vec<&(String, u16, Value, Option<String>)>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<&Got>> = HashMap::new();
         for g in &rec.got {
             by_name.entry(g.0.as_str()).or_default().push(g);
         }

@@ -205,25 +205,19 @@ fn outline(s: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32) {
 }
 
 /// Text with its baseline at `y`.
-fn text(s: &mut Surface<'_>, f: &Fonts, x: f32, y: f32, t: &str, size: f32, bold: bool, c: (u8, u8, u8)) {
+/// Font size, weight and colour of a piece of text.
+#[derive(Clone, Copy)]
+struct St(f32, bool, (u8, u8, u8));
+
+fn text(s: &mut Surface<'_>, f: &Fonts, x: f32, y: f32, t: &str, St(size, bold, c): St) {
     fill(s, c);
     let font = if bold { f.bold.clone() } else { f.regular.clone() };
     s.draw_text(Point::from_xy(x, y), font, size, t, false, TextDirection::Auto);
 }
 
-fn centred(
-    s: &mut Surface<'_>,
-    f: &Fonts,
-    x: f32,
-    w: f32,
-    y: f32,
-    t: &str,
-    size: f32,
-    bold: bool,
-    c: (u8, u8, u8),
-) {
-    let tw = width(t, size, bold);
-    text(s, f, x + (w - tw).max(0.0) / 2.0, y, t, size, bold, c);
+fn centred(s: &mut Surface<'_>, f: &Fonts, x: f32, w: f32, y: f32, t: &str, st: St) {
+    let tw = width(t, st.0, st.1);
+    text(s, f, x + (w - tw).max(0.0) / 2.0, y, t, st);
 }
 
 fn jpeg(s: &mut Surface<'_>, bytes: &[u8], x: f32, y: f32, w: f32, h: f32) -> anyhow::Result<()> {
@@ -240,10 +234,7 @@ fn logo(
     s: &mut Surface<'_>,
     f: &Fonts,
     input: &ReportInput,
-    x: f32,
-    y: f32,
-    max_w: f32,
-    max_h: f32,
+    (x, y, max_w, max_h): (f32, f32, f32, f32),
     c: (u8, u8, u8),
 ) {
     if let Some(bytes) = &input.logo
@@ -254,7 +245,7 @@ fn logo(
             return;
         }
     }
-    text(s, f, x, y + max_h * 0.6, &input.brand, 14.0, true, c);
+    text(s, f, x, y + max_h * 0.6, &input.brand, St(14.0, true, c));
 }
 
 fn cover(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
@@ -264,13 +255,13 @@ fn cover(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
         rect(s, W * i as f32 / 24.0, 0.0, W / 24.0 + 1.0, H, c);
     }
     let title = if input.electrical { "PPM ELECTRO REPORT" } else { "PPM CLEANING REPORT" };
-    text(s, f, 40.0, 110.0, title, 40.0, true, WHITE);
-    text(s, f, 40.0, 148.0, "( Drive Thru )", 20.0, false, WHITE);
+    text(s, f, 40.0, 110.0, title, St(40.0, true, WHITE));
+    text(s, f, 40.0, 148.0, "( Drive Thru )", St(20.0, false, WHITE));
     let date = input.visit_date.format("%d/%B/%Y").to_string();
-    text(s, f, 40.0, 250.0, &format!("Visit date: {date}"), 16.0, false, WHITE);
-    text(s, f, 40.0, 310.0, &format!("ATM # {}", input.cost_center), 34.0, true, WHITE);
-    text(s, f, 40.0, 345.0, &format!("{} · {}", input.interaction_id, input.city), 14.0, false, WHITE);
-    logo(s, f, input, 40.0, H - 110.0, 160.0, 70.0, WHITE);
+    text(s, f, 40.0, 250.0, &format!("Visit date: {date}"), St(16.0, false, WHITE));
+    text(s, f, 40.0, 310.0, &format!("ATM # {}", input.cost_center), St(34.0, true, WHITE));
+    text(s, f, 40.0, 345.0, &format!("{} · {}", input.interaction_id, input.city), St(14.0, false, WHITE));
+    logo(s, f, input, (40.0, H - 110.0, 160.0, 70.0), WHITE);
 }
 
 fn sidebar(s: &mut Surface<'_>, f: &Fonts, title: &str, body: &str, note: &str) {
@@ -288,19 +279,19 @@ fn sidebar(s: &mut Surface<'_>, f: &Fonts, title: &str, body: &str, note: &str) 
         + 10.0;
     let mut y = (H - block) / 2.0 + 13.0;
     for l in &title_lines {
-        text(s, f, x + 8.0, y, l, 13.0, true, WHITE);
+        text(s, f, x + 8.0, y, l, St(13.0, true, WHITE));
         y += 17.0;
     }
     y += 10.0;
     for l in &body_lines {
-        text(s, f, x + 8.0, y, l, 8.5, false, WHITE);
+        text(s, f, x + 8.0, y, l, St(8.5, false, WHITE));
         y += 11.0;
     }
     y += 4.0;
     rect(s, x + 4.0, y, SIDEBAR - 8.0, note_lines.len() as f32 * 10.0 + 10.0, NOTE);
     y += 13.0;
     for l in &note_lines {
-        text(s, f, x + 8.0, y, l, 7.5, false, WHITE);
+        text(s, f, x + 8.0, y, l, St(7.5, false, WHITE));
         y += 10.0;
     }
 }
@@ -328,7 +319,7 @@ fn photo_page(
         let (w, h) = (p.print.width as f32 * scale, p.print.height as f32 * scale);
         jpeg(s, &p.print.jpeg, cx + (cw - w) / 2.0, cy + 2.0 + (bh - h) / 2.0, w, h)?;
         let caption = format!("{} · sha256 {}", p.label, &p.sha256[..12.min(p.sha256.len())]);
-        centred(s, f, cx, cw, cy + ch - 5.0, &caption, 6.0, false, (200, 200, 200));
+        centred(s, f, cx, cw, cy + ch - 5.0, &caption, St(6.0, false, (200, 200, 200)));
     }
     sidebar(s, f, texts.0, texts.1, texts.2);
     Ok(())
@@ -337,13 +328,13 @@ fn photo_page(
 fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Result<()> {
     let area = W - SIDEBAR - 20.0;
     let x0 = 10.0;
-    logo(s, f, input, x0, 8.0, 90.0, 30.0, BLACK);
+    logo(s, f, input, (x0, 8.0, 90.0, 30.0), BLACK);
     let title = if input.electrical {
         "Preventive Maintenance Checklist - Drive Up"
     } else {
         "Preventive Cleaning Checklist"
     };
-    centred(s, f, x0, area, 24.0, title, 11.0, true, BLACK);
+    centred(s, f, x0, area, 24.0, title, St(11.0, true, BLACK));
     // Info row.
     let kind = if input.electrical { "Electro" } else { "Cleaning" };
     let region = if input.region.is_empty() { "-".to_string() } else { input.region.clone() };
@@ -366,10 +357,10 @@ fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Res
             rect(s, x, 34.0, w, 18.0, GREY);
         }
         outline(s, x, 34.0, w, 18.0);
-        centred(s, f, x, w, 46.0, t, 7.0, head, BLACK);
+        centred(s, f, x, w, 46.0, t, St(7.0, head, BLACK));
         x += w;
     }
-    text(s, f, x + 8.0, 46.0, &format!("GFM {}", input.interaction_id), 7.0, true, BLACK);
+    text(s, f, x + 8.0, 46.0, &format!("GFM {}", input.interaction_id), St(7.0, true, BLACK));
     // Items table.
     let (ok_w, nok_w, rem_w) = (44.0, 44.0, 170.0);
     let desc_w = area - ok_w - nok_w - rem_w;
@@ -381,7 +372,7 @@ fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Res
         let cx = x0 + [0.0, desc_w, desc_w + ok_w, desc_w + ok_w + nok_w][i];
         rect(s, cx, y, *w, row, GREY);
         outline(s, cx, y, *w, row);
-        centred(s, f, cx, *w, y + 9.5, label, 7.0, true, BLACK);
+        centred(s, f, cx, *w, y + 9.5, label, St(7.0, true, BLACK));
     }
     y += row;
     let items = if input.electrical { ELECTRICAL_ITEMS } else { CLEANING_ITEMS };
@@ -390,7 +381,7 @@ fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Res
         if *group {
             rect(s, x0, y, area, row, (235, 235, 235));
             outline(s, x0, y, area, row);
-            centred(s, f, x0, desc_w, y + 9.5, label, 7.0, true, BLACK);
+            centred(s, f, x0, desc_w, y + 9.5, label, St(7.0, true, BLACK));
         } else {
             for (cx, w) in [
                 (x0, desc_w),
@@ -400,9 +391,9 @@ fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Res
             ] {
                 outline(s, cx, y, w, row);
             }
-            text(s, f, x0 + 3.0, y + 9.5, label, 6.5, false, BLACK);
+            text(s, f, x0 + 3.0, y + 9.5, label, St(6.5, false, BLACK));
             let (col, w) = if ok { (x0 + desc_w, ok_w) } else { (x0 + desc_w + ok_w, nok_w) };
-            centred(s, f, col, w, y + 9.5, if ok { "Ok" } else { "Not Ok" }, 6.5, false, BLACK);
+            centred(s, f, col, w, y + 9.5, if ok { "Ok" } else { "Not Ok" }, St(6.5, false, BLACK));
         }
         y += row;
     }
@@ -420,9 +411,7 @@ fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Res
         x0 + 3.0,
         y + 11.0,
         &format!("Remarks: {}", wrap(&remarks, 6.5, false, area - 60.0).first().cloned().unwrap_or_default()),
-        6.5,
-        false,
-        BLACK,
+        St(6.5, false, BLACK),
     );
     y += 20.0;
     let half = area / 2.0;
@@ -442,9 +431,9 @@ fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Res
         let cx = x0 + i as f32 * half;
         rect(s, cx, y, half, 16.0, GREY);
         outline(s, cx, y, half, 16.0);
-        centred(s, f, cx, half, y + 11.0, head, 8.0, true, BLACK);
+        centred(s, f, cx, half, y + 11.0, head, St(8.0, true, BLACK));
         outline(s, cx, y + 16.0, half, 18.0);
-        centred(s, f, cx, half, y + 29.0, name, 8.0, false, BLACK);
+        centred(s, f, cx, half, y + 29.0, name, St(8.0, false, BLACK));
     }
     evidence_sidebar(s, f, input);
     Ok(())
@@ -456,16 +445,16 @@ fn evidence_sidebar(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
     rect(s, x, 0.0, SIDEBAR, H, GREEN);
     let mut y = 40.0;
     for l in ["Remarks", "Maintenance", "Team"] {
-        text(s, f, x + 8.0, y, l, 15.0, true, WHITE);
+        text(s, f, x + 8.0, y, l, St(15.0, true, WHITE));
         y += 19.0;
     }
     y += 6.0;
     for l in wrap("Check list must be completed and match the site status.", 7.5, false, SIDEBAR - 16.0) {
-        text(s, f, x + 8.0, y, &l, 7.5, false, WHITE);
+        text(s, f, x + 8.0, y, &l, St(7.5, false, WHITE));
         y += 10.0;
     }
     y += 10.0;
-    text(s, f, x + 8.0, y, "Evidence", 8.0, true, WHITE);
+    text(s, f, x + 8.0, y, "Evidence", St(8.0, true, WHITE));
     y += 10.0;
     let when = input.generated_at.format("%Y-%m-%d %H:%M UTC").to_string();
     for l in wrap(
@@ -478,7 +467,7 @@ fn evidence_sidebar(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
         false,
         SIDEBAR - 16.0,
     ) {
-        text(s, f, x + 8.0, y, &l, 5.5, false, WHITE);
+        text(s, f, x + 8.0, y, &l, St(5.5, false, WHITE));
         y += 7.0;
     }
     let mut photos: Vec<&ReportPhoto> = input.photos.iter().collect();
@@ -491,7 +480,7 @@ fn evidence_sidebar(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
             &p.sha256[..16.min(p.sha256.len())],
             p.key.rsplit('/').next().unwrap_or("")
         );
-        text(s, f, x + 8.0, y, &line, 4.6, false, WHITE);
+        text(s, f, x + 8.0, y, &line, St(4.6, false, WHITE));
         y += 6.2;
     }
 }

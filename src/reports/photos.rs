@@ -6,8 +6,8 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageFormat, ImageReader};
 
 /// The longest edge after downscaling: ~200 dpi over the tallest photo cell of an A4 page.
-pub const MAX_EDGE: u32 = 1600;
-const QUALITY: u8 = 80;
+pub const MAX_EDGE: u32 = 1400;
+const QUALITY: u8 = 75;
 
 #[derive(Debug, Clone)]
 pub struct PrintPhoto {
@@ -66,7 +66,7 @@ mod tests {
         let mut bytes = Cursor::new(Vec::new());
         big.write_to(&mut bytes, ImageFormat::Png).unwrap();
         let p = prepare(bytes.get_ref()).unwrap();
-        assert_eq!((p.width, p.height), (1600, 800));
+        assert_eq!((p.width, p.height), (1400, 700));
         assert!(p.jpeg.starts_with(&[0xFF, 0xD8]));
         let small = image::RgbImage::new(300, 200);
         let mut bytes = Cursor::new(Vec::new());
