@@ -32,6 +32,12 @@ pub struct Sheet {
 }
 
 pub fn parse(bytes: Vec<u8>) -> Result<Sheet, ExcelError> {
+    // .xlsx is a zip, .xls an OLE compound file; anything else is refused before parsing.
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    let ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    if !zip && !ole {
+        return Err(ExcelError::Load("File is not a zip file".into()));
+    }
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| ExcelError::Load(load_reason(&e)))?;
     let name = book
