@@ -45,3 +45,34 @@ async fn disk_test_fails_when_the_media_root_is_missing() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_an_upload_in_flight_finish() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await;
+    let server = d.start().unwrap();
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let body = payload(7, 4 * 1024 * 1024);
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /api/_test/objects HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(&body[..body.len() / 2]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let pid = rustix::process::Pid::from_raw(server.child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.write_all(&body[body.len() / 2..]).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.contains(&sha256_hex(&body)));
+    let mut server = server;
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "the server exits cleanly after the in-flight upload: {status:?}");
+    assert!(server.logs().contains("in-flight requests finished"));
+}

@@ -1,0 +1,496 @@
+#!/usr/bin/env python3
+"""Benchmarks for atm-maint, each printed as a table next to a reference measured in the same run.
+
+Sections: serving (vs nginx), ingest (vs raw write+fsync), memory, lists (SQLite and PostgreSQL),
+pdf, startup. Everything runs on 127.0.0.1 with temporary data directories.
+"""
+import concurrent.futures as cf
+import http.client
+import io
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+BIN = os.environ.get("ATM_BIN", "target/release/atm-maint")
+PASSWORD = "Bench-Pass-2026"
+WRK = ["wrk", "-t2", "-c16", "-d8s", "--latency"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def table(title, header, rows):
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(c) for c in r) + " |")
+    sys.stdout.flush()
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+# ---------------------------------------------------------------- photos and workbooks
+
+def make_jpeg(seed, w=3000, h=2000, target=2_500_000):
+    """A photo-like 3000x2000 JPEG of about 2.5 MB (smooth gradients plus grain)."""
+    from PIL import Image
+    rnd = random.Random(seed)
+    base = Image.linear_gradient("L").resize((w, h)).convert("RGB")
+    noise = Image.effect_noise((w, h), 40 + seed % 7).convert("RGB")
+    tint = Image.new("RGB", (w, h), (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    img = Image.blend(Image.blend(base, noise, 0.35), tint, 0.25)
+    lo, hi, best = 40, 98, None
+    while lo <= hi:
+        q = (lo + hi) // 2
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=q)
+        best = buf.getvalue()
+        if len(best) > target:
+            hi = q - 1
+        else:
+            lo = q + 1
+    return best
+
+
+def workbook(rows):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City"])
+    for r in rows:
+        ws.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def multipart(fields, files):
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for k, v in fields.items():
+        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode())
+    for name, (fname, data, ctype) in files.items():
+        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{fname}\"\r\n"
+                  f"Content-Type: {ctype}\r\n\r\n".encode())
+        out.write(data)
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def slots(electrical):
+    counts = [4, 4, 4, 4, 3] if electrical else [3, 3, 2]
+    return [f"section{s + 1}_{o}" for s, n in enumerate(counts) for o in range(1, n + 1)]
+
+
+# ---------------------------------------------------------------- the service
+
+class Server:
+    def __init__(self, workdir, env=None, database_url=None):
+        self.workdir = workdir
+        self.port = free_port()
+        self.env = dict(os.environ)
+        self.env.update({"DATA_DIR": os.path.join(workdir, "data"), "RUST_LOG": "warn", "LOG_FORMAT": "json"})
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
+        self.env.update(env or {})
+        self.proc = None
+
+    @property
+    def media(self):
+        return os.path.join(self.workdir, "data", "media")
+
+    def cli(self, *args, password=None):
+        env = dict(self.env)
+        if password:
+            env["ATM_PASSWORD"] = password
+        subprocess.run([BIN, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    def start(self):
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{self.port}"], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("GET", "/readyz")
+                if c.getresponse().status == 200:
+                    return time.perf_counter() - t0
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited during start")
+            time.sleep(0.005)
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(30)
+            self.proc = None
+
+    def rss_kib(self, field="VmRSS"):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def request(self, method, path, body=None, token=None, ctype="application/json", timeout=600):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Content-Type": ctype} if body is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, data
+
+    def login(self, user):
+        s, b = self.request("POST", "/api/auth/login/", {"username": user, "password": PASSWORD})
+        assert s == 200, b
+        return b["access"]
+
+
+def world(workdir, devices=400, database_url=None, env=None):
+    """A server with host1, sup1 and tech1, and `devices` cleaning + electrical devices for tech1."""
+    srv = Server(workdir, env=env, database_url=database_url)
+    srv.cli("user", "create", "--role", "host", "--username", "host1", password=PASSWORD)
+    srv.cli("user", "create", "--role", "supervisor", "--username", "sup1", password=PASSWORD)
+    srv.cli("user", "create", "--role", "technician", "--username", "tech1", "--city", "Riyadh", password=PASSWORD)
+    srv.start()
+    host = srv.login("host1")
+    tech_id = srv.request("GET", "/api/host/technicians/", token=host)[1][0]["id"]
+    for kind, problem in (("Cleaning1", "Cleaning"), ("Electrical", "Electro Mechanical")):
+        rows = [(f"{kind[:2]}{i:05d}", f"{i}", problem, "", "Riyadh") for i in range(devices)]
+        body, ctype = multipart({"technician_id": tech_id, "device_type": kind},
+                                {"file": ("d.xlsx", workbook(rows), "application/octet-stream")})
+        s, b = srv.request("POST", "/api/host/upload-excel", body, host, ctype)
+        assert s == 201, b
+    tech = srv.login("tech1")
+    ids = {}
+    for u in srv.request("GET", "/api/technician/my-excel-data", token=tech)[1]["uploads"]:
+        for row in u["parsed_data"]:
+            if row.get("device_id"):
+                ids[row["col_1"]] = row["device_id"]
+    return srv, tech, ids
+
+
+def report_body(device, photos, electrical, visit="2026-11-02"):
+    files = {slot: ("p.jpg", photos[i % len(photos)], "image/jpeg") for i, slot in enumerate(slots(electrical))}
+    return multipart({"device_id": device, "visit_date": visit, "job_description": "Routine maintenance visit",
+                      "job_status": "Ok"}, files)
+
+
+# ---------------------------------------------------------------- sections
+
+def wrk(url, header=None):
+    cmd = WRK + ([f"-H", header] if header else []) + [url]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    tr = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    mb = float(tr.group(1)) * {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}[tr.group(2)]
+
+    def ms(label):
+        m = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)] if m else float("nan")
+    return rps, mb, ms("50"), ms("99")
+
+
+def bench_serving(tmp):
+    srv, tech, ids = world(os.path.join(tmp, "serving"), devices=4)
+    photo = make_jpeg(1)
+    body, ctype = report_body(ids["Cl00000"], [photo], False)
+    s, b = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+    assert s == 201, b
+    url = b["submission"]["photos"][0]["file_url"]
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    key = path.split("?")[0][len("media/"):]
+    # A 30 KB file served the same way: stored as a small photo.
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.effect_noise((160, 120), 60).convert("RGB").resize((320, 240)).save(buf, "JPEG", quality=92)
+    small = buf.getvalue()
+    body, ctype = report_body(ids["Cl00001"], [small], False)
+    s, b2 = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+    small_url = b2["submission"]["photos"][0]["file_url"]
+    small_key = small_url.split("?")[0].split("/media/", 1)[1]
+    nginx_port = free_port()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 2; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; tcp_nopush on; types {{ image/jpeg jpg; }}
+  server {{ listen 127.0.0.1:{nginx_port}; location /media/ {{ alias {srv.media}/; }} }} }}
+""")
+    ng = subprocess.Popen(["nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    rows = []
+    try:
+        for label, ours, ref, size in (("2.5 MB photo", url, f"http://127.0.0.1:{nginx_port}/media/{key}", len(photo)),
+                                       ("30 KB photo", small_url, f"http://127.0.0.1:{nginx_port}/media/{small_key}", len(small))):
+            a = wrk(ours)
+            n = wrk(ref)
+            rows.append([f"{label} ({size // 1024} KiB) atm-maint", f"{a[0]:.0f}", f"{a[1]:.0f}", f"{a[2]:.2f}", f"{a[3]:.2f}", f"{a[0] / n[0]:.2f}"])
+            rows.append([f"{label} nginx", f"{n[0]:.0f}", f"{n[1]:.0f}", f"{n[2]:.2f}", f"{n[3]:.2f}", "1.00"])
+    finally:
+        ng.terminate()
+        srv.stop()
+    table("Serving a signed photo URL vs nginx (wrk -t2 -c16 -d8s)", ["target", "req/s", "MB/s", "p50 ms", "p99 ms", "ours/nginx"], rows)
+
+
+def raw_write(dirname, blobs):
+    t0 = time.perf_counter()
+    os.makedirs(dirname, exist_ok=True)
+    for i, b in enumerate(blobs):
+        p = os.path.join(dirname, f"{uuid.uuid4().hex}.tmp")
+        with open(p, "wb") as f:
+            f.write(b)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(p, p[:-4] + ".jpg")
+    fd = os.open(dirname, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    return time.perf_counter() - t0
+
+
+def bench_ingest(tmp):
+    srv, tech, ids = world(os.path.join(tmp, "ingest"), devices=200)
+    photos = [make_jpeg(i) for i in range(19)]
+    rows = []
+    devices = iter(sorted(ids.items()))
+    try:
+        for electrical, n_photos in ((False, 8), (True, 19)):
+            prefix = "El" if electrical else "Cl"
+            pool = [d for k, d in sorted(ids.items()) if k.startswith(prefix)]
+            for clients in (1, 8):
+                per_client = 3 if clients == 8 else 6
+                jobs = [pool.pop() for _ in range(clients * per_client)]
+                bodies = [report_body(d, photos[:n_photos], electrical) for d in jobs]
+                mb = sum(len(b) for b, _ in bodies) / 1e6
+                lat = []
+
+                def send(item):
+                    body, ctype = item
+                    t0 = time.perf_counter()
+                    s, b = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+                    assert s == 201, b
+                    return time.perf_counter() - t0
+                t0 = time.perf_counter()
+                with cf.ThreadPoolExecutor(clients) as ex:
+                    lat = list(ex.map(send, bodies))
+                wall = time.perf_counter() - t0
+                blobs = photos[:n_photos]
+                raw_dir = os.path.join(srv.media, "raw-bench")
+                t1 = time.perf_counter()
+                with cf.ThreadPoolExecutor(clients) as ex:
+                    raw = list(ex.map(lambda i: raw_write(os.path.join(raw_dir, str(i)), blobs), range(len(bodies))))
+                raw_wall = time.perf_counter() - t1
+                shutil.rmtree(raw_dir, ignore_errors=True)
+                rows.append([f"{n_photos} photos, {clients} client(s)", len(bodies),
+                             f"{pct(lat, 50) * 1000:.0f}", f"{pct(lat, 99) * 1000:.0f}", f"{mb / wall:.0f}",
+                             f"{pct(raw, 50) * 1000:.0f}", f"{mb / raw_wall:.0f}", f"{pct(lat, 50) / pct(raw, 50):.2f}"])
+    finally:
+        srv.stop()
+    table("Ingest: visit reports of 3000x2000 JPEGs (~2.5 MB each) vs raw write+fsync of the same bytes on the same disk",
+          ["case", "reports", "p50 ms", "p99 ms", "MB/s", "raw p50 ms", "raw MB/s", "p50 ours/raw"], rows)
+
+
+def bench_memory(tmp):
+    srv, tech, ids = world(os.path.join(tmp, "memory"), devices=40)
+    photos = [make_jpeg(i) for i in range(19)]
+    idle = srv.rss_kib()
+    pool = [d for k, d in sorted(ids.items()) if k.startswith("El")][:32]
+    bodies = [report_body(d, photos, True) for d in pool]
+    peak = [idle]
+    done = False
+
+    def watch():
+        while not done:
+            peak.append(srv.rss_kib())
+            time.sleep(0.01)
+    import threading
+    w = threading.Thread(target=watch)
+    w.start()
+    try:
+        with cf.ThreadPoolExecutor(32) as ex:
+            results = list(ex.map(lambda b: srv.request("POST", "/api/technician/submit", b[0], tech, b[1])[0], bodies))
+        assert all(s == 201 for s in results), results
+    finally:
+        done = True
+        w.join()
+        hwm = srv.rss_kib("VmHWM")
+        srv.stop()
+    table("Memory of the server process", ["state", "RSS MiB"],
+          [["idle after start", f"{idle / 1024:.0f}"],
+           ["peak during 32 concurrent 19-photo uploads (sampled)", f"{max(peak) / 1024:.0f}"],
+           ["peak (kernel high-water mark)", f"{hwm / 1024:.0f}"]])
+
+
+def seed_sql(n, tech_id, host_id):
+    """SQL that adds n devices, assignments and submissions with 8 photo rows each."""
+    now = "2026-11-01T00:00:00.000000Z"
+    out = []
+    for i in range(n):
+        d = 100000 + i
+        out.append(f"INSERT INTO devices (id, interaction_id, gfm_cost_center, region, gfm_problem_type, gfm_problem_date, city, type, created_at) "
+                   f"VALUES ({d}, 'SEED{i:06d}', '{i}', '', 'Cleaning', '2025-01-01', 'Riyadh', 'Cleaning1', '{now}');")
+        out.append(f"INSERT INTO technician_devices (technician_id, device_id, device_type) VALUES ({tech_id}, {d}, 'Cleaning1');")
+        status = ("Pending", "Approved", "Rejected")[i % 3]
+        day = 1 + i % 28
+        out.append(f"INSERT INTO submissions (id, technician_id, device_id, type, visit_date, period_year, period_month, half_month, "
+                   f"job_description, job_status, status, created_at, updated_at) VALUES ({d}, {tech_id}, {d}, 'Cleaning1', "
+                   f"'2026-10-{day:02d}', 2026, 10, {1 if day <= 15 else 2}, 'Routine', 'Ok', '{status}', '{now}', '{now}');")
+        for p in range(8):
+            o = d * 10 + p
+            out.append(f"INSERT INTO stored_object (id, object_key, area, size_bytes, sha256, content_type, created_at) VALUES "
+                       f"({o}, 'photos/2026/10/seed{o}.jpg', 'photos', 2500000, '{'0' * 64}', 'image/jpeg', '{now}');")
+            out.append(f"INSERT INTO photos (submission_id, section, order_index, object_id, content_type, width, height) VALUES "
+                       f"({d}, {1 + p // 3}, {1 + p % 3}, {o}, 'image/jpeg', 3000, 2000);")
+    # A technician's Excel rows for the device list.
+    rows = [{"col_1": f"SEED{i:06d}", "col_2": str(i), "col_3": "Cleaning", "col_4": "2025-01-01", "col_5": "Riyadh"} for i in range(n)]
+    out.append(f"INSERT INTO excel_uploads (technician_id, uploaded_by_id, file_name, device_type, parsed_data, row_count, upload_date) "
+               f"VALUES ({tech_id}, {host_id}, 'seed.xlsx', 'Cleaning1', '{json.dumps(rows)}', {n}, '{now}');")
+    return "BEGIN;\n" + "\n".join(out) + "\nCOMMIT;\n"
+
+
+def start_postgres(tmp):
+    pgbin = sorted(d for d in os.listdir("/usr/lib/postgresql"))[-1]
+    pgbin = f"/usr/lib/postgresql/{pgbin}/bin"
+    d = os.path.join(tmp, "pg")
+    os.makedirs(d)
+    shutil.chown(d, "postgres", "postgres")
+    port = free_port()
+    su = lambda cmd: subprocess.run(["su", "postgres", "-c", cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    su(f"{pgbin}/initdb -D {d}/data -U postgres --auth=trust")
+    su(f"{pgbin}/pg_ctl -D {d}/data -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/log -w start")
+    return f"postgres://postgres@127.0.0.1:{port}/postgres", lambda: su(f"{pgbin}/pg_ctl -D {d}/data -m fast stop")
+
+
+def bench_lists(tmp, n=10_000):
+    rows = []
+    stop_pg = None
+    try:
+        pg_url, stop_pg = start_postgres(tmp)
+        backends = [("SQLite", None), ("PostgreSQL", pg_url)]
+    except Exception as e:  # noqa: BLE001 - PostgreSQL is optional for this section
+        print(f"(PostgreSQL not available: {e})")
+        backends = [("SQLite", None)]
+    startup = []
+    try:
+        for name, url in backends:
+            srv, tech, _ = world(os.path.join(tmp, f"lists-{name}"), devices=1, database_url=url)
+            srv.stop()
+            sql = seed_sql(n, 3, 1)
+            if url:
+                subprocess.run(["psql", "-q", url], input=sql, text=True, check=True, stdout=subprocess.DEVNULL)
+            else:
+                db = sqlite3.connect(os.path.join(srv.workdir, "data", "atm-maint.db"))
+                db.executescript(sql)
+                db.close()
+            t = min(srv.start() for _ in range(1) )
+            startup.append([name, n, f"{t * 1000:.0f}"])
+            srv.stop()
+            t = srv.start()
+            startup.append([f"{name} (second start)", n, f"{t * 1000:.0f}"])
+            tech = srv.login("tech1")
+            sup = srv.login("sup1")
+            for label, path, token in (("technician device list (my-excel-data)", "/api/technician/my-excel-data", tech),
+                                       ("supervisor submissions, page of 50", "/api/supervisor/submissions?page=1&page_size=50", sup),
+                                       ("supervisor submissions, Pending, page of 50", "/api/supervisor/submissions?status=Pending&page=2&page_size=50", sup)):
+                r = wrk(f"http://127.0.0.1:{srv.port}{path}", f"Authorization: Bearer {token}")
+                rows.append([name, label, f"{r[0]:.0f}", f"{r[2]:.1f}", f"{r[3]:.1f}"])
+            srv.stop()
+    finally:
+        if stop_pg:
+            stop_pg()
+    table(f"Lists with {n} submissions (wrk -t2 -c16 -d8s)", ["database", "list", "req/s", "p50 ms", "p99 ms"], rows)
+    table(f"Start-up: process start to /readyz OK with {n} submissions", ["database", "submissions", "ms"], startup)
+
+
+def bench_pdf(tmp):
+    port = free_port()
+    maildir = os.path.join(tmp, "mail")
+    import mailbox
+    mailbox.Maildir(maildir, create=True)
+    smtp = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
+                             "aiosmtpd.handlers.Mailbox", maildir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "EMAIL_USE_TLS": "false",
+           "APPROVAL_EMAIL_RECIPIENTS": "ops@bank.example"}
+    srv, tech, ids = world(os.path.join(tmp, "pdf"), devices=4, env=env)
+    photos = [make_jpeg(i) for i in range(19)]
+    sup = srv.login("sup1")
+    rows = []
+    try:
+        for electrical, key in ((False, "Cl00000"), (True, "El00000")):
+            body, ctype = report_body(ids[key], photos, electrical)
+            s, b = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+            sid = b["submission"]["id"]
+            t0 = time.perf_counter()
+            s, p = srv.request("POST", f"/api/supervisor/submissions/{sid}/preview-pdf", {}, sup)
+            preview = time.perf_counter() - t0
+            assert s == 200, p
+            pdf_path = p["pdf_url"].split("://", 1)[1].split("/", 1)[1]
+            c = http.client.HTTPConnection("127.0.0.1", srv.port)
+            c.request("GET", "/" + pdf_path)
+            size = len(c.getresponse().read())
+            before = len(os.listdir(os.path.join(maildir, "new")))
+            t0 = time.perf_counter()
+            srv.request("PATCH", f"/api/supervisor/submissions/{sid}/approve", {}, sup)
+            while len(os.listdir(os.path.join(maildir, "new"))) == before:
+                time.sleep(0.02)
+            mailed = time.perf_counter() - t0
+            n = 19 if electrical else 8
+            rows.append([f"{n} photos ({'electrical, 7 pages' if electrical else 'cleaning, 5 pages'})",
+                         f"{preview:.2f}", f"{size / 1e6:.2f}", f"{mailed:.2f}"])
+    finally:
+        srv.stop()
+        smtp.terminate()
+    table("PDF reports from 3000x2000 photos (original: 11 s / 24 MB for 8, 25-29 s / 58 MB for 19)",
+          ["report", "preview s", "size MB", "approve to e-mail delivered s"], rows)
+
+
+SECTIONS = {"serving": bench_serving, "ingest": bench_ingest, "memory": bench_memory, "lists": bench_lists, "pdf": bench_pdf}
+
+
+def main():
+    chosen = [a for a in sys.argv[1:] if a in SECTIONS or a == "startup"] or list(SECTIONS)
+    if "startup" in chosen and "lists" not in chosen:
+        chosen = [c for c in chosen if c != "startup"] + ["lists"]
+    print(f"# atm-maint benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR", "/var/tmp")) as tmp:
+        os.chmod(tmp, 0o755)
+        for name in chosen:
+            if name in SECTIONS:
+                SECTIONS[name](tmp)
+
+
+if __name__ == "__main__":
+    main()
