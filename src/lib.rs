@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ops;
 pub mod reports;
 pub mod storage;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 
 pub mod disk_test;
 pub mod doctor;
+pub mod fsck;
 pub mod migrate;
 pub mod serve;
 pub mod storage;
@@ -42,6 +43,8 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Write a probe naming this host and boot, then list earlier probes: did files survive?
     DiskTest,
+    /// Reconcile database and media store: missing, orphaned, damaged and temporary files
+    Fsck(fsck::Args),
     /// Run database migrations and exit
     Migrate,
     /// Storage identity commands
@@ -75,6 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Doctor(args) => doctor::run(settings, args).await,
         Command::DiskTest => disk_test::run(settings),
         Command::Migrate => migrate::run(settings).await,
+        Command::Fsck(args) => fsck::run(settings, args).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,
     }

@@ -70,6 +70,46 @@ impl LocalStore {
         Ok(Bytes::from(tokio::fs::read(self.path_of(key)).await?))
     }
 
+    /// Every file under the root except the marker, disk-test probes and write probes:
+    /// (relative key, size, modified time). Temporary files are included (their names say so).
+    pub fn walk(&self) -> std::io::Result<Vec<(String, u64, std::time::SystemTime)>> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let rel = path.strip_prefix(&self.root).unwrap_or(&path).to_string_lossy().into_owned();
+                let meta = entry.metadata()?;
+                if meta.is_dir() {
+                    if rel != "disk-test" {
+                        stack.push(path);
+                    }
+                } else if rel != super::identity::MARKER_FILE {
+                    out.push((rel, meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH)));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// SHA-256 of a stored file, read in blocks.
+    pub fn hash_file(&self, rel: &str) -> std::io::Result<String> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(self.root.join(rel))?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(hex::encode(h.finalize()))
+    }
+
     pub(crate) async fn serve(
         &self,
         key: &MediaKey,

@@ -1,0 +1,73 @@
+//! `atm-maint fsck [--json] [--quick] [--repair [--grace-hours N]]`: is every recorded file there
+//! and intact, and is every file recorded? Exit 0 only when everything matches.
+
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::ops::fsck::{self, Finding, Options};
+use crate::storage::LocalStore;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Compare sizes only, without re-hashing every file
+    #[arg(long)]
+    pub quick: bool,
+    /// Remove unreferenced temporary and orphaned files older than the grace period (never rows)
+    #[arg(long)]
+    pub repair: bool,
+    /// Grace period for --repair, in hours
+    #[arg(long, default_value_t = 24)]
+    pub grace_hours: u64,
+}
+
+pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
+    let db = Db::connect(settings.database_url.expose()).await?;
+    let store = LocalStore::new(&settings.media_root);
+    if !store.root().is_dir() {
+        anyhow::bail!("the media root {} does not exist", store.root().display());
+    }
+    let opts = Options {
+        hash: !args.quick,
+        repair: args.repair,
+        grace: Duration::from_secs(args.grace_hours * 3600),
+    };
+    let report = fsck::run(&db, &store, &opts).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} rows, {} files, {} re-hashed, {} finding(s), {} file(s) removed",
+            report.rows,
+            report.files,
+            report.hashed,
+            report.findings.len(),
+            report.repaired.len()
+        );
+        for f in &report.findings {
+            let line = match f {
+                Finding::Missing { key } => format!("MISSING    {key}: recorded but not in the store"),
+                Finding::Orphan { key, size, age_hours } => {
+                    format!("ORPHAN     {key}: {size} bytes, {age_hours} h old, no row")
+                }
+                Finding::SizeMismatch { key, recorded, found } => {
+                    format!("SIZE       {key}: recorded {recorded}, found {found}")
+                }
+                Finding::HashMismatch { key, recorded, found } => {
+                    format!("HASH       {key}: recorded {recorded}, found {found}")
+                }
+                Finding::Temporary { key, size, age_hours } => {
+                    format!("TEMPORARY  {key}: {size} bytes, {age_hours} h old")
+                }
+            };
+            println!("{line}");
+        }
+        for k in &report.repaired {
+            println!("removed    {k}");
+        }
+    }
+    Ok(if report.is_clean() { 0 } else { 1 })
+}

@@ -1,0 +1,3 @@
+//! Operations: integrity checks of database against store.
+
+pub mod fsck;
