@@ -146,6 +146,10 @@ pub struct Settings {
     /// Lifetime of signed media links.
     pub media_url_ttl_seconds: i64,
     pub report: ReportSettings,
+    /// Disk use (percent) from which doctor and the logs warn.
+    pub disk_warn_percent: u8,
+    /// Disk use (percent) from which new uploads are refused with 507.
+    pub disk_refuse_percent: u8,
     /// Take the client address from X-Forwarded-For (behind a platform's proxy).
     pub trust_proxy_headers: bool,
 }
@@ -292,6 +296,8 @@ impl Settings {
             test_routes,
             media_url_ttl_seconds,
             report,
+            disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
+            disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,
         })
     }

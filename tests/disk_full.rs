@@ -26,7 +26,11 @@ async fn a_full_disk_answers_507_keeps_reads_working_and_recovers() {
     std::fs::write(&filler, vec![7u8; 11 * 1024 * 1024]).unwrap();
 
     let big = payload(2, 6 * 1024 * 1024);
-    let r = c.post(server.url("/api/_test/objects")).body(big.clone()).send().await.unwrap();
+    // Streamed without a Content-Length, so the write itself runs into the full disk.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let streamed = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let r = c.post(server.url("/api/_test/objects")).body(streamed).send().await.unwrap();
     assert_eq!(r.status(), 507);
     let v: serde_json::Value = r.json().await.unwrap();
     assert!(v["detail"].as_str().unwrap().contains("full"), "{v}");
@@ -45,4 +49,44 @@ async fn a_full_disk_answers_507_keeps_reads_working_and_recovers() {
     assert_eq!(r.status(), 201, "the same upload after freeing space");
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["object"]["sha256"], sha256_hex(&big));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_are_refused_above_the_high_water_mark_before_the_body_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(Backend::Sqlite, tmp.path())
+        .await
+        .with("DISK_REFUSE_PERCENT", "90")
+        .with("DISK_WARN_PERCENT", "50");
+    let Some(_m) = mount_tmpfs(&d.media_root, "16m") else { return };
+    let server = d.start().unwrap_or_else(|r| panic!("{r:?}"));
+    let c = client();
+    let filler = d.media_root.join("filler.bin");
+    std::fs::write(&filler, vec![1u8; 15 * 1024 * 1024]).unwrap();
+    let r = c.post(server.url("/api/_test/objects")).body(payload(1, 1000)).send().await.unwrap();
+    assert_eq!(r.status(), 507, "a small upload is refused above 90%");
+    let out = d.run(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["storage"]["warnings"].to_string().contains("full"), "{v}");
+    std::fs::remove_file(&filler).unwrap();
+    let r = c.post(server.url("/api/_test/objects")).body(payload(1, 1000)).send().await.unwrap();
+    assert_eq!(r.status(), 201, "accepted again once space is freed");
+    // A declared size that cannot fit is answered before the body is sent at all.
+    use std::io::{Read, Write};
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /api/_test/objects HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
+        20 * 1024 * 1024
+    )
+    .unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut head = [0u8; 64];
+    let n = s.read(&mut head).unwrap();
+    assert!(
+        String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 507"),
+        "{}",
+        String::from_utf8_lossy(&head[..n])
+    );
 }

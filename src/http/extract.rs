@@ -94,3 +94,20 @@ impl FromRequestParts<AppState> for BaseUrl {
         Ok(BaseUrl(format!("{scheme}://{host}")))
     }
 }
+
+/// The request's Content-Length, when it declared one.
+pub struct DeclaredLength(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for DeclaredLength {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(DeclaredLength(
+            parts
+                .headers
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+        ))
+    }
+}

@@ -48,3 +48,22 @@ pub async fn api_not_found(uri: Uri) -> impl IntoResponse {
 pub async fn method_not_allowed(method: Method) -> impl IntoResponse {
     (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": format!("Method \"{method}\" not allowed.") })))
 }
+
+/// Reads and drops what is left of a refused upload (bounded in bytes and time), so the client,
+/// still sending, gets to read our answer instead of a reset connection.
+pub async fn drain<S, E>(stream: &mut S)
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut left: usize = 256 * 1024 * 1024;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            left = left.saturating_sub(chunk.len());
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}

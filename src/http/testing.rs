@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use crate::app::AppState;
 use crate::db::objects;
 use crate::error::ApiError;
+use crate::http::extract::DeclaredLength;
 use crate::storage::{Area, MediaKey};
 
 const LIMIT: u64 = 64 * 1024 * 1024;
@@ -22,9 +23,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/_test/objects/{id}", get(read_object))
 }
 
-async fn store_object(State(state): State<AppState>, body: Body) -> Result<impl IntoResponse, ApiError> {
+async fn store_object(
+    State(state): State<AppState>,
+    declared: DeclaredLength,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
     let key = MediaKey::generate(Area::Photos, "bin");
-    let stored = state.store.put_stream(&key, body.into_data_stream(), LIMIT).await?;
+    let mut stream = body.into_data_stream();
+    let stored = match state.store.put_stream(&key, &mut stream, LIMIT).await {
+        Ok(s) => s,
+        Err(e) => {
+            crate::http::drain(&mut stream).await;
+            return Err(e.into());
+        }
+    };
     let mut conn = state.db.pool().acquire().await?;
     match objects::insert(&mut conn, Area::Photos, &stored, None).await {
         Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "object": stored })))),

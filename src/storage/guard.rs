@@ -124,6 +124,19 @@ fn check_persistence(settings: &Settings, r: &mut StorageReport) {
         Err(e) => r.warnings.push(format!("cannot tell which mount holds the media root: {e}")),
     }
     r.space = mounts::space(&r.media_root).ok();
+    if let Some(sp) = &r.space {
+        if sp.used_percent >= f64::from(settings.disk_refuse_percent) {
+            r.warnings.push(format!(
+                "the media disk is {}% full: new uploads are refused from {}% (DISK_REFUSE_PERCENT); free space or grow the volume",
+                sp.used_percent, settings.disk_refuse_percent
+            ));
+        } else if sp.used_percent >= f64::from(settings.disk_warn_percent) {
+            r.warnings.push(format!(
+                "the media disk is {}% full (warning level {}%, DISK_WARN_PERCENT); plan more space",
+                sp.used_percent, settings.disk_warn_percent
+            ));
+        }
+    }
     let Some(m) = &r.mount else { return };
     let Some(reason) = mounts::ephemeral_reason(m, settings.in_container || settings.platform.is_some())
     else {

@@ -127,6 +127,28 @@ impl MediaStore {
         }
     }
 
+    /// Refuses a new upload before its body is read when the disk is above `refuse_percent`
+    /// or the declared size would not fit.
+    pub fn check_room(&self, declared: Option<u64>, refuse_percent: u8) -> Result<(), StoreError> {
+        match self {
+            MediaStore::Local(s) => {
+                let Ok(space) = mounts::space(s.root()) else { return Ok(()) };
+                let full = space.used_percent >= f64::from(refuse_percent);
+                let too_big = declared.is_some_and(|d| d.saturating_add(1 << 20) > space.free_bytes);
+                if full || too_big {
+                    tracing::warn!(
+                        used_percent = space.used_percent,
+                        free_bytes = space.free_bytes,
+                        ?declared,
+                        "upload refused: disk nearly full"
+                    );
+                    return Err(StoreError::NoSpace);
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// A small write/read/delete round trip proving the store is usable right now.
     pub async fn probe(&self) -> Result<(), String> {
         match self {

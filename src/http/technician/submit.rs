@@ -19,7 +19,7 @@ use crate::domain::photo::{self, HeadTail, PhotoInfo};
 use crate::domain::photo_plan::parse_field;
 use crate::domain::{Period, PhotoPlan, Role, period};
 use crate::error::ApiError;
-use crate::http::extract::{AuthUser, BaseUrl};
+use crate::http::extract::{AuthUser, BaseUrl, DeclaredLength};
 use crate::http::submission_json::{self, Links};
 use crate::storage::{Area, MediaKey, StoreError, StoredObject};
 
@@ -54,11 +54,17 @@ pub async fn submit(
     State(state): State<AppState>,
     user: AuthUser,
     BaseUrl(base): BaseUrl,
+    declared: DeclaredLength,
     mp: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     user.require(&[Role::Technician])?;
+    state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
     let mut upload = Upload::default();
-    let read = receive(&state, mp, &mut upload).await;
+    let mut mp = mp;
+    let read = receive(&state, &mut mp, &mut upload).await;
+    if read.is_err() {
+        drain_multipart(&mut mp).await;
+    }
     let result = match read {
         Ok(()) => record(&state, &user, &mut upload).await,
         Err(e) => Err(e),
@@ -91,7 +97,17 @@ pub async fn submit(
 }
 
 /// Reads every part; photos go to the store as they arrive.
-async fn receive(state: &AppState, mut mp: Multipart, upload: &mut Upload) -> Result<(), ApiError> {
+/// Skips the parts a refused request still sends (bounded in time), so the client reads our answer.
+async fn drain_multipart(mp: &mut Multipart) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Ok(Some(mut field)) = mp.next_field().await {
+            while let Ok(Some(_)) = field.chunk().await {}
+        }
+    })
+    .await;
+}
+
+async fn receive(state: &AppState, mp: &mut Multipart, upload: &mut Upload) -> Result<(), ApiError> {
     let cut = |_| interrupted();
     while let Some(mut field) = mp.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
