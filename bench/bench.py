@@ -243,13 +243,17 @@ def bench_serving(tmp):
     nginx_port = free_port()
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(f"""worker_processes 2; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+        f.write(f"""user root; worker_processes 2; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
 events {{ worker_connections 1024; }}
 http {{ access_log off; sendfile on; tcp_nopush on; types {{ image/jpeg jpg; }}
   server {{ listen 127.0.0.1:{nginx_port}; location /media/ {{ alias {srv.media}/; }} }} }}
 """)
     ng = subprocess.Popen(["nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
+    c = http.client.HTTPConnection("127.0.0.1", nginx_port)
+    c.request("GET", f"/media/{key}")
+    got = c.getresponse()
+    assert got.status == 200 and len(got.read()) == len(photo), f"nginx does not serve the photo: {got.status}"
     rows = []
     try:
         for label, ours, ref, size in (("2.5 MB photo", url, f"http://127.0.0.1:{nginx_port}/media/{key}", len(photo)),
@@ -361,7 +365,7 @@ def seed_sql(n, tech_id, host_id):
         d = 100000 + i
         out.append(f"INSERT INTO devices (id, interaction_id, gfm_cost_center, region, gfm_problem_type, gfm_problem_date, city, type, created_at) "
                    f"VALUES ({d}, 'SEED{i:06d}', '{i}', '', 'Cleaning', '2025-01-01', 'Riyadh', 'Cleaning1', '{now}');")
-        out.append(f"INSERT INTO technician_devices (technician_id, device_id, device_type) VALUES ({tech_id}, {d}, 'Cleaning1');")
+        out.append(f"INSERT INTO technician_devices (technician_id, device_id, device_type) VALUES ({tech_id}, {d}, 'Cleaning2');")
         status = ("Pending", "Approved", "Rejected")[i % 3]
         day = 1 + i % 28
         out.append(f"INSERT INTO submissions (id, technician_id, device_id, type, visit_date, period_year, period_month, half_month, "
@@ -376,7 +380,7 @@ def seed_sql(n, tech_id, host_id):
     # A technician's Excel rows for the device list.
     rows = [{"col_1": f"SEED{i:06d}", "col_2": str(i), "col_3": "Cleaning", "col_4": "2025-01-01", "col_5": "Riyadh"} for i in range(n)]
     out.append(f"INSERT INTO excel_uploads (technician_id, uploaded_by_id, file_name, device_type, parsed_data, row_count, upload_date) "
-               f"VALUES ({tech_id}, {host_id}, 'seed.xlsx', 'Cleaning1', '{json.dumps(rows)}', {n}, '{now}');")
+               f"VALUES ({tech_id}, {host_id}, 'seed.xlsx', 'Cleaning2', '{json.dumps(rows)}', {n}, '{now}');")
     return "BEGIN;\n" + "\n".join(out) + "\nCOMMIT;\n"
 
 
@@ -483,7 +487,7 @@ def main():
     chosen = [a for a in sys.argv[1:] if a in SECTIONS or a == "startup"] or list(SECTIONS)
     if "startup" in chosen and "lists" not in chosen:
         chosen = [c for c in chosen if c != "startup"] + ["lists"]
-    print(f"# atm-maint benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, "
+    print(f"# atm-maint benchmarks — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB")
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR", "/var/tmp")) as tmp:
         os.chmod(tmp, 0o755)

@@ -312,3 +312,34 @@ async fn a_report_that_does_not_fit_on_the_disk_answers_507_and_stores_nothing()
     let sup = api.login("sup1", PASSWORD).await;
     assert_eq!(api.get(Some(&sup), "/api/supervisor/submissions").await.body["count"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_half_of_another_month_is_a_new_period_and_unknown_devices_are_named() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
+        seed_staff(&d);
+        let api = Api::new(d.start().unwrap());
+        let host = api.login("host1", PASSWORD).await;
+        let tech_id = api.create_technician(&host, "tech_m", "Tabuk").await;
+        api.upload_excel(&host, tech_id, "Cleaning2", &[["GFM-M", "5", "Cleaning", "", "Tabuk"]]).await;
+        let tech = api.login("tech_m", PASSWORD).await;
+        let device = api.device_id(&tech, "GFM-M").await;
+        // Half 2 of October, then half 2 of November: the original answered the second with a 500.
+        for date in ["2026-10-20", "2026-11-20"] {
+            let (form, _) = report(device, date, false, 1);
+            let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+            assert_eq!(r.status, 201, "{backend:?} {date}: {}", r.body);
+        }
+        let (form, _) = report(device, "2026-11-25", false, 2);
+        let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+        assert_eq!(
+            r.body["non_field_errors"][0],
+            "You have already submitted for this device in half 2 of November 2026"
+        );
+        let (form, _) = report(987654, "2026-11-05", false, 3);
+        let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+        assert_eq!(r.body, serde_json::json!({"device_id": ["Device with ID 987654 does not exist"]}));
+        assert_eq!(photo_files(&d.media_root), 16, "only the two accepted reports' photos are kept");
+    }
+}

@@ -107,9 +107,12 @@ struct Setup {
     electrical: i64,
 }
 
-async fn setup(backend: Backend, dir: &Path, smtp_port: u16, maildir_exists: bool) -> Setup {
-    let _ = maildir_exists;
-    let d = Deployment::new(backend, dir)
+async fn setup(backend: Backend, dir: &Path, smtp_port: u16, _maildir_exists: bool) -> Setup {
+    setup_with(backend, dir, smtp_port, &[]).await
+}
+
+async fn setup_with(backend: Backend, dir: &Path, smtp_port: u16, extra: &[(&str, &str)]) -> Setup {
+    let mut d = Deployment::new(backend, dir)
         .await
         .without("ATM_TEST_ROUTES")
         .with("EMAIL_HOST", "127.0.0.1")
@@ -120,6 +123,9 @@ async fn setup(backend: Backend, dir: &Path, smtp_port: u16, maildir_exists: boo
         .with("APPROVAL_EMAIL_RECIPIENTS", "bank-ops@bank.example, audit@bank.example")
         .with("REPORT_JOB_RETRY_SECONDS", "1")
         .with("REPORT_JOB_LEASE_SECONDS", "3");
+    for (k, v) in extra {
+        d = d.with(k, v);
+    }
     seed_staff(&d);
     let api = Api::new(d.start().unwrap());
     let host = api.login("host1", PASSWORD).await;
@@ -291,4 +297,45 @@ async fn a_report_survives_smtp_down_and_kill_9_and_is_delivered_once() {
     assert_eq!(sub["report"]["state"], "done");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(messages(&smtp.dir).len(), 1, "delivered exactly once after the restart");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_report_job_can_be_retried_by_staff() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let probe = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !probe && tool_missing("python3 with aiosmtpd") {
+        return;
+    }
+    let dir = tmp.path().join("svc");
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = setup_with(Backend::Sqlite, &dir, port, &[("REPORT_JOB_MAX_ATTEMPTS", "2")]).await;
+    let path = format!("/api/supervisor/submissions/{}", s.electrical);
+    assert_eq!(s.api.patch_json(Some(&s.sup), &format!("{path}/approve"), json!({})).await.status, 200);
+    let sub = wait_for(&s.api, &s.sup, s.electrical, |v| v["report"]["state"] == "failed").await;
+    assert_eq!(sub["email_status"], "failed");
+    assert_eq!(sub["pdf_status"], "done", "the PDF is kept; only the e-mail failed");
+    let r = s.api.post_json(Some(&s.sup), &format!("{path}/report/retry"), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s.api.post_json(Some(&s.sup), &format!("{path}/report/retry"), json!({})).await;
+    assert_eq!(r.status, 400, "nothing left to retry while it runs: {}", r.body);
+    let smtp = start_smtp(port, &tmp.path().join("mail")).unwrap();
+    // The retried job may need its backoff to pass; a second retry request is refused meanwhile.
+    let sub = wait_for(&s.api, &s.sup, s.electrical, |v| {
+        v["email_status"] == "sent" || v["report"]["state"] == "failed"
+    })
+    .await;
+    if sub["report"]["state"] == "failed" {
+        assert_eq!(
+            s.api.post_json(Some(&s.sup), &format!("{path}/report/retry"), json!({})).await.status,
+            200
+        );
+        wait_for(&s.api, &s.sup, s.electrical, |v| v["email_status"] == "sent").await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(messages(&smtp.dir).len(), 1);
 }
