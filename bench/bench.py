@@ -357,30 +357,39 @@ def bench_memory(tmp):
            ["peak (kernel high-water mark)", f"{hwm / 1024:.0f}"]])
 
 
-def seed_sql(n, tech_id, host_id):
-    """SQL that adds n devices, assignments and submissions with 8 photo rows each."""
+def seed_sql(n, tech_id, host_id, technicians=50):
+    """SQL that adds n submissions with 8 photo rows each, spread over `technicians` technicians
+    (tech1 and 49 more), each with their own devices and Excel list."""
     now = "2026-11-01T00:00:00.000000Z"
     out = []
-    for i in range(n):
-        d = 100000 + i
-        out.append(f"INSERT INTO devices (id, interaction_id, gfm_cost_center, region, gfm_problem_type, gfm_problem_date, city, type, created_at) "
-                   f"VALUES ({d}, 'SEED{i:06d}', '{i}', '', 'Cleaning', '2025-01-01', 'Riyadh', 'Cleaning1', '{now}');")
-        out.append(f"INSERT INTO technician_devices (technician_id, device_id, device_type) VALUES ({tech_id}, {d}, 'Cleaning2');")
-        status = ("Pending", "Approved", "Rejected")[i % 3]
-        day = 1 + i % 28
-        out.append(f"INSERT INTO submissions (id, technician_id, device_id, type, visit_date, period_year, period_month, half_month, "
-                   f"job_description, job_status, status, created_at, updated_at) VALUES ({d}, {tech_id}, {d}, 'Cleaning1', "
-                   f"'2026-10-{day:02d}', 2026, 10, {1 if day <= 15 else 2}, 'Routine', 'Ok', '{status}', '{now}', '{now}');")
-        for p in range(8):
-            o = d * 10 + p
-            out.append(f"INSERT INTO stored_object (id, object_key, area, size_bytes, sha256, content_type, created_at) VALUES "
-                       f"({o}, 'photos/2026/10/seed{o}.jpg', 'photos', 2500000, '{'0' * 64}', 'image/jpeg', '{now}');")
-            out.append(f"INSERT INTO photos (submission_id, section, order_index, object_id, content_type, width, height) VALUES "
-                       f"({d}, {1 + p // 3}, {1 + p % 3}, {o}, 'image/jpeg', 3000, 2000);")
-    # A technician's Excel rows for the device list.
-    rows = [{"col_1": f"SEED{i:06d}", "col_2": str(i), "col_3": "Cleaning", "col_4": "2025-01-01", "col_5": "Riyadh"} for i in range(n)]
-    out.append(f"INSERT INTO excel_uploads (technician_id, uploaded_by_id, file_name, device_type, parsed_data, row_count, upload_date) "
-               f"VALUES ({tech_id}, {host_id}, 'seed.xlsx', 'Cleaning2', '{json.dumps(rows)}', {n}, '{now}');")
+    techs = [tech_id] + [900000 + t for t in range(technicians - 1)]
+    for t in techs[1:]:
+        out.append(f"INSERT INTO users (id, username, password_hash, role, city, is_active, created_at) VALUES "
+                   f"({t}, 'seedtech{t}', 'x', 'technician', 'Riyadh', 1, '{now}');")
+    per = n // len(techs)
+    for ti, tech in enumerate(techs):
+        rows = []
+        for j in range(per):
+            i = ti * per + j
+            d = 100000 + i
+            out.append(f"INSERT INTO devices (id, interaction_id, gfm_cost_center, region, gfm_problem_type, gfm_problem_date, city, type, created_at) "
+                       f"VALUES ({d}, 'SEED{i:06d}', '{i}', '', 'Cleaning', '2025-01-01', 'Riyadh', 'Cleaning2', '{now}');")
+            out.append(f"INSERT INTO technician_devices (technician_id, device_id, device_type) VALUES ({tech}, {d}, 'Cleaning2');")
+            status = ("Pending", "Approved", "Rejected")[i % 3]
+            day = 1 + i % 28
+            created = f"2026-10-{day:02d}T{i % 24:02d}:{i % 60:02d}:00.{i % 1000000:06d}Z"
+            out.append(f"INSERT INTO submissions (id, technician_id, device_id, type, visit_date, period_year, period_month, half_month, "
+                       f"job_description, job_status, status, created_at, updated_at) VALUES ({d}, {tech}, {d}, 'Cleaning2', "
+                       f"'2026-10-{day:02d}', 2026, 10, {1 if day <= 15 else 2}, 'Routine', 'Ok', '{status}', '{created}', '{created}');")
+            for p in range(8):
+                o = d * 10 + p
+                out.append(f"INSERT INTO stored_object (id, object_key, area, size_bytes, sha256, content_type, created_at) VALUES "
+                           f"({o}, 'photos/2026/10/seed{o}.jpg', 'photos', 2500000, '{'0' * 64}', 'image/jpeg', '{now}');")
+                out.append(f"INSERT INTO photos (submission_id, section, order_index, object_id, content_type, width, height) VALUES "
+                           f"({d}, {1 + p // 3}, {1 + p % 3}, {o}, 'image/jpeg', 3000, 2000);")
+            rows.append({"col_1": f"SEED{i:06d}", "col_2": str(i), "col_3": "Cleaning", "col_4": "2025-01-01", "col_5": "Riyadh"})
+        out.append(f"INSERT INTO excel_uploads (technician_id, uploaded_by_id, file_name, device_type, parsed_data, row_count, upload_date) "
+                   f"VALUES ({tech}, {host_id}, 'seed.xlsx', 'Cleaning2', '{json.dumps(rows)}', {len(rows)}, '{now}');")
     return "BEGIN;\n" + "\n".join(out) + "\nCOMMIT;\n"
 
 
@@ -425,7 +434,7 @@ def bench_lists(tmp, n=10_000):
             startup.append([f"{name} (second start)", n, f"{t * 1000:.0f}"])
             tech = srv.login("tech1")
             sup = srv.login("sup1")
-            for label, path, token in (("technician device list (my-excel-data)", "/api/technician/my-excel-data", tech),
+            for label, path, token in (("technician device list (my-excel-data, 200 devices)", "/api/technician/my-excel-data", tech),
                                        ("supervisor submissions, page of 50", "/api/supervisor/submissions?page=1&page_size=50", sup),
                                        ("supervisor submissions, Pending, page of 50", "/api/supervisor/submissions?status=Pending&page=2&page_size=50", sup)):
                 r = wrk(f"http://127.0.0.1:{srv.port}{path}", f"Authorization: Bearer {token}")
@@ -434,7 +443,7 @@ def bench_lists(tmp, n=10_000):
     finally:
         if stop_pg:
             stop_pg()
-    table(f"Lists with {n} submissions (wrk -t2 -c16 -d8s)", ["database", "list", "req/s", "p50 ms", "p99 ms"], rows)
+    table(f"Lists with {n} submissions over 50 technicians (wrk -t2 -c16 -d8s)", ["database", "list", "req/s", "p50 ms", "p99 ms"], rows)
     table(f"Start-up: process start to /readyz OK with {n} submissions", ["database", "submissions", "ms"], startup)
 
 

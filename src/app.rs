@@ -213,7 +213,13 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}; pass --listen HOST:PORT or set PORT"))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    // No Nagle: a response's last segment would otherwise wait for the client's delayed ACK (~40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    // The peer address feeds the per-address login limit.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped: in-flight requests finished");
     Ok(())
 }

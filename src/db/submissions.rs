@@ -143,8 +143,12 @@ pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
         }
         q
     };
-    let count_sql =
-        format!("SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id{filter}");
+    // The devices join is needed only when a filter reads a device column.
+    let count_sql = if f.city.is_some() || f.device_type.is_some() {
+        format!("SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id{filter}")
+    } else {
+        format!("SELECT COUNT(*) FROM submissions s{filter}")
+    };
     let total: i64 = bind(count_sql, &args).fetch_one(db.pool()).await?.try_get(0)?;
     let mut sql = format!("{SELECT}{filter} ORDER BY s.created_at DESC, s.id DESC");
     if let Some((limit, offset)) = f.page {

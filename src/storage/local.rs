@@ -116,14 +116,13 @@ impl LocalStore {
         req: axum::extract::Request,
     ) -> Result<axum::response::Response, StoreError> {
         use tower::ServiceExt;
-        let path = self.path_of(key);
-        if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
-            return Err(StoreError::NotFound);
-        }
-        let response = tower_http::services::ServeFile::new(path)
+        let response = tower_http::services::ServeFile::new(self.path_of(key))
             .oneshot(req)
             .await
             .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+        if response.status() == axum::http::StatusCode::NOT_FOUND {
+            return Err(StoreError::NotFound);
+        }
         Ok(response.map(axum::body::Body::new))
     }
 
