@@ -23,7 +23,8 @@ import uuid
 
 BIN = os.environ.get("ATM_BIN", "target/release/atm-maint")
 PASSWORD = "Bench-Pass-2026"
-WRK = ["wrk", "-t2", "-c16", "-d8s", "--latency"]
+CONNS = os.environ.get("BENCH_CONNECTIONS", "16")
+WRK = ["wrk", "-t2", f"-c{CONNS}", "-d8s", "--latency"]
 
 
 def free_port():
@@ -265,7 +266,7 @@ http {{ access_log off; sendfile on; tcp_nopush on; types {{ image/jpeg jpg; }}
     finally:
         ng.terminate()
         srv.stop()
-    table("Serving a signed photo URL vs nginx (wrk -t2 -c16 -d8s)", ["target", "req/s", "MB/s", "p50 ms", "p99 ms", "ours/nginx"], rows)
+    table(f"Serving a signed photo URL vs nginx (wrk -t2 -c{CONNS} -d8s)", ["target", "req/s", "MB/s", "p50 ms", "p99 ms", "ours/nginx"], rows)
 
 
 def raw_write(dirname, blobs):
@@ -443,7 +444,7 @@ def bench_lists(tmp, n=10_000):
     finally:
         if stop_pg:
             stop_pg()
-    table(f"Lists with {n} submissions over 50 technicians (wrk -t2 -c16 -d8s)", ["database", "list", "req/s", "p50 ms", "p99 ms"], rows)
+    table(f"Lists with {n} submissions over 50 technicians (wrk -t2 -c{CONNS} -d8s)", ["database", "list", "req/s", "p50 ms", "p99 ms"], rows)
     table(f"Start-up: process start to /readyz OK with {n} submissions", ["database", "submissions", "ms"], startup)
 
 
