@@ -23,7 +23,7 @@ use crate::db::Db;
 use crate::http;
 use crate::reports::jobs::{Reports, Worker};
 use crate::storage::guard::{self, GuardMode, StorageReport};
-use crate::storage::{LocalStore, MediaStore};
+use crate::storage::MediaStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -73,7 +73,7 @@ impl AppState {
 /// guard's verdict on it.
 pub struct Prepared {
     pub db: Db,
-    pub store: LocalStore,
+    pub store: MediaStore,
     pub report: StorageReport,
 }
 
@@ -84,7 +84,7 @@ pub async fn prepare(settings: &Settings, mode: GuardMode) -> anyhow::Result<Pre
     if mode == GuardMode::Apply {
         db.migrate().await?;
     }
-    let store = LocalStore::new(&settings.media_root);
+    let store = crate::storage::open(settings)?;
     let report = guard::check(settings, &db, &store, mode).await;
     Ok(Prepared { db, store, report })
 }

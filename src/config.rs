@@ -87,6 +87,25 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where media lives: a local folder (MEDIA_ROOT) or an S3-compatible bucket.
+#[derive(Debug, Clone)]
+pub enum StorageBackend {
+    Local,
+    S3(S3Settings),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub prefix: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub path_style: bool,
+    pub presigned_redirects: bool,
+}
+
 /// What the approval report and its e-mail say and how their jobs run.
 #[derive(Debug, Clone)]
 pub struct ReportSettings {
@@ -131,6 +150,7 @@ pub struct Settings {
     pub data_dir_source: Source,
     pub media_root: PathBuf,
     pub media_root_source: Source,
+    pub storage: StorageBackend,
     pub database_url: Secret,
     pub database_source: Source,
     pub listen: SocketAddr,
@@ -181,6 +201,28 @@ impl Settings {
         let (media_root, media_root_source) = pick(flags.media_root, get("MEDIA_ROOT").map(PathBuf::from))
             .unwrap_or_else(|| (data_dir.join("media"), Source::Default));
         let media_root = normalize(&absolute(media_root));
+
+        let storage = match get("STORAGE_BACKEND").as_deref() {
+            Some("local") => StorageBackend::Local,
+            None if get("S3_BUCKET").is_none() => StorageBackend::Local,
+            Some("s3") | None => {
+                let bucket = get("S3_BUCKET").ok_or_else(|| {
+                    anyhow::anyhow!("STORAGE_BACKEND is s3 but S3_BUCKET is not set; set the bucket name")
+                })?;
+                let endpoint = get("S3_ENDPOINT");
+                StorageBackend::S3(S3Settings {
+                    bucket,
+                    prefix: get("S3_PREFIX").unwrap_or_default(),
+                    path_style: flag_value(get("S3_FORCE_PATH_STYLE"), "S3_FORCE_PATH_STYLE", endpoint.is_some())?,
+                    endpoint,
+                    region: get("S3_REGION").or_else(|| get("AWS_REGION")).unwrap_or_else(|| "us-east-1".into()),
+                    access_key_id: get("S3_ACCESS_KEY_ID").or_else(|| get("AWS_ACCESS_KEY_ID")),
+                    secret_access_key: get("S3_SECRET_ACCESS_KEY").or_else(|| get("AWS_SECRET_ACCESS_KEY")).map(Secret::new),
+                    presigned_redirects: flag_value(get("S3_PRESIGNED_REDIRECTS"), "S3_PRESIGNED_REDIRECTS", false)?,
+                })
+            }
+            Some(other) => bail!("STORAGE_BACKEND is {other:?}; use \"local\" or \"s3\""),
+        };
 
         let (database_url, database_source) =
             pick(flags.database_url, get("DATABASE_URL")).unwrap_or_else(|| {
@@ -280,6 +322,7 @@ impl Settings {
             data_dir_source,
             media_root,
             media_root_source,
+            storage,
             database_url: Secret::new(database_url),
             database_source,
             listen,
@@ -326,6 +369,15 @@ fn number(
             Ok(n) if (min..=max).contains(&n) => Ok(n),
             _ => bail!("{key} is {v:?}; use a whole number from {min} to {max}"),
         },
+    }
+}
+
+fn flag_value(v: Option<String>, key: &str, default: bool) -> anyhow::Result<bool> {
+    match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => bail!("{key} is {other:?}; use true or false"),
     }
 }
 

@@ -20,7 +20,50 @@ struct Probe {
     pid: u32,
 }
 
-pub fn run(settings: Settings) -> anyhow::Result<i32> {
+pub async fn run(settings: Settings) -> anyhow::Result<i32> {
+    match crate::storage::open(&settings)? {
+        crate::storage::MediaStore::S3(bucket) => run_bucket(&bucket).await,
+        crate::storage::MediaStore::Local(_) => run_local(&settings),
+    }
+}
+
+/// The same probe as an object in the bucket.
+async fn run_bucket(bucket: &crate::storage::S3Store) -> anyhow::Result<i32> {
+    let probe = Probe {
+        written_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        host: hostname(),
+        boot_id: boot_id(),
+        pid: std::process::id(),
+    };
+    let name = format!("{FOLDER}/probe-{}.json", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+    let written = async {
+        bucket.put_small(&name, serde_json::to_vec_pretty(&probe)?).await?;
+        let back = bucket.get_small(&name).await?.ok_or_else(|| anyhow::anyhow!("the probe vanished"))?;
+        let back: Probe = serde_json::from_slice(&back)?;
+        anyhow::ensure!(back.written_at == probe.written_at, "the probe read back differs from what was written");
+        Ok::<_, anyhow::Error>(())
+    };
+    if let Err(e) = written.await {
+        eprintln!("FAIL: {e:#}");
+        return Ok(1);
+    }
+    println!("media store: {}", bucket.describe());
+    println!("wrote probe {name} (host {}, boot {})", probe.host, probe.boot_id);
+    let mut earlier = Vec::new();
+    for (key, _, _) in bucket.list(FOLDER).await? {
+        if key == name {
+            continue;
+        }
+        if let Some(p) = bucket.get_small(&key).await?.and_then(|b| serde_json::from_slice::<Probe>(&b).ok()) {
+            earlier.push(p);
+        }
+    }
+    earlier.sort_by(|a, b| a.written_at.cmp(&b.written_at));
+    report(&probe, &earlier);
+    Ok(0)
+}
+
+fn run_local(settings: &Settings) -> anyhow::Result<i32> {
     let root = &settings.media_root;
     if !root.is_dir() {
         eprintln!(
@@ -62,9 +105,14 @@ pub fn run(settings: Settings) -> anyhow::Result<i32> {
     println!("media root: {} (from {})", root.display(), settings.media_root_source);
     println!("wrote probe {name} (host {}, boot {})", probe.host, probe.boot_id);
     let earlier = list(&dir, &name)?;
+    report(&probe, &earlier);
+    Ok(0)
+}
+
+fn report(probe: &Probe, earlier: &[Probe]) {
     let other_boots = earlier.iter().filter(|p| p.boot_id != probe.boot_id || p.host != probe.host).count();
     println!("earlier probes: {}", earlier.len());
-    for p in &earlier {
+    for p in earlier {
         let note = if p.boot_id == probe.boot_id && p.host == probe.host {
             "same boot"
         } else {
@@ -81,7 +129,6 @@ pub fn run(settings: Settings) -> anyhow::Result<i32> {
     } else {
         println!("verdict: only probes from this boot so far; restart or redeploy, then run it again");
     }
-    Ok(0)
 }
 
 fn list(dir: &Path, skip: &str) -> anyhow::Result<Vec<Probe>> {

@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::ops::fsck::{self, Finding, Options};
-use crate::storage::LocalStore;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,10 +25,8 @@ pub struct Args {
 
 pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
     let db = Db::connect(settings.database_url.expose()).await?;
-    let store = LocalStore::new(&settings.media_root);
-    if !store.root().is_dir() {
-        anyhow::bail!("the media root {} does not exist", store.root().display());
-    }
+    let store = crate::storage::open(&settings)?;
+    store.probe().await.map_err(|e| anyhow::anyhow!("the media store is not usable: {e}"))?;
     let opts = Options {
         hash: !args.quick,
         repair: args.repair,

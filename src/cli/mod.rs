@@ -76,7 +76,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(_) => serve::run(settings).await,
         Command::Doctor(args) => doctor::run(settings, args).await,
-        Command::DiskTest => disk_test::run(settings),
+        Command::DiskTest => disk_test::run(settings).await,
         Command::Migrate => migrate::run(settings).await,
         Command::Fsck(args) => fsck::run(settings, args).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,

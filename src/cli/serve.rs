@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 
 use crate::app::{self, AppState};
 use crate::config::Settings;
-use crate::storage::MediaStore;
 use crate::storage::guard::GuardMode;
 
 #[derive(Debug, clap::Args)]
@@ -38,7 +37,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
         Ok(n) => tracing::info!(accounts = n, "accounts"),
         Err(e) => tracing::warn!(error = %e, "cannot count accounts"),
     }
-    let state = AppState::new(settings, prepared.db, MediaStore::Local(prepared.store), prepared.report)?;
+    let state = AppState::new(settings, prepared.db, prepared.store, prepared.report)?;
     if !state.reports.email_configured() {
         tracing::warn!(
             "approval e-mails are off: set EMAIL_HOST and APPROVAL_EMAIL_RECIPIENTS to send reports"

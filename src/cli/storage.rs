@@ -18,13 +18,16 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
 }
 
 async fn adopt(settings: Settings) -> anyhow::Result<i32> {
-    let root = &settings.media_root;
-    if !root.is_dir() {
-        anyhow::bail!("the media root {} does not exist; mount the storage first", root.display());
+    let store = crate::storage::open(&settings)?;
+    if let crate::storage::MediaStore::Local(local) = &store
+        && !local.root().is_dir()
+    {
+        anyhow::bail!("the media root {} does not exist; mount the storage first", local.root().display());
     }
+    store.probe().await.map_err(|e| anyhow::anyhow!(e))?;
     let db = Db::connect(settings.database_url.expose()).await?;
     db.migrate().await?;
-    let marker = identity::read_marker(root)?;
+    let marker = store.read_marker().await?;
     let db_id = meta::get(&db, meta::STORAGE_ID).await?;
     let (referenced, _) = objects::count(&db).await?;
     let id = match (&db_id, &marker) {
@@ -33,10 +36,10 @@ async fn adopt(settings: Settings) -> anyhow::Result<i32> {
         (None, None) => identity::new_storage_id(),
     };
     meta::set(&db, meta::STORAGE_ID, &id).await?;
-    identity::write_marker(root, &Marker::new(&id))?;
+    store.write_marker(&Marker::new(&id)).await?;
     println!(
         "storage {id} adopted: marker in {} and database {} now agree (previous marker: {}, previous database id: {})",
-        root.display(),
+        store.describe(),
         settings.database_display(),
         marker.map(|m| m.storage_id).unwrap_or_else(|| "none".into()),
         db_id.unwrap_or_else(|| "none".into()),

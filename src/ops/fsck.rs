@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::db::{Db, objects};
-use crate::storage::LocalStore;
+use crate::storage::MediaStore;
 use crate::storage::fsutil::TEMP_PREFIX;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -64,12 +64,9 @@ pub struct Options {
     pub grace: Duration,
 }
 
-pub async fn run(db: &Db, store: &LocalStore, opts: &Options) -> anyhow::Result<Report> {
+pub async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<Report> {
     let rows = objects::list(db).await?;
-    let files = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.walk()).await??
-    };
+    let files = store.list_all().await?;
     let now = SystemTime::now();
     let age = |t: SystemTime| now.duration_since(t).unwrap_or_default();
     let on_disk: HashMap<&str, (u64, SystemTime)> =
@@ -84,8 +81,7 @@ pub async fn run(db: &Db, store: &LocalStore, opts: &Options) -> anyhow::Result<
                 found: *size,
             }),
             Some(_) if opts.hash => {
-                let (store, key) = (store.clone(), row.key.clone());
-                let found = tokio::task::spawn_blocking(move || store.hash_file(&key)).await??;
+                let found = store.hash_listed(&row.key).await?;
                 report.hashed += 1;
                 if found != row.sha256 {
                     report.findings.push(Finding::HashMismatch {
@@ -111,7 +107,7 @@ pub async fn run(db: &Db, store: &LocalStore, opts: &Options) -> anyhow::Result<
             Finding::Orphan { key: key.clone(), size: *size, age_hours: hours }
         };
         if opts.repair && age(*modified) >= opts.grace {
-            std::fs::remove_file(store.root().join(key))?;
+            store.remove_listed(key).await?;
             report.repaired.push(key.clone());
         }
         report.findings.push(finding);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::identity::{self, Decision};
 use super::mounts::{self, MountFacts, Space};
-use super::{Area, LocalStore, fsutil};
+use super::{Area, LocalStore, MediaStore, S3Store, fsutil};
 use crate::config::{Platform, Settings, Source};
 use crate::db::{Db, meta, objects};
 
@@ -53,13 +53,19 @@ impl StorageReport {
 
 const FIX: &str = "set MEDIA_ROOT under your disk's mount path, e.g. /var/data/media";
 
-pub async fn check(settings: &Settings, db: &Db, store: &LocalStore, mode: GuardMode) -> StorageReport {
-    let root = store.root().to_path_buf();
-    let mut r = StorageReport {
-        store: "local",
-        media_root: root.clone(),
+pub async fn check(settings: &Settings, db: &Db, store: &MediaStore, mode: GuardMode) -> StorageReport {
+    match store {
+        MediaStore::Local(local) => check_local(settings, db, store, local, mode).await,
+        MediaStore::S3(bucket) => check_bucket(settings, db, store, bucket, mode).await,
+    }
+}
+
+fn empty_report(settings: &Settings, store: &MediaStore, location: PathBuf) -> StorageReport {
+    StorageReport {
+        store: store.name(),
+        media_root: location,
         media_root_source: settings.media_root_source,
-        exists: root.is_dir(),
+        exists: true,
         mount: None,
         space: None,
         persistent: true,
@@ -69,7 +75,19 @@ pub async fn check(settings: &Settings, db: &Db, store: &LocalStore, mode: Guard
         identity: "not checked",
         problems: Vec::new(),
         warnings: Vec::new(),
-    };
+    }
+}
+
+async fn check_local(
+    settings: &Settings,
+    db: &Db,
+    media: &MediaStore,
+    store: &LocalStore,
+    mode: GuardMode,
+) -> StorageReport {
+    let root = store.root().to_path_buf();
+    let mut r = empty_report(settings, media, root.clone());
+    r.exists = root.is_dir();
     check_existence(settings, &mut r, mode);
     check_persistence(settings, &mut r);
     check_database_file(settings, db, &mut r);
@@ -81,8 +99,41 @@ pub async fn check(settings: &Settings, db: &Db, store: &LocalStore, mode: Guard
         check_areas(store, &mut r, mode);
     }
     if r.exists && (r.writable || mode == GuardMode::Inspect) {
-        check_identity(db, &root, &mut r, mode).await;
+        check_identity(db, media, &root, &mut r, mode).await;
     }
+    r
+}
+
+/// A bucket survives restarts by nature; what must be proven is that it is reachable,
+/// writable, verifies what it is sent, and is the bucket the database remembers.
+async fn check_bucket(
+    settings: &Settings,
+    db: &Db,
+    media: &MediaStore,
+    bucket: &S3Store,
+    mode: GuardMode,
+) -> StorageReport {
+    let location = PathBuf::from(bucket.describe());
+    let mut r = empty_report(settings, media, location.clone());
+    check_database_file(settings, db, &mut r);
+    match bucket.probe().await {
+        Ok(()) => r.writable = true,
+        Err(msg) => {
+            r.exists = false;
+            r.problem("bucket_unusable", format!("{msg}. Check S3_BUCKET, S3_ENDPOINT and the credentials"));
+            return r;
+        }
+    }
+    if mode == GuardMode::Apply {
+        match bucket.checksum_canary().await {
+            Ok(true) => {}
+            Ok(false) => r.warnings.push(
+                "the S3 endpoint accepted a write with a wrong checksum: every write is now read back and hashed".into(),
+            ),
+            Err(e) => r.warnings.push(format!("checksum canary not run ({e}); writes are confirmed by size")),
+        }
+    }
+    check_identity(db, media, &location, &mut r, mode).await;
     r
 }
 
@@ -212,8 +263,8 @@ fn check_areas(store: &LocalStore, r: &mut StorageReport, mode: GuardMode) {
     }
 }
 
-async fn check_identity(db: &Db, root: &Path, r: &mut StorageReport, mode: GuardMode) {
-    let marker = match identity::read_marker(root) {
+async fn check_identity(db: &Db, store: &MediaStore, root: &Path, r: &mut StorageReport, mode: GuardMode) {
+    let marker = match store.read_marker().await {
         Ok(m) => m,
         Err(e) => {
             r.identity = "unreadable";
@@ -248,13 +299,13 @@ async fn check_identity(db: &Db, root: &Path, r: &mut StorageReport, mode: Guard
             r.identity = "initialised";
             // The database first: if the marker write then fails, the next start rewrites it.
             match meta::insert_if_absent(db, meta::STORAGE_ID, &identity::new_storage_id()).await {
-                Ok(id) => identity::write_marker(root, &identity::Marker::new(&id)).map(|()| Some(id)),
+                Ok(id) => store.write_marker(&identity::Marker::new(&id)).await.map(|()| Some(id)),
                 Err(e) => Err(std::io::Error::other(e)),
             }
         }
         (Decision::WriteMarker(id), GuardMode::Apply) => {
             r.identity = "marker rewritten";
-            identity::write_marker(root, &identity::Marker::new(&id)).map(|()| Some(id))
+            store.write_marker(&identity::Marker::new(&id)).await.map(|()| Some(id))
         }
         (Decision::InitialiseBoth | Decision::WriteMarker(_), GuardMode::Inspect) => {
             r.identity = "not yet initialised";

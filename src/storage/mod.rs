@@ -7,12 +7,14 @@ pub mod identity;
 pub mod keys;
 pub mod local;
 pub mod mounts;
+pub mod s3;
 
 use bytes::Bytes;
 use futures_util::Stream;
 
 pub use keys::{Area, MediaKey};
 pub use local::LocalStore;
+pub use s3::S3Store;
 
 /// What the store acknowledges after a durable write: the receipt a database row records.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -54,12 +56,22 @@ impl From<std::io::Error> for StoreError {
 #[derive(Clone, Debug)]
 pub enum MediaStore {
     Local(LocalStore),
+    S3(S3Store),
+}
+
+/// Opens the configured store (nothing is checked here: that is the guard's job).
+pub fn open(settings: &crate::config::Settings) -> anyhow::Result<MediaStore> {
+    Ok(match &settings.storage {
+        crate::config::StorageBackend::Local => MediaStore::Local(LocalStore::new(&settings.media_root)),
+        crate::config::StorageBackend::S3(s) => MediaStore::S3(S3Store::new(s)?),
+    })
 }
 
 impl MediaStore {
     pub fn name(&self) -> &'static str {
         match self {
             MediaStore::Local(_) => "local",
+            MediaStore::S3(_) => "s3",
         }
     }
 
@@ -78,6 +90,7 @@ impl MediaStore {
         let started = std::time::Instant::now();
         let result = match self {
             MediaStore::Local(s) => s.put_stream(key, body, limit).await,
+            MediaStore::S3(s) => s.put_stream(key, body, limit).await,
         };
         match &result {
             Ok(o) => tracing::info!(
@@ -94,6 +107,7 @@ impl MediaStore {
     pub async fn read(&self, key: &MediaKey) -> Result<Bytes, StoreError> {
         match self {
             MediaStore::Local(s) => s.read(key).await,
+            MediaStore::S3(s) => s.read(key).await,
         }
     }
 
@@ -105,6 +119,7 @@ impl MediaStore {
     ) -> Result<axum::response::Response, StoreError> {
         match self {
             MediaStore::Local(s) => s.serve(key, req).await,
+            MediaStore::S3(s) => s.serve(key, req).await,
         }
     }
 
@@ -124,6 +139,7 @@ impl MediaStore {
     pub async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
         match self {
             MediaStore::Local(s) => s.delete(key).await,
+            MediaStore::S3(s) => s.delete(key).await,
         }
     }
 
@@ -146,6 +162,79 @@ impl MediaStore {
                 }
                 Ok(())
             }
+            // A bucket has no free-space figure to guard.
+            MediaStore::S3(_) => Ok(()),
+        }
+    }
+
+    /// Where the store is, for logs and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            MediaStore::Local(s) => s.root().display().to_string(),
+            MediaStore::S3(s) => s.describe(),
+        }
+    }
+
+    pub async fn read_marker(&self) -> std::io::Result<Option<identity::Marker>> {
+        match self {
+            MediaStore::Local(s) => identity::read_marker(s.root()),
+            MediaStore::S3(s) => match s.get_small(identity::MARKER_FILE).await.map_err(std::io::Error::other)? {
+                None => Ok(None),
+                Some(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
+            },
+        }
+    }
+
+    pub async fn write_marker(&self, marker: &identity::Marker) -> std::io::Result<()> {
+        match self {
+            MediaStore::Local(s) => identity::write_marker(s.root(), marker),
+            MediaStore::S3(s) => {
+                let json = serde_json::to_vec_pretty(marker).map_err(std::io::Error::other)?;
+                s.put_small(identity::MARKER_FILE, json).await.map_err(std::io::Error::other)
+            }
+        }
+    }
+
+    /// Removes a file found by a listing, even one whose name no key could have (temporary
+    /// files); used by fsck's repair only.
+    pub async fn remove_listed(&self, key: &str) -> Result<(), StoreError> {
+        if key.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+            return Err(StoreError::NotFound);
+        }
+        match self {
+            MediaStore::Local(s) => Ok(tokio::fs::remove_file(s.root().join(key)).await?),
+            MediaStore::S3(s) => s.remove_listed(key).await,
+        }
+    }
+
+    /// SHA-256 of a listed file.
+    pub async fn hash_listed(&self, key: &str) -> Result<String, StoreError> {
+        match self {
+            MediaStore::Local(s) => {
+                let (s, key) = (s.clone(), key.to_string());
+                Ok(tokio::task::spawn_blocking(move || s.hash_file(&key))
+                    .await
+                    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??)
+            }
+            MediaStore::S3(s) => {
+                let bytes = s.get_small(key).await?.ok_or(StoreError::NotFound)?;
+                Ok(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)))
+            }
+        }
+    }
+
+    /// Every stored file: (key, size, modified).
+    pub async fn list_all(&self) -> Result<Vec<(String, u64, std::time::SystemTime)>, StoreError> {
+        match self {
+            MediaStore::Local(s) => {
+                let s = s.clone();
+                Ok(tokio::task::spawn_blocking(move || s.walk()).await.map_err(|e| StoreError::Io(std::io::Error::other(e)))??)
+            }
+            MediaStore::S3(s) => {
+                let mut all = s.list("").await?;
+                all.retain(|(k, _, _)| k != identity::MARKER_FILE && !k.starts_with("disk-test/") && !k.starts_with(".probe/"));
+                Ok(all)
+            }
         }
     }
 
@@ -156,6 +245,7 @@ impl MediaStore {
                 let s = s.clone();
                 tokio::task::spawn_blocking(move || s.probe()).await.map_err(|e| e.to_string())?
             }
+            MediaStore::S3(s) => s.probe().await,
         }
     }
 }

@@ -1,0 +1,302 @@
+//! The S3-compatible store (AWS S3, R2, MinIO, Backblaze…) through `object_store`. Writes are
+//! create-only (If-None-Match), carry a SHA-256 checksum for the server to verify, and are
+//! confirmed by size before the caller records them. An endpoint that does not reject a wrong
+//! checksum (found by a canary at start) gets every write read back and hashed instead.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder, Checksum};
+use object_store::path::Path;
+use object_store::signer::Signer;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use sha2::{Digest, Sha256};
+
+use super::{MediaKey, StoreError, StoredObject};
+use crate::config::S3Settings;
+
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    inner: Arc<AmazonS3>,
+    prefix: String,
+    pub bucket: String,
+    presigned_redirects: bool,
+    verify_readback: Arc<AtomicBool>,
+}
+
+impl From<object_store::Error> for StoreError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { .. } => StoreError::NotFound,
+            object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
+                StoreError::AlreadyExists
+            }
+            other => StoreError::Io(std::io::Error::other(other)),
+        }
+    }
+}
+
+impl S3Store {
+    pub fn new(s: &S3Settings) -> anyhow::Result<S3Store> {
+        let mut b = AmazonS3Builder::new()
+            .with_bucket_name(&s.bucket)
+            .with_region(&s.region)
+            .with_checksum_algorithm(Checksum::SHA256)
+            .with_virtual_hosted_style_request(!s.path_style);
+        if let Some(endpoint) = &s.endpoint {
+            b = b.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+        }
+        if let (Some(id), Some(secret)) = (&s.access_key_id, &s.secret_access_key) {
+            b = b.with_access_key_id(id).with_secret_access_key(secret.expose());
+        }
+        Ok(S3Store {
+            inner: Arc::new(b.build()?),
+            prefix: s.prefix.trim_matches('/').to_string(),
+            bucket: s.bucket.clone(),
+            presigned_redirects: s.presigned_redirects,
+            verify_readback: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        if self.prefix.is_empty() { format!("s3://{}", self.bucket) } else { format!("s3://{}/{}", self.bucket, self.prefix) }
+    }
+
+    pub fn verifies_by_readback(&self) -> bool {
+        self.verify_readback.load(Ordering::Relaxed)
+    }
+
+    fn path(&self, key: &str) -> Path {
+        if self.prefix.is_empty() { Path::from(key) } else { Path::from(format!("{}/{key}", self.prefix)) }
+    }
+
+    pub(crate) async fn put_stream<S, E>(&self, key: &MediaKey, body: S, limit: u64) -> Result<StoredObject, StoreError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        // Bounded by `limit` (10 MiB for a photo): one object in memory at a time per upload.
+        let mut buf = BytesMut::new();
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| StoreError::Body(e.to_string()))?;
+            if (buf.len() + chunk.len()) as u64 > limit {
+                return Err(StoreError::TooLarge { limit });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        let bytes = buf.freeze();
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        self.put_bytes(key.as_str(), bytes.clone(), true).await?;
+        let path = self.path(key.as_str());
+        let meta = self.inner.head(&path).await?;
+        if meta.size != bytes.len() as u64 {
+            let _ = self.inner.delete(&path).await;
+            return Err(StoreError::Io(std::io::Error::other(format!(
+                "size check failed: wrote {} bytes, the bucket holds {}",
+                bytes.len(),
+                meta.size
+            ))));
+        }
+        if self.verifies_by_readback() {
+            let back = self.inner.get(&path).await?.bytes().await?;
+            if hex::encode(Sha256::digest(&back)) != sha256 {
+                let _ = self.inner.delete(&path).await;
+                return Err(StoreError::Io(std::io::Error::other("read-back hash differs from what was sent")));
+            }
+        }
+        Ok(StoredObject { key: key.clone(), size: bytes.len() as u64, sha256 })
+    }
+
+    async fn put_bytes(&self, key: &str, bytes: Bytes, create_only: bool) -> Result<(), StoreError> {
+        let opts = PutOptions { mode: if create_only { PutMode::Create } else { PutMode::Overwrite }, ..Default::default() };
+        self.inner.put_opts(&self.path(key), PutPayload::from(bytes), opts).await?;
+        Ok(())
+    }
+
+    /// Small named objects the service keeps itself (the storage marker, disk-test probes).
+    pub async fn put_small(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.put_bytes(key, Bytes::from(bytes), false).await
+    }
+
+    pub async fn get_small(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        match self.inner.get(&self.path(key)).await {
+            Ok(r) => Ok(Some(r.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn remove_listed(&self, key: &str) -> Result<(), StoreError> {
+        Ok(self.inner.delete(&self.path(key)).await?)
+    }
+
+    pub(crate) async fn read(&self, key: &MediaKey) -> Result<Bytes, StoreError> {
+        Ok(self.inner.get(&self.path(key.as_str())).await?.bytes().await?)
+    }
+
+    pub(crate) async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
+        Ok(self.inner.delete(&self.path(key.as_str())).await?)
+    }
+
+    /// Keys (relative to the prefix) with sizes and modification times under `under`.
+    pub async fn list(&self, under: &str) -> Result<Vec<(String, u64, std::time::SystemTime)>, StoreError> {
+        let base = self.path(under);
+        let strip = if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) };
+        let metas: Vec<_> = self.inner.list(Some(&base)).try_collect().await?;
+        Ok(metas
+            .into_iter()
+            .map(|m| {
+                let key = m.location.as_ref().strip_prefix(&strip).unwrap_or(m.location.as_ref()).to_string();
+                (key, m.size, std::time::SystemTime::from(m.last_modified))
+            })
+            .collect())
+    }
+
+    pub async fn probe(&self) -> Result<(), String> {
+        let key = format!(".probe/{}", uuid::Uuid::new_v4().simple());
+        let payload = b"atm-maint storage probe".to_vec();
+        let attempt = async {
+            self.put_small(&key, payload.clone()).await?;
+            let back = self.get_small(&key).await?.unwrap_or_default();
+            self.inner.delete(&self.path(&key)).await?;
+            if back.as_ref() != payload.as_slice() {
+                return Err(StoreError::Io(std::io::Error::other("read back different bytes than written")));
+            }
+            Ok::<_, StoreError>(())
+        };
+        attempt.await.map_err(|e| format!("the bucket {} is not usable: {e}", self.describe()))
+    }
+
+    /// Sends a write whose checksum header is wrong. An endpoint that accepts it does not verify
+    /// checksums, so from then on every write is read back and hashed.
+    pub async fn checksum_canary(&self) -> Result<bool, String> {
+        let key = format!(".probe/canary-{}", uuid::Uuid::new_v4().simple());
+        let path = self.path(&key);
+        let url = self.inner.signed_url(object_store::signer::Method::PUT, &path, Duration::from_secs(60)).await;
+        let url = url.map_err(|e| format!("cannot sign a canary request: {e}"))?;
+        let wrong = base64_sha256(b"not the body");
+        let response = reqwest::Client::new()
+            .put(url.as_str())
+            .header("x-amz-checksum-sha256", wrong)
+            .header("x-amz-sdk-checksum-algorithm", "SHA256")
+            .body("canary body")
+            .send()
+            .await
+            .map_err(|e| format!("canary request failed: {e}"))?;
+        let rejected = response.status().is_client_error();
+        if !rejected {
+            let _ = self.inner.delete(&path).await;
+            self.verify_readback.store(true, Ordering::Relaxed);
+        }
+        Ok(rejected)
+    }
+
+    /// GET or HEAD with Range and conditional headers, or a short-lived presigned redirect.
+    pub(crate) async fn serve(&self, key: &MediaKey, req: axum::extract::Request) -> Result<Response, StoreError> {
+        let path = self.path(key.as_str());
+        if self.presigned_redirects {
+            let url = self
+                .inner
+                .signed_url(object_store::signer::Method::GET, &path, Duration::from_secs(300))
+                .await
+                .map_err(StoreError::from)?;
+            return Ok(Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, url.as_str())
+                .body(Body::empty())
+                .expect("valid response"));
+        }
+        let h = req.headers();
+        let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let range = text(header::RANGE).and_then(|r| parse_range(&r));
+        let opts = GetOptions {
+            if_none_match: text(header::IF_NONE_MATCH),
+            range: range.clone(),
+            head: req.method() == axum::http::Method::HEAD,
+            ..Default::default()
+        };
+        let result = match self.inner.get_opts(&path, opts).await {
+            Err(object_store::Error::NotModified { .. }) => {
+                return Ok(Response::builder().status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid"));
+            }
+            other => other?,
+        };
+        let meta = result.meta.clone();
+        let served = result.range.clone();
+        let mut b = Response::builder()
+            .header(header::CONTENT_TYPE, content_type(key.as_str()))
+            .header(header::ACCEPT_RANGES, "bytes")
+            .header(header::CONTENT_LENGTH, served.end - served.start)
+            .header(header::LAST_MODIFIED, meta.last_modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+        if let Some(etag) = meta.e_tag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+            b = b.header(header::ETAG, etag);
+        }
+        if range.is_some() {
+            b = b
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_RANGE, format!("bytes {}-{}/{}", served.start, served.end - 1, meta.size));
+        }
+        let body = if req.method() == axum::http::Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from_stream(result.into_stream().map_err(std::io::Error::other))
+        };
+        Ok(b.body(body).expect("valid response"))
+    }
+}
+
+fn base64_sha256(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+/// A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else is served whole.
+fn parse_range(v: &str) -> Option<GetRange> {
+    let spec = v.strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    match (a.trim(), b.trim()) {
+        ("", n) => n.parse().ok().map(GetRange::Suffix),
+        (a, "") => a.parse().ok().map(GetRange::Offset),
+        (a, b) => {
+            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
+            (b >= a).then_some(GetRange::Bounded(a..b + 1))
+        }
+    }
+}
+
+pub fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next().map(str::to_ascii_lowercase).as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("pdf") => "application/pdf",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("xls") => "application/vnd.ms-excel",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_byte_ranges_parse_and_others_do_not() {
+        assert_eq!(parse_range("bytes=0-99"), Some(GetRange::Bounded(0..100)));
+        assert_eq!(parse_range("bytes=100-"), Some(GetRange::Offset(100)));
+        assert_eq!(parse_range("bytes=-20"), Some(GetRange::Suffix(20)));
+        assert_eq!(parse_range("bytes=5-1"), None);
+        assert_eq!(parse_range("bytes=0-1,5-6"), None);
+        assert_eq!(parse_range("items=0-1"), None);
+    }
+}
