@@ -22,8 +22,8 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::http;
 use crate::reports::jobs::{Reports, Worker};
-use crate::storage::guard::{self, GuardMode, StorageReport};
 use crate::storage::MediaStore;
+use crate::storage::guard::{self, GuardMode, StorageReport};
 
 #[derive(Clone)]
 pub struct AppState {

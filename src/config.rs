@@ -213,12 +213,24 @@ impl Settings {
                 StorageBackend::S3(S3Settings {
                     bucket,
                     prefix: get("S3_PREFIX").unwrap_or_default(),
-                    path_style: flag_value(get("S3_FORCE_PATH_STYLE"), "S3_FORCE_PATH_STYLE", endpoint.is_some())?,
+                    path_style: flag_value(
+                        get("S3_FORCE_PATH_STYLE"),
+                        "S3_FORCE_PATH_STYLE",
+                        endpoint.is_some(),
+                    )?,
                     endpoint,
-                    region: get("S3_REGION").or_else(|| get("AWS_REGION")).unwrap_or_else(|| "us-east-1".into()),
+                    region: get("S3_REGION")
+                        .or_else(|| get("AWS_REGION"))
+                        .unwrap_or_else(|| "us-east-1".into()),
                     access_key_id: get("S3_ACCESS_KEY_ID").or_else(|| get("AWS_ACCESS_KEY_ID")),
-                    secret_access_key: get("S3_SECRET_ACCESS_KEY").or_else(|| get("AWS_SECRET_ACCESS_KEY")).map(Secret::new),
-                    presigned_redirects: flag_value(get("S3_PRESIGNED_REDIRECTS"), "S3_PRESIGNED_REDIRECTS", false)?,
+                    secret_access_key: get("S3_SECRET_ACCESS_KEY")
+                        .or_else(|| get("AWS_SECRET_ACCESS_KEY"))
+                        .map(Secret::new),
+                    presigned_redirects: flag_value(
+                        get("S3_PRESIGNED_REDIRECTS"),
+                        "S3_PRESIGNED_REDIRECTS",
+                        false,
+                    )?,
                 })
             }
             Some(other) => bail!("STORAGE_BACKEND is {other:?}; use \"local\" or \"s3\""),

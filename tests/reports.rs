@@ -294,7 +294,10 @@ async fn a_report_survives_smtp_down_and_kill_9_and_is_delivered_once() {
         api.login("sup1", PASSWORD).await
     };
     // "sent" is recorded the moment the server accepts the mail; "done" follows.
-    let sub = wait_for(&api, &sup_token, cleaning, |v| v["email_status"] == "sent" && v["report"]["state"] == "done").await;
+    let sub = wait_for(&api, &sup_token, cleaning, |v| {
+        v["email_status"] == "sent" && v["report"]["state"] == "done"
+    })
+    .await;
     assert_eq!(sub["pdf_status"], "done");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(messages(&smtp.dir).len(), 1, "delivered exactly once after the restart");

@@ -40,7 +40,10 @@ async fn run_bucket(bucket: &crate::storage::S3Store) -> anyhow::Result<i32> {
         bucket.put_small(&name, serde_json::to_vec_pretty(&probe)?).await?;
         let back = bucket.get_small(&name).await?.ok_or_else(|| anyhow::anyhow!("the probe vanished"))?;
         let back: Probe = serde_json::from_slice(&back)?;
-        anyhow::ensure!(back.written_at == probe.written_at, "the probe read back differs from what was written");
+        anyhow::ensure!(
+            back.written_at == probe.written_at,
+            "the probe read back differs from what was written"
+        );
         Ok::<_, anyhow::Error>(())
     };
     if let Err(e) = written.await {
@@ -54,7 +57,8 @@ async fn run_bucket(bucket: &crate::storage::S3Store) -> anyhow::Result<i32> {
         if key == name {
             continue;
         }
-        if let Some(p) = bucket.get_small(&key).await?.and_then(|b| serde_json::from_slice::<Probe>(&b).ok()) {
+        if let Some(p) = bucket.get_small(&key).await?.and_then(|b| serde_json::from_slice::<Probe>(&b).ok())
+        {
             earlier.push(p);
         }
     }

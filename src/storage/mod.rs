@@ -178,10 +178,12 @@ impl MediaStore {
     pub async fn read_marker(&self) -> std::io::Result<Option<identity::Marker>> {
         match self {
             MediaStore::Local(s) => identity::read_marker(s.root()),
-            MediaStore::S3(s) => match s.get_small(identity::MARKER_FILE).await.map_err(std::io::Error::other)? {
-                None => Ok(None),
-                Some(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
-            },
+            MediaStore::S3(s) => {
+                match s.get_small(identity::MARKER_FILE).await.map_err(std::io::Error::other)? {
+                    None => Ok(None),
+                    Some(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
+                }
+            }
         }
     }
 
@@ -228,11 +230,15 @@ impl MediaStore {
         match self {
             MediaStore::Local(s) => {
                 let s = s.clone();
-                Ok(tokio::task::spawn_blocking(move || s.walk()).await.map_err(|e| StoreError::Io(std::io::Error::other(e)))??)
+                Ok(tokio::task::spawn_blocking(move || s.walk())
+                    .await
+                    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??)
             }
             MediaStore::S3(s) => {
                 let mut all = s.list("").await?;
-                all.retain(|(k, _, _)| k != identity::MARKER_FILE && !k.starts_with("disk-test/") && !k.starts_with(".probe/"));
+                all.retain(|(k, _, _)| {
+                    k != identity::MARKER_FILE && !k.starts_with("disk-test/") && !k.starts_with(".probe/")
+                });
                 Ok(all)
             }
         }

@@ -65,7 +65,11 @@ impl S3Store {
     }
 
     pub fn describe(&self) -> String {
-        if self.prefix.is_empty() { format!("s3://{}", self.bucket) } else { format!("s3://{}/{}", self.bucket, self.prefix) }
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
     }
 
     pub fn verifies_by_readback(&self) -> bool {
@@ -76,7 +80,12 @@ impl S3Store {
         if self.prefix.is_empty() { Path::from(key) } else { Path::from(format!("{}/{key}", self.prefix)) }
     }
 
-    pub(crate) async fn put_stream<S, E>(&self, key: &MediaKey, body: S, limit: u64) -> Result<StoredObject, StoreError>
+    pub(crate) async fn put_stream<S, E>(
+        &self,
+        key: &MediaKey,
+        body: S,
+        limit: u64,
+    ) -> Result<StoredObject, StoreError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: std::fmt::Display,
@@ -108,14 +117,19 @@ impl S3Store {
             let back = self.inner.get(&path).await?.bytes().await?;
             if hex::encode(Sha256::digest(&back)) != sha256 {
                 let _ = self.inner.delete(&path).await;
-                return Err(StoreError::Io(std::io::Error::other("read-back hash differs from what was sent")));
+                return Err(StoreError::Io(std::io::Error::other(
+                    "read-back hash differs from what was sent",
+                )));
             }
         }
         Ok(StoredObject { key: key.clone(), size: bytes.len() as u64, sha256 })
     }
 
     async fn put_bytes(&self, key: &str, bytes: Bytes, create_only: bool) -> Result<(), StoreError> {
-        let opts = PutOptions { mode: if create_only { PutMode::Create } else { PutMode::Overwrite }, ..Default::default() };
+        let opts = PutOptions {
+            mode: if create_only { PutMode::Create } else { PutMode::Overwrite },
+            ..Default::default()
+        };
         self.inner.put_opts(&self.path(key), PutPayload::from(bytes), opts).await?;
         Ok(())
     }
@@ -179,7 +193,8 @@ impl S3Store {
     pub async fn checksum_canary(&self) -> Result<bool, String> {
         let key = format!(".probe/canary-{}", uuid::Uuid::new_v4().simple());
         let path = self.path(&key);
-        let url = self.inner.signed_url(object_store::signer::Method::PUT, &path, Duration::from_secs(60)).await;
+        let url =
+            self.inner.signed_url(object_store::signer::Method::PUT, &path, Duration::from_secs(60)).await;
         let url = url.map_err(|e| format!("cannot sign a canary request: {e}"))?;
         let wrong = base64_sha256(b"not the body");
         let response = reqwest::Client::new()
@@ -199,7 +214,11 @@ impl S3Store {
     }
 
     /// GET or HEAD with Range and conditional headers, or a short-lived presigned redirect.
-    pub(crate) async fn serve(&self, key: &MediaKey, req: axum::extract::Request) -> Result<Response, StoreError> {
+    pub(crate) async fn serve(
+        &self,
+        key: &MediaKey,
+        req: axum::extract::Request,
+    ) -> Result<Response, StoreError> {
         let path = self.path(key.as_str());
         if self.presigned_redirects {
             let url = self
@@ -224,7 +243,10 @@ impl S3Store {
         };
         let result = match self.inner.get_opts(&path, opts).await {
             Err(object_store::Error::NotModified { .. }) => {
-                return Ok(Response::builder().status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid"));
+                return Ok(Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .body(Body::empty())
+                    .expect("valid"));
             }
             other => other?,
         };
@@ -234,14 +256,18 @@ impl S3Store {
             .header(header::CONTENT_TYPE, content_type(key.as_str()))
             .header(header::ACCEPT_RANGES, "bytes")
             .header(header::CONTENT_LENGTH, served.end - served.start)
-            .header(header::LAST_MODIFIED, meta.last_modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+            .header(
+                header::LAST_MODIFIED,
+                meta.last_modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            );
         if let Some(etag) = meta.e_tag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
             b = b.header(header::ETAG, etag);
         }
         if range.is_some() {
-            b = b
-                .status(StatusCode::PARTIAL_CONTENT)
-                .header(header::CONTENT_RANGE, format!("bytes {}-{}/{}", served.start, served.end - 1, meta.size));
+            b = b.status(StatusCode::PARTIAL_CONTENT).header(
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{}", served.start, served.end - 1, meta.size),
+            );
         }
         let body = if req.method() == axum::http::Method::HEAD {
             Body::empty()

@@ -32,6 +32,23 @@ pub fn backends() -> Vec<Backend> {
     v
 }
 
+/// The S3-compatible server of this run (`ATM_TEST_S3_ENDPOINT`, started by scripts/test), with
+/// a fresh bucket; `ATM_TEST_REQUIRE_S3=1` (CI) makes its absence a failure.
+pub async fn s3_bucket() -> Option<(String, String)> {
+    let Ok(endpoint) = std::env::var("ATM_TEST_S3_ENDPOINT") else {
+        assert!(
+            std::env::var("ATM_TEST_REQUIRE_S3").as_deref() != Ok("1"),
+            "ATM_TEST_REQUIRE_S3=1 but ATM_TEST_S3_ENDPOINT is not set"
+        );
+        eprintln!("SKIPPED: no S3-compatible server (ATM_TEST_S3_ENDPOINT)");
+        return None;
+    };
+    let bucket = format!("atm-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let r = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("create bucket");
+    assert!(r.status().is_success(), "bucket creation failed: {}", r.status());
+    Some((endpoint, bucket))
+}
+
 /// A fresh database of the given kind; returns its URL.
 pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
     match backend {
@@ -80,6 +97,16 @@ impl Deployment {
     pub fn without(mut self, k: &str) -> Self {
         self.env.remove(k);
         self
+    }
+
+    /// Media in a bucket instead of MEDIA_ROOT.
+    pub fn with_s3(self, endpoint: &str, bucket: &str) -> Self {
+        self.with("STORAGE_BACKEND", "s3")
+            .with("S3_ENDPOINT", endpoint)
+            .with("S3_BUCKET", bucket)
+            .with("S3_ACCESS_KEY_ID", "test")
+            .with("S3_SECRET_ACCESS_KEY", "test")
+            .with("S3_REGION", "us-east-1")
     }
 
     pub fn production(self) -> Self {

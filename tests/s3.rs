@@ -1,0 +1,247 @@
+//! Object storage: one storage contract run against the local-disk store and a real
+//! S3-compatible server; the API workflow on a bucket and PostgreSQL, surviving an empty local
+//! disk; two server processes sharing the database and the bucket.
+
+mod common;
+
+use atm_maint::config::{S3Settings, Secret};
+use atm_maint::storage::{Area, LocalStore, MediaKey, MediaStore, S3Store, StoreError};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use bytes::Bytes;
+use common::api::*;
+use common::*;
+use serde_json::json;
+
+fn once(bytes: Vec<u8>) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::once(async move { Ok(Bytes::from(bytes)) })
+}
+
+async fn body_of(r: axum::response::Response) -> Vec<u8> {
+    use http_body_util::BodyExt;
+    r.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
+async fn contract(store: &MediaStore) {
+    const LIMIT: u64 = 16 * 1024 * 1024;
+    store.probe().await.unwrap();
+    // Create-only, with size and hash.
+    let key = MediaKey::generate(Area::Photos, "jpg");
+    let data = payload(1, 300_000);
+    let o = store.put_stream(&key, once(data.clone()), LIMIT).await.unwrap();
+    assert_eq!((o.size, o.sha256.clone()), (data.len() as u64, sha256_hex(&data)));
+    let again = store.put_stream(&key, once(payload(2, 10)), LIMIT).await.unwrap_err();
+    assert!(matches!(again, StoreError::AlreadyExists), "{}: overwrote: {again:?}", store.name());
+    assert_eq!(store.read(&key).await.unwrap().to_vec(), data);
+    // Range and conditional reads.
+    let req = Request::get("/").header(header::RANGE, "bytes=10-19").body(Body::empty()).unwrap();
+    let r = store.serve(&key, req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT, "{}", store.name());
+    assert_eq!(body_of(r).await, data[10..20].to_vec());
+    let r = store.serve(&key, Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let etag = r.headers()[header::ETAG].to_str().unwrap().to_string();
+    assert_eq!(r.headers()[header::CONTENT_TYPE], "image/jpeg");
+    let req = Request::get("/").header(header::IF_NONE_MATCH, &etag).body(Body::empty()).unwrap();
+    assert_eq!(store.serve(&key, req).await.unwrap().status(), StatusCode::NOT_MODIFIED, "{}", store.name());
+    // Large objects.
+    let big_key = MediaKey::generate(Area::Pdfs, "pdf");
+    let big = payload(3, 9 * 1024 * 1024 + 17);
+    store.put_stream(&big_key, once(big.clone()), LIMIT).await.unwrap();
+    assert_eq!(sha256_hex(&store.read(&big_key).await.unwrap()), sha256_hex(&big));
+    let too_big =
+        store.put_stream(&MediaKey::generate(Area::Photos, "jpg"), once(payload(4, 2048)), 1024).await;
+    assert!(matches!(too_big, Err(StoreError::TooLarge { .. })));
+    // Missing keys.
+    let missing = MediaKey::generate(Area::Photos, "jpg");
+    assert!(matches!(store.read(&missing).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.serve(&missing, Request::get("/").body(Body::empty()).unwrap()).await,
+        Err(StoreError::NotFound)
+    ));
+    // Deleted is gone; the listing sees what is stored.
+    store.delete(&big_key).await.unwrap();
+    let listed: Vec<String> = store.list_all().await.unwrap().into_iter().map(|(k, _, _)| k).collect();
+    assert!(listed.contains(&key.to_string()) && !listed.contains(&big_key.to_string()), "{listed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_storage_contract_holds_on_local_disk_and_on_s3() {
+    let tmp = tempfile::tempdir().unwrap();
+    contract(&MediaStore::Local(LocalStore::new(tmp.path()))).await;
+    let Some((endpoint, bucket)) = s3_bucket().await else { return };
+    let s3 = S3Store::new(&S3Settings {
+        bucket,
+        prefix: "media".into(),
+        endpoint: Some(endpoint),
+        region: "us-east-1".into(),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some(Secret::new("test")),
+        path_style: true,
+        presigned_redirects: false,
+    })
+    .unwrap();
+    // The canary tells whether the endpoint verifies checksums; if not, writes are read back.
+    let verifies = s3.checksum_canary().await.unwrap();
+    assert_eq!(s3.verifies_by_readback(), !verifies);
+    println!(
+        "S3 endpoint verifies checksums: {verifies}; read-back verification: {}",
+        s3.verifies_by_readback()
+    );
+    contract(&MediaStore::S3(s3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk() {
+    let Some((endpoint, bucket)) = s3_bucket().await else { return };
+    let backend = *backends().last().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Deployment::new(backend, tmp.path())
+        .await
+        .without("ATM_TEST_ROUTES")
+        .with_s3(&endpoint, &bucket)
+        .with("REPORT_JOB_LEASE_SECONDS", "3");
+    if backend == Backend::Sqlite {
+        // The database must outlive the local disk we are about to throw away.
+        d.database_url = format!("sqlite://{}/kept.db", tmp.path().display());
+    }
+    seed_staff(&d);
+    let api = Api::new(d.start().unwrap());
+    let host = api.login("host1", PASSWORD).await;
+    let tech_id = api.create_technician(&host, "tech_s3", "Riyadh").await;
+    assert_eq!(
+        api.upload_excel(&host, tech_id, "Cleaning1", &[["GFM-S3", "31", "Cleaning", "", "Riyadh"]])
+            .await
+            .status,
+        201
+    );
+    let tech = api.login("tech_s3", PASSWORD).await;
+    let device = api.device_id(&tech, "GFM-S3").await;
+    let (form, sent) = report(device, &today(), false, 7);
+    let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["submission"]["id"].as_i64().unwrap();
+    let sup = api.login("sup1", PASSWORD).await;
+    let r = api.patch_json(Some(&sup), &format!("/api/supervisor/submissions/{id}/approve"), json!({})).await;
+    assert_eq!(r.status, 200);
+    assert!(photo_files(&d.media_root) == 0, "photos went to the bucket, not the local disk");
+    let Api { server, .. } = api;
+    drop(server);
+
+    // A new process with an empty local disk: everything is still there.
+    let fresh = tmp.path().join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let d2 = Deployment { data_dir: fresh.clone(), media_root: fresh.join("media"), ..d };
+    let api = Api::new(d2.start().unwrap_or_else(|r| panic!("refused with an empty local disk: {r:?}")));
+    let sup = api.login("sup1", PASSWORD).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let sub = loop {
+        let r = api.get(Some(&sup), &format!("/api/supervisor/submissions/{id}")).await;
+        if r.body["submission"]["pdf_status"] == "done" || std::time::Instant::now() > deadline {
+            break r.body["submission"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    for p in sub["photos"].as_array().unwrap() {
+        let slot = format!("section{}_{}", p["section"], p["order_index"]);
+        let got = api.http.get(p["file_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.bytes().await.unwrap().to_vec(), sent.iter().find(|(s, _)| *s == slot).unwrap().1);
+    }
+    let pdf = api.http.get(sub["pdf_url"].as_str().expect("a PDF")).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let ranged =
+        api.http.get(sub["pdf_url"].as_str().unwrap()).header("range", "bytes=0-4").send().await.unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.bytes().await.unwrap().as_ref(), b"%PDF-");
+    let out = d2.run(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["storage"]["store"], "s3");
+    assert_eq!(v["storage"]["identity"], "matched", "{v:#}");
+    let fsck = d2.run(&["fsck"]);
+    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_share_the_database_and_the_bucket() {
+    let Some((endpoint, bucket)) = s3_bucket().await else { return };
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("SKIPPED: two instances need PostgreSQL");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = "shared-secret-key-for-both-instances-0123456789";
+    let a = Deployment::new(Backend::Postgres, &tmp.path().join("a"))
+        .await
+        .without("ATM_TEST_ROUTES")
+        .with_s3(&endpoint, &bucket)
+        .with("SECRET_KEY", secret);
+    let b = Deployment {
+        data_dir: tmp.path().join("b/data"),
+        media_root: tmp.path().join("b/data/media"),
+        ..a.clone()
+    };
+    std::fs::create_dir_all(&b.data_dir).unwrap();
+    seed_staff(&a);
+    let one = Api::new(a.start().unwrap());
+    let two = Api::new(b.start().unwrap());
+    let host = one.login("host1", PASSWORD).await;
+    let tech_id = one.create_technician(&host, "tech_two", "Riyadh").await;
+    let rows: Vec<[&str; 5]> = (0..6)
+        .map(|i| {
+            [["GFM-T0", "GFM-T1", "GFM-T2", "GFM-T3", "GFM-T4", "GFM-T5"][i], "1", "Cleaning", "", "Riyadh"]
+        })
+        .collect();
+    assert_eq!(
+        two.upload_excel(&host, tech_id, "Cleaning1", &rows).await.status,
+        201,
+        "a token from one instance works on the other"
+    );
+    let tech = two.login("tech_two", PASSWORD).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let api = if i % 2 == 0 { &one } else { &two };
+        let device = api.device_id(&tech, &format!("GFM-T{i}")).await;
+        let (form, _) = report(device, &today(), false, i as u8);
+        let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["submission"]["id"].as_i64().unwrap());
+    }
+    let sup = one.login("sup1", PASSWORD).await;
+    for (i, id) in ids.iter().enumerate() {
+        let api = if i % 2 == 0 { &two } else { &one };
+        assert_eq!(
+            api.patch_json(Some(&sup), &format!("/api/supervisor/submissions/{id}/approve"), json!({}))
+                .await
+                .status,
+            200
+        );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let r = one.get(Some(&sup), "/api/supervisor/submissions").await;
+        let done =
+            r.body["submissions"].as_array().unwrap().iter().filter(|s| s["pdf_status"] == "done").count();
+        if done == ids.len() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "reports not all made: {done}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    // Every photo through either instance; each job ran once: one PDF per approval in the bucket.
+    let r = two.get(Some(&sup), "/api/supervisor/submissions").await;
+    for s in r.body["submissions"].as_array().unwrap() {
+        assert_eq!(s["report"]["attempts"], 1, "a job ran more than once: {}", s["report"]);
+        for p in s["photos"].as_array().unwrap() {
+            let url = p["file_url"].as_str().unwrap();
+            for base in [&one.server.base, &two.server.base] {
+                let path = url.split_once("/media/").unwrap().1;
+                assert_eq!(one.http.get(format!("{base}/media/{path}")).send().await.unwrap().status(), 200);
+            }
+        }
+    }
+    let out = a.run(&["fsck", "--json", "--quick"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pdfs = v["files"].as_i64().unwrap() - 6 * 8 - 1;
+    assert_eq!(pdfs, 6, "one PDF per approval (files: {v})");
+    assert!(out.status.success(), "{v:#}");
+}
