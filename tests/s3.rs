@@ -245,3 +245,92 @@ async fn two_instances_share_the_database_and_the_bucket() {
     assert_eq!(pdfs, 6, "one PDF per approval (files: {v})");
     assert!(out.status.success(), "{v:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_migrate_round_trips_disk_to_s3_to_disk_and_resumes_after_a_kill() {
+    let Some((endpoint, bucket)) = s3_bucket().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(Backend::Sqlite, tmp.path())
+        .await
+        .with("S3_ACCESS_KEY_ID", "test")
+        .with("S3_SECRET_ACCESS_KEY", "test");
+    let server = d.start().unwrap();
+    let mut stored = Vec::new();
+    for i in 0..120u64 {
+        let body = payload(i, 20_000 + i as usize);
+        let r = client().post(server.url("/api/_test/objects")).body(body.clone()).send().await.unwrap();
+        let v: serde_json::Value = r.json().await.unwrap();
+        stored.push((v["id"].as_i64().unwrap(), sha256_hex(&body)));
+    }
+    assert!(server.stop().success());
+    let target = format!("s3://{bucket}/moved");
+
+    // Interrupted, then resumed.
+    let mut first =
+        d.command(&["storage", "migrate", "--to", &target, "--endpoint", &endpoint]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let _ = first.kill();
+    let _ = first.wait();
+    let out = d.run(&["storage", "migrate", "--to", &target, "--endpoint", &endpoint]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("120 objects")
+            && text.contains("STORAGE_BACKEND=s3")
+            && text.contains("S3_PREFIX=moved"),
+        "{text}"
+    );
+    println!("resumed migration: {}", text.lines().nth(1).unwrap_or(""));
+
+    // The service on the bucket has everything, hash-identical.
+    let on_s3 = Deployment { ..d.clone() }.with_s3(&endpoint, &bucket).with("S3_PREFIX", "moved");
+    let server = on_s3.start().unwrap_or_else(|r| panic!("refused on the migrated bucket: {r:?}"));
+    for (id, sha) in &stored {
+        let body = client()
+            .get(server.url(&format!("/api/_test/objects/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&sha256_hex(&body), sha);
+    }
+    drop(server);
+
+    // And back to a new folder.
+    let back = tmp.path().join("back/media");
+    let out = on_s3.run(&["storage", "migrate", "--to", back.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let on_disk = Deployment { media_root: back.clone(), ..d.clone() };
+    let server = on_disk.start().unwrap_or_else(|r| panic!("refused on the migrated folder: {r:?}"));
+    for (id, sha) in &stored {
+        let body = client()
+            .get(server.url(&format!("/api/_test/objects/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&sha256_hex(&body), sha);
+    }
+    drop(server);
+    assert!(on_disk.run(&["fsck"]).status.success());
+
+    // A corrupt source object is reported and the switch is not offered.
+    let row: serde_json::Value = {
+        let s = on_disk.start().unwrap();
+        let rows: Vec<serde_json::Value> =
+            client().get(s.url("/api/_test/objects")).send().await.unwrap().json().await.unwrap();
+        rows[0].clone()
+    };
+    let path = back.join(row["key"].as_str().unwrap());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let out = on_disk.run(&["storage", "migrate", "--to", tmp.path().join("third").to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("CORRUPT") && !text.contains("To switch"), "{text}");
+}

@@ -1,3 +1,4 @@
-//! Operations: integrity checks of database against store.
+//! Operations: integrity checks of database against store, and moving between stores.
 
 pub mod fsck;
+pub mod migrate;
