@@ -159,6 +159,25 @@ async fn the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk() {
     assert_eq!(v["storage"]["identity"], "matched", "{v:#}");
     let fsck = d2.run(&["fsck"]);
     assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stdout));
+    assert_eq!(api.http.get(api.server.url("/readyz")).send().await.unwrap().status(), 200);
+    let first = d2.run(&["disk-test"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let second = String::from_utf8_lossy(&d2.run(&["disk-test"]).stdout).into_owned();
+    assert!(second.contains("s3://") && second.contains("earlier probes: 1"), "{second}");
+
+    // Presigned redirects: the link answers 302 to the bucket, and following it gives the photo.
+    drop(api);
+    let d3 = d2.clone().with("S3_PRESIGNED_REDIRECTS", "true");
+    let api = Api::new(d3.start().unwrap());
+    let sup = api.login("sup1", PASSWORD).await;
+    let r = api.get(Some(&sup), &format!("/api/supervisor/submissions/{id}")).await;
+    let p = &r.body["submission"]["photos"][0];
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let redirect = no_follow.get(p["file_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(redirect.status(), 302);
+    assert!(redirect.headers()["location"].to_str().unwrap().starts_with(&endpoint));
+    let followed = api.http.get(p["file_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(sha256_hex(&followed), p["sha256"].as_str().unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread")]
