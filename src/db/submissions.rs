@@ -344,7 +344,8 @@ pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::R
     Ok(())
 }
 
-/// Records a review; returns false when the submission does not exist.
+/// Records a review unless the submission already has that status; false when nothing changed
+/// (so two concurrent approvals cannot both succeed and queue two reports).
 pub async fn review(
     db: &Db,
     id: i64,
@@ -354,7 +355,7 @@ pub async fn review(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE submissions SET status = $1, review_remarks = COALESCE($2, review_remarks), reviewed_by_id = $3,
-             reviewed_at = $4, updated_at = $4 WHERE id = $5",
+             reviewed_at = $4, updated_at = $4 WHERE id = $5 AND status <> $1",
     )
     .bind(status)
     .bind(remarks)

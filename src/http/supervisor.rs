@@ -117,13 +117,17 @@ async fn list(
     Ok(Json(body))
 }
 
-async fn load(state: &AppState, id: &str, base: &str) -> Result<(submissions::Record, Value), ApiError> {
+async fn find(state: &AppState, id: &str) -> Result<submissions::Record, ApiError> {
     let not_found = || ApiError::NotFound("Submission not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let rec = submissions::get(&state.db, id).await?.ok_or_else(not_found)?;
+    submissions::get(&state.db, id).await?.ok_or_else(not_found)
+}
+
+/// The submission's JSON, as every answer about one submission shows it.
+async fn load(state: &AppState, id: &str, base: &str) -> Result<Value, ApiError> {
+    let rec = find(state, id).await?;
     let links = Links { base, signer: &state.links };
-    let json = submission_json::render_one(&state.db, &rec, &links).await?;
-    Ok((rec, json))
+    Ok(submission_json::render_one(&state.db, &rec, &links).await?)
 }
 
 async fn detail(
@@ -133,7 +137,7 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
-    let (_, json) = load(&state, &id, &base).await?;
+    let json = load(&state, &id, &base).await?;
     Ok(Json(json!({ "status": "success", "submission": json })))
 }
 
@@ -146,17 +150,16 @@ async fn approve(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
     let body = fields(req).await?;
-    let (rec, _) = load(&state, &id, &base).await?;
-    if rec.status == "Approved" {
-        return Err(ApiError::message("Submission is already approved"));
-    }
+    let rec = find(&state, &id).await?;
     // Empty remarks (the original UI always sent "") never erase anything.
     let remarks = text(&body, "remarks").filter(|r| !r.trim().is_empty());
-    submissions::review(&state.db, rec.id, "Approved", remarks.as_deref(), user.id).await?;
+    if !submissions::review(&state.db, rec.id, "Approved", remarks.as_deref(), user.id).await? {
+        return Err(ApiError::message("Submission is already approved"));
+    }
     let job = jobs::enqueue(&state.db, rec.id, state.reports.email_configured()).await?;
     state.reports.wake.notify_one();
     tracing::info!(submission = rec.id, job, by = user.username, "submission approved; report queued");
-    let (_, json) = load(&state, &id, &base).await?;
+    let json = load(&state, &id, &base).await?;
     Ok(Json(json!({
         "status": "success",
         "message": "Submission approved successfully. PDF generation and email notification are being processed in the background.",
@@ -175,7 +178,7 @@ async fn reject(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
     let body = fields(req).await?;
-    let (rec, _) = load(&state, &id, &base).await?;
+    let rec = find(&state, &id).await?;
     if rec.status == "Rejected" {
         return Err(ApiError::message("Submission is already rejected"));
     }
@@ -189,9 +192,11 @@ async fn reject(
     if remarks.chars().count() > 2000 {
         return Err(ApiError::message("Remarks must be at most 2000 characters long"));
     }
-    submissions::review(&state.db, rec.id, "Rejected", Some(remarks.trim()), user.id).await?;
+    if !submissions::review(&state.db, rec.id, "Rejected", Some(remarks.trim()), user.id).await? {
+        return Err(ApiError::message("Submission is already rejected"));
+    }
     tracing::info!(submission = rec.id, by = user.username, "submission rejected");
-    let (_, json) = load(&state, &id, &base).await?;
+    let json = load(&state, &id, &base).await?;
     Ok(Json(json!({ "status": "success", "message": "Submission rejected", "submission": json })))
 }
 
@@ -203,7 +208,7 @@ async fn preview_pdf(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
-    let (rec, _) = load(&state, &id, &base).await?;
+    let rec = find(&state, &id).await?;
     let built = build::build(&state.db, &state.store, &state.settings, rec.id).await?;
     let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
     let size = built.pdf.len() as u64;
@@ -233,13 +238,13 @@ async fn retry_report(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor, Role::Host])?;
-    let (rec, _) = load(&state, &id, &base).await?;
+    let rec = find(&state, &id).await?;
     if !jobs::retry(&state.db, rec.id, state.reports.email_configured()).await? {
         return Err(ApiError::message("There is no failed report job for this submission"));
     }
     state.reports.wake.notify_one();
     tracing::info!(submission = rec.id, by = user.username, "report job retried");
-    let (_, json) = load(&state, &id, &base).await?;
+    let json = load(&state, &id, &base).await?;
     Ok(Json(json!({ "status": "success", "message": "Report job queued again", "submission": json })))
 }
 
