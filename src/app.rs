@@ -138,7 +138,8 @@ pub fn router(state: AppState) -> Router {
         .merge(http::technician::router())
         .merge(http::supervisor::router())
         .merge(http::admin::router())
-        .merge(http::media::router());
+        .merge(http::media::router())
+        .route("/metrics", axum::routing::get(crate::ops::metrics::scrape));
     if state.settings.test_routes {
         app = app.merge(http::testing::router());
     }
@@ -146,6 +147,7 @@ pub fn router(state: AppState) -> Router {
     app.route("/api", axum::routing::any(http::api_not_found))
         .route("/api/{*rest}", axum::routing::any(http::api_not_found))
         .method_not_allowed_fallback(http::method_not_allowed)
+        .route_layer(axum::middleware::from_fn(crate::ops::metrics::track))
         .layer(
             ServiceBuilder::new()
                 .layer(SetResponseHeaderLayer::overriding(

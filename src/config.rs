@@ -166,6 +166,8 @@ pub struct Settings {
     /// Lifetime of signed media links.
     pub media_url_ttl_seconds: i64,
     pub report: ReportSettings,
+    /// Bearer token for `GET /metrics`; metrics are off without one.
+    pub metrics_token: Option<Secret>,
     /// Disk use (percent) from which doctor and the logs warn.
     pub disk_warn_percent: u8,
     /// Disk use (percent) from which new uploads are refused with 507.
@@ -351,6 +353,7 @@ impl Settings {
             test_routes,
             media_url_ttl_seconds,
             report,
+            metrics_token: get("METRICS_TOKEN").map(Secret::new),
             disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,

@@ -44,6 +44,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
         );
     }
     state.report_worker().spawn();
+    crate::ops::metrics::install();
     app::serve(state).await?;
     Ok(0)
 }

@@ -206,3 +206,9 @@ pub async fn retry(db: &Db, submission_id: i64, email_configured: bool) -> sqlx:
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+pub async fn state_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {
+    let rows =
+        sqlx::query("SELECT state, COUNT(*) FROM report_jobs GROUP BY state").fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}

@@ -92,6 +92,18 @@ impl MediaStore {
             MediaStore::Local(s) => s.put_stream(key, body, limit).await,
             MediaStore::S3(s) => s.put_stream(key, body, limit).await,
         };
+        let outcome = match &result {
+            Ok(_) => "stored",
+            Err(StoreError::NoSpace) => "no_space",
+            Err(StoreError::TooLarge { .. }) => "too_large",
+            Err(StoreError::Body(_)) => "interrupted",
+            Err(StoreError::AlreadyExists) => "already_exists",
+            Err(_) => "io_error",
+        };
+        metrics::counter!("atm_uploads_total", "store" => self.name(), "outcome" => outcome).increment(1);
+        if let Ok(o) = &result {
+            metrics::counter!("atm_upload_bytes_total", "store" => self.name()).increment(o.size);
+        }
         match &result {
             Ok(o) => tracing::info!(
                 store = self.name(), key = %o.key, size = o.size, sha256 = %o.sha256,

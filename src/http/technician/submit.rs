@@ -87,6 +87,7 @@ pub async fn submit(
             ))
         }
         Err(e) => {
+            metrics::counter!("atm_reports_refused_total", "reason" => refusal_reason(&e)).increment(1);
             let removed = state.store.delete_all(&upload.keys()).await;
             if removed > 0 {
                 tracing::info!(removed, "visit report refused: its stored photos were removed");
@@ -142,6 +143,16 @@ async fn receive(state: &AppState, mp: &mut Multipart, upload: &mut Upload) -> R
         }
     }
     Ok(())
+}
+
+fn refusal_reason(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::BadRequest(_) => "invalid",
+        ApiError::InsufficientStorage(_) => "no_space",
+        ApiError::PayloadTooLarge(_) => "too_large",
+        ApiError::Forbidden | ApiError::Unauthenticated | ApiError::AuthFailed(_) => "not_allowed",
+        _ => "server_error",
+    }
 }
 
 fn interrupted() -> ApiError {
