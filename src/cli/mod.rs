@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand.
 
+pub mod backup;
 pub mod disk_test;
 pub mod doctor;
 pub mod fsck;
@@ -45,6 +46,10 @@ pub enum Command {
     DiskTest,
     /// Reconcile database and media store: missing, orphaned, damaged and temporary files
     Fsck(fsck::Args),
+    /// Back up the database and media into a new folder, or verify a backup
+    Backup(backup::Args),
+    /// Restore a backup onto empty storage and an empty database
+    Restore { dir: PathBuf },
     /// Run database migrations and exit
     Migrate,
     /// Storage identity commands
@@ -79,6 +84,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::DiskTest => disk_test::run(settings).await,
         Command::Migrate => migrate::run(settings).await,
         Command::Fsck(args) => fsck::run(settings, args).await,
+        Command::Backup(args) => backup::run(settings, args).await,
+        Command::Restore { dir } => backup::restore(settings, dir).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,
     }

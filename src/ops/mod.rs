@@ -1,5 +1,6 @@
-//! Operations: integrity checks of database against store, and moving between stores.
+//! Operations: integrity checks, backups, metrics, and moving between stores.
 
+pub mod backup;
 pub mod fsck;
 pub mod metrics;
 pub mod migrate;
