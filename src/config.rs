@@ -166,6 +166,8 @@ pub struct Settings {
     /// Lifetime of signed media links.
     pub media_url_ttl_seconds: i64,
     pub report: ReportSettings,
+    /// Seconds between scrub slices (0 turns the scrub off); 30 slices make a full pass.
+    pub scrub_interval_seconds: i64,
     /// Bearer token for `GET /metrics`; metrics are off without one.
     pub metrics_token: Option<Secret>,
     /// Disk use (percent) from which doctor and the logs warn.
@@ -354,6 +356,7 @@ impl Settings {
             media_url_ttl_seconds,
             report,
             metrics_token: get("METRICS_TOKEN").map(Secret::new),
+            scrub_interval_seconds: number(&get, "SCRUB_INTERVAL_SECONDS", 86_400, 0, 30 * 86_400)?,
             disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,

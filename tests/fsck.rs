@@ -68,3 +68,40 @@ async fn fsck_finds_every_planted_fault_and_repair_keeps_referenced_data() {
         assert_eq!(report["rows"], 5, "rows are never deleted");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_background_scrub_finds_a_damaged_file_and_doctor_reports_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(Backend::Sqlite, tmp.path())
+        .await
+        .with("SCRUB_INTERVAL_SECONDS", "1")
+        .with("METRICS_TOKEN", "t");
+    let server = d.start().unwrap();
+    let mut keys = Vec::new();
+    for i in 0..3u64 {
+        let r = client().post(server.url("/api/_test/objects")).body(payload(i, 2000)).send().await.unwrap();
+        let v: serde_json::Value = r.json().await.unwrap();
+        keys.push(v["object"]["key"].as_str().unwrap().to_string());
+    }
+    let path = d.media_root.join(&keys[1]);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[10] ^= 0x55;
+    std::fs::write(&path, bytes).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text =
+            client().get(server.url("/metrics")).bearer_auth("t").send().await.unwrap().text().await.unwrap();
+        if text.contains("atm_scrub_findings_total 1") {
+            assert!(text.contains("atm_scrub_checked_total"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the scrub did not find the damaged file:\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let out = d.run(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scrub_findings"][0][0], keys[1].as_str(), "{v:#}");
+    assert!(v["verdict"].as_str().unwrap().contains("failed the background scrub"));
+    assert!(v["days_until_full"].as_f64().is_some(), "an upload rate gives an estimate: {v:#}");
+}

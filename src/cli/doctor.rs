@@ -24,6 +24,10 @@ pub struct Report {
     pub config: serde_json::Value,
     pub storage: Option<StorageReport>,
     pub database: DatabaseReport,
+    /// Files the background scrub found damaged or missing: (key, problem).
+    pub scrub_findings: Vec<(String, String)>,
+    /// At the last week's upload rate, days until the media disk is full.
+    pub days_until_full: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,9 +87,20 @@ pub async fn build(settings: &Settings) -> Report {
         error: None,
     };
     let prepared = app::prepare(settings, GuardMode::Inspect).await;
+    let mut scrub_findings = Vec::new();
+    let mut days_until_full = None;
     let storage = match prepared {
         Ok(p) => {
             fill_database(&p.db, &mut database).await;
+            scrub_findings = objects::scrub_findings(&p.db).await.unwrap_or_default();
+            let week_ago = (chrono::Utc::now() - chrono::Duration::days(7))
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            if let (Ok(bytes), Some(space)) = (objects::bytes_since(&p.db, &week_ago).await, p.report.space) {
+                let per_day = bytes as f64 / 7.0;
+                if per_day > 0.0 {
+                    days_until_full = Some((space.free_bytes as f64 / per_day * 10.0).round() / 10.0);
+                }
+            }
             Some(p.report)
         }
         Err(e) => {
@@ -93,7 +108,14 @@ pub async fn build(settings: &Settings) -> Report {
             None
         }
     };
-    let (healthy, verdict) = verdict(storage.as_ref(), &database);
+    let (mut healthy, mut verdict) = verdict(storage.as_ref(), &database);
+    if !scrub_findings.is_empty() {
+        healthy = false;
+        verdict = format!(
+            "{} stored file(s) failed the background scrub (damaged or missing); run `atm-maint fsck` and restore them from a backup\n{verdict}",
+            scrub_findings.len()
+        );
+    }
     Report {
         version: env!("CARGO_PKG_VERSION"),
         healthy,
@@ -101,6 +123,8 @@ pub async fn build(settings: &Settings) -> Report {
         config: config_summary(settings),
         storage,
         database,
+        scrub_findings,
+        days_until_full,
     }
 }
 
@@ -199,6 +223,12 @@ fn print_human(r: &Report) {
     }
     if let (Some(n), Some(b)) = (d.stored_objects, d.stored_bytes) {
         println!("  stored files               {n} ({:.1} MiB)", b as f64 / 1048576.0);
+    }
+    if let Some(days) = r.days_until_full {
+        println!("  days until full            {days} at the last week's upload rate");
+    }
+    for (key, problem) in &r.scrub_findings {
+        println!("  scrub finding              {key}: {problem}");
     }
     println!("\nverdict: {}", if r.healthy { "HEALTHY" } else { "PROBLEM" });
     for line in r.verdict.lines() {

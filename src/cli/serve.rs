@@ -45,6 +45,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
     }
     state.report_worker().spawn();
     crate::ops::metrics::install();
+    if state.settings.scrub_interval_seconds > 0 {
+        crate::ops::scrub::Scrub {
+            db: state.db.clone(),
+            store: state.store.clone(),
+            every: std::time::Duration::from_secs(state.settings.scrub_interval_seconds as u64),
+            slices_per_cycle: 30,
+        }
+        .spawn();
+    }
     app::serve(state).await?;
     Ok(0)
 }

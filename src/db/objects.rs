@@ -66,3 +66,46 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<ObjectRow>> {
 fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<ObjectRow> {
     Ok(ObjectRow { id: r.try_get(0)?, key: r.try_get(1)?, size: r.try_get(2)?, sha256: r.try_get(3)? })
 }
+
+/// The objects checked longest ago (never-checked first): (id, key, sha256).
+pub async fn due_for_scrub(db: &Db, limit: i64) -> sqlx::Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, object_key, sha256 FROM stored_object
+         ORDER BY CASE WHEN verified_at IS NULL THEN 0 ELSE 1 END, verified_at, id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+}
+
+pub async fn record_scrub(db: &Db, id: i64, problem: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE stored_object SET verified_at = $1, scrub_problem = $2 WHERE id = $3")
+        .bind(Db::now())
+        .bind(problem)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Objects whose last scrub found a problem: (key, problem).
+pub async fn scrub_findings(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT object_key, scrub_problem FROM stored_object WHERE scrub_problem IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Bytes stored since `since` (RFC 3339), for the days-until-full estimate.
+pub async fn bytes_since(db: &Db, since: &str) -> sqlx::Result<i64> {
+    sqlx::query(
+        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object WHERE created_at >= $1",
+    )
+    .bind(since)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)
+}

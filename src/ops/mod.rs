@@ -4,3 +4,4 @@ pub mod backup;
 pub mod fsck;
 pub mod metrics;
 pub mod migrate;
+pub mod scrub;
