@@ -166,6 +166,12 @@ pub struct Settings {
     /// Lifetime of signed media links.
     pub media_url_ttl_seconds: i64,
     pub report: ReportSettings,
+    /// Cleanup policy: hours before a file without a row may go, days before superseded Excel
+    /// copies and unrecorded preview PDFs may go, days things stay in the trash.
+    pub cleanup_orphan_grace_hours: i64,
+    pub cleanup_excel_days: i64,
+    pub cleanup_preview_days: i64,
+    pub cleanup_trash_days: i64,
     /// Seconds between scrub slices (0 turns the scrub off); 30 slices make a full pass.
     pub scrub_interval_seconds: i64,
     /// Bearer token for `GET /metrics`; metrics are off without one.
@@ -356,6 +362,10 @@ impl Settings {
             media_url_ttl_seconds,
             report,
             metrics_token: get("METRICS_TOKEN").map(Secret::new),
+            cleanup_orphan_grace_hours: number(&get, "CLEANUP_ORPHAN_GRACE_HOURS", 24, 0, 24 * 365)?,
+            cleanup_excel_days: number(&get, "CLEANUP_EXCEL_DAYS", 90, 0, 3650)?,
+            cleanup_preview_days: number(&get, "CLEANUP_PREVIEW_DAYS", 30, 0, 3650)?,
+            cleanup_trash_days: number(&get, "CLEANUP_TRASH_DAYS", 7, 0, 3650)?,
             scrub_interval_seconds: number(&get, "SCRUB_INTERVAL_SECONDS", 86_400, 0, 30 * 86_400)?,
             disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,

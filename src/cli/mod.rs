@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 pub mod backup;
+pub mod cleanup;
 pub mod disk_test;
 pub mod doctor;
 pub mod fsck;
@@ -46,6 +47,8 @@ pub enum Command {
     DiskTest,
     /// Reconcile database and media store: missing, orphaned, damaged and temporary files
     Fsck(fsck::Args),
+    /// Remove what the retention policy allows (a dry run unless --apply)
+    Cleanup(cleanup::Args),
     /// Back up the database and media into a new folder, or verify a backup
     Backup(backup::Args),
     /// Restore a backup onto empty storage and an empty database
@@ -85,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Migrate => migrate::run(settings).await,
         Command::Fsck(args) => fsck::run(settings, args).await,
         Command::Backup(args) => backup::run(settings, args).await,
+        Command::Cleanup(args) => cleanup::run(settings, args).await,
         Command::Restore { dir } => backup::restore(settings, dir).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,

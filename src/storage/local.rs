@@ -82,7 +82,7 @@ impl LocalStore {
                 let rel = path.strip_prefix(&self.root).unwrap_or(&path).to_string_lossy().into_owned();
                 let meta = entry.metadata()?;
                 if meta.is_dir() {
-                    if rel != "disk-test" {
+                    if rel != "disk-test" && rel != super::TRASH {
                         stack.push(path);
                     }
                 } else if rel != super::identity::MARKER_FILE {

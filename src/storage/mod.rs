@@ -16,6 +16,9 @@ pub use keys::{Area, MediaKey};
 pub use local::LocalStore;
 pub use s3::S3Store;
 
+/// Top-level folder (or key prefix) of files removed by cleanup, kept there for a grace period.
+pub const TRASH: &str = "trash";
+
 /// What the store acknowledges after a durable write: the receipt a database row records.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredObject {
@@ -234,6 +237,52 @@ impl MediaStore {
                 let bytes = s.get_small(key).await?.ok_or(StoreError::NotFound)?;
                 Ok(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)))
             }
+        }
+    }
+
+    /// Moves a listed file under `trash/<date>/`, from where a later cleanup purges it.
+    pub async fn move_to_trash(&self, key: &str) -> Result<(), StoreError> {
+        let dated = format!("{TRASH}/{}/{key}", chrono::Utc::now().format("%Y%m%d"));
+        match self {
+            MediaStore::Local(s) => {
+                let (from, to) = (s.root().join(key), s.root().join(&dated));
+                let parent =
+                    to.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| s.root().to_path_buf());
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    fsutil::create_dir_all_durable(&parent)?;
+                    std::fs::rename(&from, &to)?;
+                    fsutil::fsync_dir(&parent)?;
+                    if let Some(old) = from.parent() {
+                        fsutil::fsync_dir(old)?;
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+                Ok(())
+            }
+            MediaStore::S3(s) => {
+                let bytes = s.get_small(key).await?.ok_or(StoreError::NotFound)?;
+                s.put_small(&dated, bytes.to_vec()).await?;
+                s.remove_listed(key).await
+            }
+        }
+    }
+
+    /// Files in the trash: (key, size, modified).
+    pub async fn list_trash(&self) -> Result<Vec<(String, u64, std::time::SystemTime)>, StoreError> {
+        match self {
+            MediaStore::Local(s) => {
+                let trash = LocalStore::new(s.root().join(TRASH));
+                if !trash.root().is_dir() {
+                    return Ok(Vec::new());
+                }
+                let found = tokio::task::spawn_blocking(move || trash.walk())
+                    .await
+                    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+                Ok(found.into_iter().map(|(k, size, t)| (format!("{TRASH}/{k}"), size, t)).collect())
+            }
+            MediaStore::S3(s) => s.list(TRASH).await,
         }
     }
 
