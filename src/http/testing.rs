@@ -28,7 +28,10 @@ async fn store_object(
     declared: DeclaredLength,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
+    if let Err(e) = state.store.check_room(declared.0, state.settings.disk_refuse_percent) {
+        tokio::spawn(async move { crate::http::drain(&mut body.into_data_stream()).await });
+        return Err(e.into());
+    }
     let key = MediaKey::generate(Area::Photos, "bin");
     let mut stream = body.into_data_stream();
     let stored = match state.store.put_stream(&key, &mut stream, LIMIT).await {

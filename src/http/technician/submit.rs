@@ -58,9 +58,14 @@ pub async fn submit(
     mp: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     user.require(&[Role::Technician])?;
-    state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
-    let mut upload = Upload::default();
     let mut mp = mp;
+    if let Err(e) = state.store.check_room(declared.0, state.settings.disk_refuse_percent) {
+        // Answer now without storing anything; the rest of the body is read and dropped in the
+        // background so a client still sending gets to read the answer instead of a reset.
+        tokio::spawn(async move { drain_multipart(&mut mp).await });
+        return Err(e.into());
+    }
+    let mut upload = Upload::default();
     let read = receive(&state, &mut mp, &mut upload).await;
     if read.is_err() {
         drain_multipart(&mut mp).await;
