@@ -316,3 +316,53 @@ async fn tokens_refresh_and_login_limits_behave() {
     let r = api.http.put(api.server.url("/api/auth/login/")).send().await.unwrap();
     assert_eq!(r.status(), 405);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documented_errors_of_the_supervisor_and_host_endpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(Backend::Sqlite, tmp.path(), &[]).await;
+    let (host, sup) = (w.tokens[1].1.clone().unwrap(), w.tokens[4].1.clone().unwrap());
+    for (query, field) in [
+        ("date_from=2026-13-01", "date_from"),
+        ("date_to=yesterday", "date_to"),
+        ("status=Maybe", "status"),
+        ("device_type=Bogus", "device_type"),
+        ("page=0", "page"),
+    ] {
+        let r = w.api.get(Some(&sup), &format!("/api/supervisor/submissions?{query}")).await;
+        assert_eq!(r.status, 400, "{query}: {}", r.body);
+        assert!(r.body[field].is_array(), "{query}: {}", r.body);
+    }
+    let path = format!("/api/supervisor/submissions/{}", w.sub_a);
+    let r = w.api.patch_json(Some(&sup), &format!("{path}/reject"), json!({})).await;
+    assert_eq!(r.body, json!({"error": "Remarks are required for rejection"}));
+    let r = w
+        .api
+        .patch_json(
+            Some(&sup),
+            &format!("{path}/reject"),
+            json!({"remarks": "Not the right ATM in the photos"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = w
+        .api
+        .patch_json(
+            Some(&sup),
+            &format!("{path}/reject"),
+            json!({"remarks": "Not the right ATM in the photos"}),
+        )
+        .await;
+    assert_eq!(r.body, json!({"error": "Submission is already rejected"}));
+    for bad in ["999999", "abc"] {
+        let r = w.api.get(Some(&sup), &format!("/api/supervisor/submissions/{bad}")).await;
+        assert_eq!((r.status, r.body.clone()), (404, json!({"error": "Submission not found"})));
+    }
+    let r = w.api.get(Some(&host), "/api/host/technicians/999999/uploaded-types").await;
+    assert_eq!(r.body, json!({"uploaded_types": []}));
+    let r = w.api.delete(Some(&host), "/api/host/technicians/1/").await;
+    assert_eq!(r.body, json!({"error": "Technician not found"}), "a host account is not a technician");
+    let r = w.api.get(Some(&sup), "/api/technician/excel-data/Cleaning1").await;
+    assert_eq!(r.status, 403);
+    let _ = w.tech_a;
+}

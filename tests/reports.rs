@@ -75,6 +75,13 @@ fn messages(maildir: &Path) -> Vec<String> {
     out
 }
 
+/// A small PNG logo written next to the deployment, for REPORT_LOGO_PATH.
+fn logo(dir: &Path) -> String {
+    let path = dir.join("logo.png");
+    image::RgbImage::from_fn(120, 40, |x, _| image::Rgb([0, (x * 2) as u8, 90])).save(&path).unwrap();
+    path.display().to_string()
+}
+
 fn noisy_jpeg(seed: u64, w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         // Smooth like a photo, with a little texture so it is not trivially compressible.
@@ -122,7 +129,9 @@ async fn setup_with(backend: Backend, dir: &Path, smtp_port: u16, extra: &[(&str
         .with("DEFAULT_FROM_EMAIL", "reports@atm.example")
         .with("APPROVAL_EMAIL_RECIPIENTS", "bank-ops@bank.example, audit@bank.example")
         .with("REPORT_JOB_RETRY_SECONDS", "1")
-        .with("REPORT_JOB_LEASE_SECONDS", "3");
+        .with("REPORT_JOB_LEASE_SECONDS", "3")
+        .with("REPORT_PROJECT_MANAGER", "Project Manager Placeholder")
+        .with("REPORT_LOGO_PATH", &logo(dir));
     for (k, v) in extra {
         d = d.with(k, v);
     }
@@ -226,7 +235,11 @@ async fn approved_reports_parse_back_and_are_e_mailed_once() {
             }
             let images = pdf_tool("pdfimages", &["-list"], &file).unwrap();
             let count = images.lines().skip(2).filter(|l| l.contains("image")).count();
-            assert_eq!(count, photos, "{kind}: one embedded image per photo\n{images}");
+            assert_eq!(
+                count,
+                photos + 2,
+                "{kind}: one embedded image per photo, plus the configured logo twice\n{images}"
+            );
             // The e-mail: one message per report, to the configured recipients, with that PDF.
             let mails = messages(&smtp.dir);
             let mail =
