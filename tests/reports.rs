@@ -229,7 +229,9 @@ async fn approved_reports_parse_back_and_are_e_mailed_once() {
                 gfm,
                 city,
                 "tech_a",
+                "sup1",
                 "Pylon light replaced",
+                "Project Manager Placeholder",
             ] {
                 assert!(text.contains(needle), "{kind}: {needle:?} missing from the PDF text");
             }
