@@ -168,7 +168,10 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send,
     E: std::fmt::Display,
 {
-    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
+    let file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
+    // Network chunks are small; gathering 1 MiB per write keeps the blocking-pool round trips
+    // to a handful per photo instead of hundreds.
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut body = std::pin::pin!(body);
@@ -182,6 +185,7 @@ where
         file.write_all(&chunk).await?;
     }
     file.flush().await?;
+    let file = file.into_inner();
     file.sync_all().await?;
     drop(file);
     let (tmp, final_path, dir) = (tmp.to_path_buf(), final_path.to_path_buf(), dir.to_path_buf());
