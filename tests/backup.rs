@@ -11,13 +11,7 @@ async fn backup_wipe_restore_gives_identical_files_and_a_working_service() {
         let tmp = tempfile::tempdir().unwrap();
         let d = Deployment::new(backend, tmp.path()).await;
         let server = d.start().unwrap();
-        let mut stored = Vec::new();
-        for i in 0..25u64 {
-            let body = payload(i, 3000 + i as usize * 1000);
-            let r = client().post(server.url("/api/_test/objects")).body(body.clone()).send().await.unwrap();
-            let v: serde_json::Value = r.json().await.unwrap();
-            stored.push((v["id"].as_i64().unwrap(), sha256_hex(&body)));
-        }
+        let stored = server.store_payloads(25, 3000).await;
         // The backup is taken while the service runs.
         let dir = tmp.path().join("backup-1");
         let out = d.run(&["backup", dir.to_str().unwrap()]);
@@ -44,17 +38,7 @@ async fn backup_wipe_restore_gives_identical_files_and_a_working_service() {
         );
         let server =
             restored.start().unwrap_or_else(|r| panic!("{backend:?}: restored service refused: {r:?}"));
-        for (id, sha) in &stored {
-            let body = client()
-                .get(server.url(&format!("/api/_test/objects/{id}")))
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            assert_eq!(&sha256_hex(&body), sha);
-        }
+        server.assert_objects(&stored).await;
         drop(server);
         assert!(restored.run(&["fsck"]).status.success());
         // Restoring over existing data is refused.

@@ -274,13 +274,7 @@ async fn storage_migrate_round_trips_disk_to_s3_to_disk_and_resumes_after_a_kill
         .with("S3_ACCESS_KEY_ID", "test")
         .with("S3_SECRET_ACCESS_KEY", "test");
     let server = d.start().unwrap();
-    let mut stored = Vec::new();
-    for i in 0..120u64 {
-        let body = payload(i, 20_000 + i as usize);
-        let r = client().post(server.url("/api/_test/objects")).body(body.clone()).send().await.unwrap();
-        let v: serde_json::Value = r.json().await.unwrap();
-        stored.push((v["id"].as_i64().unwrap(), sha256_hex(&body)));
-    }
+    let stored = server.store_payloads(120, 20_000).await;
     assert!(server.stop().success());
     let target = format!("s3://{bucket}/moved");
 
@@ -304,17 +298,7 @@ async fn storage_migrate_round_trips_disk_to_s3_to_disk_and_resumes_after_a_kill
     // The service on the bucket has everything, hash-identical.
     let on_s3 = Deployment { ..d.clone() }.with_s3(&endpoint, &bucket).with("S3_PREFIX", "moved");
     let server = on_s3.start().unwrap_or_else(|r| panic!("refused on the migrated bucket: {r:?}"));
-    for (id, sha) in &stored {
-        let body = client()
-            .get(server.url(&format!("/api/_test/objects/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(&sha256_hex(&body), sha);
-    }
+    server.assert_objects(&stored).await;
     drop(server);
 
     // And back to a new folder.
@@ -323,17 +307,7 @@ async fn storage_migrate_round_trips_disk_to_s3_to_disk_and_resumes_after_a_kill
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let on_disk = Deployment { media_root: back.clone(), ..d.clone() };
     let server = on_disk.start().unwrap_or_else(|r| panic!("refused on the migrated folder: {r:?}"));
-    for (id, sha) in &stored {
-        let body = client()
-            .get(server.url(&format!("/api/_test/objects/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(&sha256_hex(&body), sha);
-    }
+    server.assert_objects(&stored).await;
     drop(server);
     assert!(on_disk.run(&["fsck"]).status.success());
 

@@ -191,6 +191,28 @@ impl Server {
         self.logs.lock().unwrap().join("\n")
     }
 
+    /// Stores `n` distinct payloads through the test route; returns (id, sha256) of each.
+    pub async fn store_payloads(&self, n: u64, size: usize) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            let body = payload(i, size + i as usize);
+            let r = client().post(self.url("/api/_test/objects")).body(body.clone()).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            let v: serde_json::Value = r.json().await.unwrap();
+            out.push((v["id"].as_i64().unwrap(), sha256_hex(&body)));
+        }
+        out
+    }
+
+    /// Reads every stored object back through the HTTP path and compares hashes.
+    pub async fn assert_objects(&self, stored: &[(i64, String)]) {
+        for (id, sha) in stored {
+            let r = client().get(self.url(&format!("/api/_test/objects/{id}"))).send().await.unwrap();
+            assert_eq!(r.status(), 200, "object {id}");
+            assert_eq!(&sha256_hex(&r.bytes().await.unwrap()), sha, "object {id} changed");
+        }
+    }
+
     pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -177,16 +177,21 @@ fn content_type(ext: &str) -> &'static str {
     }
 }
 
+/// A technician's uploads; an unknown or malformed id has none (the original answered an empty list).
+async fn uploads_of(state: &AppState, id: &str) -> Result<Vec<excel::Upload>, ApiError> {
+    Ok(match id.parse::<i64>() {
+        Ok(id) => excel::for_technician(&state.db, id).await?,
+        Err(_) => Vec::new(),
+    })
+}
+
 pub async fn uploaded_types(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Host])?;
-    let uploads = match id.parse::<i64>() {
-        Ok(id) => excel::for_technician(&state.db, id).await?,
-        Err(_) => Vec::new(),
-    };
+    let uploads = uploads_of(&state, &id).await?;
     Ok(Json(json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() })))
 }
 
@@ -196,10 +201,7 @@ pub async fn uploaded_files(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Host])?;
-    let uploads = match id.parse::<i64>() {
-        Ok(id) => excel::for_technician(&state.db, id).await?,
-        Err(_) => Vec::new(),
-    };
+    let uploads = uploads_of(&state, &id).await?;
     let files: Vec<Value> = uploads
         .iter()
         .map(|u| {
