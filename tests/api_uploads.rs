@@ -87,10 +87,7 @@ fn case(name: &'static str, bytes: Vec<u8>, expected: u16, message: &'static str
 async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind() {
     for backend in backends() {
         let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
-        seed_staff(&d);
-        let api = Api::new(d.start().unwrap());
-        let host = api.login("host1", PASSWORD).await;
+        let (d, api, host) = started(backend, tmp.path()).await;
         let tech_id = api.create_technician(&host, "tech_a", "Riyadh").await;
         let rows: Vec<[String; 5]> = (0..30)
             .map(|i| [format!("GFM{i}"), format!("{i}"), "Cleaning".into(), String::new(), "Riyadh".into()])
@@ -203,10 +200,7 @@ async fn every_bad_upload_is_refused_with_its_reason_and_leaves_nothing_behind()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_cut_off_mid_body_stores_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.without("ATM_TEST_ROUTES");
-    seed_staff(&d);
-    let api = Api::new(d.start().unwrap());
-    let host = api.login("host1", PASSWORD).await;
+    let (d, api, host) = started(Backend::Sqlite, tmp.path()).await;
     let tech_id = api.create_technician(&host, "tech_a", "Riyadh").await;
     api.upload_excel(&host, tech_id, "Cleaning1", &[["GFM1", "1", "Cleaning", "", "Riyadh"]]).await;
     let tech = api.login("tech_a", PASSWORD).await;
@@ -255,10 +249,7 @@ async fn a_request_cut_off_mid_body_stores_nothing() {
 async fn a_nineteenth_photo_that_fails_leaves_no_row_and_no_file() {
     for backend in backends() {
         let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
-        seed_staff(&d);
-        let api = Api::new(d.start().unwrap());
-        let host = api.login("host1", PASSWORD).await;
+        let (d, api, host) = started(backend, tmp.path()).await;
         let tech_id = api.create_technician(&host, "tech_e", "Abha").await;
         api.upload_excel(&host, tech_id, "Electrical", &[["GFM-E", "7", "Electro Mechanical", "", "Abha"]])
             .await;
@@ -317,10 +308,7 @@ async fn a_report_that_does_not_fit_on_the_disk_answers_507_and_stores_nothing()
 async fn the_same_half_of_another_month_is_a_new_period_and_unknown_devices_are_named() {
     for backend in backends() {
         let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
-        seed_staff(&d);
-        let api = Api::new(d.start().unwrap());
-        let host = api.login("host1", PASSWORD).await;
+        let (d, api, host) = started(backend, tmp.path()).await;
         let tech_id = api.create_technician(&host, "tech_m", "Tabuk").await;
         api.upload_excel(&host, tech_id, "Cleaning2", &[["GFM-M", "5", "Cleaning", "", "Tabuk"]]).await;
         let tech = api.login("tech_m", PASSWORD).await;

@@ -12,10 +12,7 @@ use serde_json::json;
 async fn the_full_workflow_works_on_every_backend() {
     for backend in backends() {
         let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
-        seed_staff(&d);
-        let api = Api::new(d.start().unwrap());
-        let host = api.login("host1", PASSWORD).await;
+        let (d, api, host) = started(backend, tmp.path()).await;
         let sup = api.login("sup1", PASSWORD).await;
         let tech_id = api.create_technician(&host, "tech_a", "Riyadh").await;
         let tech = api.login("tech_a", PASSWORD).await;

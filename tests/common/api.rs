@@ -23,6 +23,15 @@ pub fn seed_staff(d: &Deployment) {
     }
 }
 
+/// A started API-only deployment (no test routes) with host1 and sup1, and host1's token.
+pub async fn started(backend: super::Backend, dir: &std::path::Path) -> (Deployment, Api, String) {
+    let d = Deployment::new(backend, dir).await.without("ATM_TEST_ROUTES");
+    seed_staff(&d);
+    let api = Api::new(d.start().unwrap());
+    let host = api.login("host1", PASSWORD).await;
+    (d, api, host)
+}
+
 pub struct Api {
     pub server: Server,
     pub http: reqwest::Client,
