@@ -366,3 +366,35 @@ async fn documented_errors_of_the_supervisor_and_host_endpoints() {
     assert_eq!(r.status, 403);
     let _ = w.tech_a;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_logins_are_limited_per_client_address_across_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Behind a platform's proxy the client address comes from X-Forwarded-For.
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.with("TRUST_PROXY_HEADERS", "true");
+    seed_staff(&d);
+    let api = Api::new(d.start().unwrap());
+    let attempt = |user: String, from: &'static str| {
+        let req = api
+            .http
+            .post(api.server.url("/api/auth/login/"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"username": user, "password": "wrong password"}));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    // 30 failures from one address, each against a different account (no account reaches its own limit).
+    for i in 0..30 {
+        assert_eq!(attempt(format!("nobody{i}"), "203.0.113.7").await, 400);
+    }
+    assert_eq!(attempt("host1".into(), "203.0.113.7").await, 429, "the address is limited for every account");
+    assert_eq!(attempt("host1".into(), "198.51.100.4").await, 400, "another address is not");
+    let ok = api
+        .http
+        .post(api.server.url("/api/auth/login/"))
+        .header("x-forwarded-for", "198.51.100.4")
+        .json(&json!({"username": "host1", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
