@@ -67,14 +67,7 @@ async fn the_full_workflow_works_on_every_backend() {
                 .unwrap()
                 .starts_with("You have already submitted for this device in half")
         );
-        let r = api.get(Some(&tech), "/api/technician/my-excel-data").await;
-        let rows = r.body["uploads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|u| u["parsed_data"].as_array().unwrap().clone())
-            .collect::<Vec<_>>();
-        let row = rows.iter().find(|r| r["col_1"] == "GFM100").unwrap();
+        let row = api.excel_row(&tech, "GFM100").await;
         assert_eq!(row["submission_status"], "Pending");
 
         // Supervisor lists, filters, opens, and fetches every photo by its URL.
@@ -120,14 +113,7 @@ async fn the_full_workflow_works_on_every_backend() {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let r = api.get(Some(&tech), "/api/technician/my-excel-data").await;
-        let rows = r.body["uploads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|u| u["parsed_data"].as_array().unwrap().clone())
-            .collect::<Vec<_>>();
-        let row = rows.iter().find(|r| r["col_1"] == "GFM100").unwrap();
+        let row = api.excel_row(&tech, "GFM100").await;
         assert_eq!(row["submission_status"], "Rejected");
         assert_eq!(row["submission_remarks"], "Photos are blurry, retake");
         let files_before = photo_files(&d.media_root);

@@ -18,8 +18,6 @@ use crate::storage::{MediaKey, MediaStore};
 pub struct Built {
     pub pdf: Vec<u8>,
     pub file_name: String,
-    pub record: submissions::Record,
-    pub electrical: bool,
 }
 
 fn gate() -> &'static Semaphore {
@@ -110,7 +108,7 @@ pub async fn build(
     let pdf = tokio::task::spawn_blocking(move || pdf::render(&input)).await??;
     let file_name =
         file_name(&record.submission_type, &record.gfm_cost_center, chrono::Utc::now().date_naive());
-    Ok(Built { pdf, file_name, record, electrical })
+    Ok(Built { pdf, file_name })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use super::build;
 use super::email::{Mailer, ReportMail};
 use crate::config::Settings;
-use crate::db::{Db, jobs, objects};
+use crate::db::{Db, jobs, objects, submissions};
 use crate::storage::{Area, MediaKey, MediaStore};
 
 #[derive(Clone)]
@@ -104,11 +104,11 @@ impl Worker {
     }
 
     async fn steps(&self, job: &mut jobs::Job) -> anyhow::Result<()> {
-        let built = if job.pdf_status != "done" {
+        if job.pdf_status != "done" {
             let built = build::build(&self.db, &self.store, &self.settings, job.submission_id).await?;
             let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
             let size = built.pdf.len() as u64;
-            let bytes = bytes::Bytes::from(built.pdf.clone());
+            let bytes = bytes::Bytes::from(built.pdf);
             let stored = self
                 .store
                 .put_stream(
@@ -136,31 +136,28 @@ impl Worker {
                     return Err(e.into());
                 }
             }
-            Some(built)
-        } else {
-            None
-        };
+        }
         if !matches!(job.email_status.as_str(), "pending" | "retrying") {
             return Ok(());
         }
         let Some(mailer) = &self.reports.mailer else { return Ok(()) };
-        let built = match built {
-            Some(b) => b,
-            // Resumed after the PDF was recorded: the same report is sent, rebuilt from the store.
-            None => build::build(&self.db, &self.store, &self.settings, job.submission_id).await?,
-        };
-        let pdf = match job.pdf_object_id {
-            Some(id) => match objects::get(&self.db, id).await? {
-                Some(row) => self
-                    .store
-                    .read(&MediaKey::parse(&row.key).map_err(|_| anyhow::anyhow!("bad pdf key"))?)
-                    .await?
-                    .to_vec(),
-                None => built.pdf.clone(),
-            },
-            None => built.pdf.clone(),
-        };
-        let r = &built.record;
+        // The attachment is the stored PDF, read back: after a crash between the two steps the
+        // same report is sent without being made again.
+        let row = match job.pdf_object_id {
+            Some(id) => objects::get(&self.db, id).await?,
+            None => None,
+        }
+        .ok_or_else(|| anyhow::anyhow!("the report's PDF is not recorded"))?;
+        let pdf = self
+            .store
+            .read(&MediaKey::parse(&row.key).map_err(|_| anyhow::anyhow!("bad pdf key"))?)
+            .await?
+            .to_vec();
+        let file_name = row.key.rsplit('/').next().unwrap_or("report.pdf").to_string();
+        let r = submissions::get(&self.db, job.submission_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the submission no longer exists"))?;
+        let electrical = crate::domain::photo_plan::is_electrical(&r.device_type, &r.gfm_problem_type);
         let visit = crate::domain::period::parse_date(&r.visit_date)
             .map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_default();
@@ -170,7 +167,7 @@ impl Worker {
         let mail = ReportMail {
             job_id: job.id,
             submission_type: &r.submission_type,
-            electrical: built.electrical,
+            electrical,
             interaction_id: &r.interaction_id,
             cost_center: &r.gfm_cost_center,
             city: &r.device_city,
@@ -179,7 +176,7 @@ impl Worker {
             technician_city: r.technician_city.as_deref().unwrap_or(""),
             visit_date: &visit,
             submitted_at: &submitted,
-            file_name: &built.file_name,
+            file_name: &file_name,
         };
         mailer.send(&mail, pdf).await.map_err(|e| anyhow::anyhow!("e-mail not sent: {e}"))?;
         // Recorded right after the server accepted it: the window for a duplicate is this one write.

@@ -116,17 +116,21 @@ impl Api {
         self.post_form(Some(host), "/api/host/upload-excel", form).await
     }
 
+    /// The technician's Excel row for an interaction id, with its status fields.
+    pub async fn excel_row(&self, tech: &str, interaction_id: &str) -> Value {
+        let r = self.get(Some(tech), "/api/technician/my-excel-data").await;
+        r.body["uploads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|u| u["parsed_data"].as_array().unwrap().clone())
+            .find(|row| row["col_1"] == interaction_id)
+            .unwrap_or_else(|| panic!("{interaction_id} not in my-excel-data: {}", r.body))
+    }
+
     /// Device id of an interaction id, from the technician's own view.
     pub async fn device_id(&self, tech: &str, interaction_id: &str) -> i64 {
-        let r = self.get(Some(tech), "/api/technician/my-excel-data").await;
-        for u in r.body["uploads"].as_array().unwrap() {
-            for row in u["parsed_data"].as_array().unwrap() {
-                if row["col_1"] == interaction_id {
-                    return row["device_id"].as_i64().unwrap();
-                }
-            }
-        }
-        panic!("{interaction_id} not in my-excel-data: {}", r.body)
+        self.excel_row(tech, interaction_id).await["device_id"].as_i64().unwrap()
     }
 }
 
