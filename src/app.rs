@@ -35,6 +35,8 @@ pub struct AppState {
     pub links: LinkSigner,
     pub login_limiter: Arc<LoginLimiter>,
     pub reports: Reports,
+    /// Photos being decoded for previews at once (each takes a core and ~100 MB at worst).
+    pub preview_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         Ok(AppState {
             reports: Reports::new(&settings)?,
+            preview_permits: Arc::new(tokio::sync::Semaphore::new(2)),
             tokens: TokenKeys::new(&settings.secret_key),
             links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
             // 5 failures per account, 30 per address, in 15 minutes.

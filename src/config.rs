@@ -174,6 +174,8 @@ pub struct Settings {
     pub cleanup_trash_days: i64,
     /// Seconds between scrub slices (0 turns the scrub off); 30 slices make a full pass.
     pub scrub_interval_seconds: i64,
+    /// Seconds a draft visit report may sit untouched before it and its photos are removed.
+    pub draft_expiry_seconds: i64,
     /// Bearer token for `GET /metrics`; metrics are off without one.
     pub metrics_token: Option<Secret>,
     /// Disk use (percent) from which doctor and the logs warn.
@@ -367,6 +369,7 @@ impl Settings {
             cleanup_preview_days: number(&get, "CLEANUP_PREVIEW_DAYS", 30, 0, 3650)?,
             cleanup_trash_days: number(&get, "CLEANUP_TRASH_DAYS", 7, 0, 3650)?,
             scrub_interval_seconds: number(&get, "SCRUB_INTERVAL_SECONDS", 86_400, 0, 30 * 86_400)?,
+            draft_expiry_seconds: number(&get, "DRAFT_EXPIRY_SECONDS", 7 * 86_400, 60, 365 * 86_400)?,
             disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,

@@ -47,6 +47,13 @@ impl LinkSigner {
         format!("/media/{key}?exp={exp}&sig={sig}")
     }
 
+    /// The path and query of a link to a server-made preview of a photo (`edge` px). The same
+    /// signature as the photo's own link: whoever may see a photo may see its previews.
+    pub fn sign_preview(&self, key: &MediaKey, edge: u32) -> String {
+        let link = self.sign(key);
+        format!("/previews/{edge}{}", link.trim_start_matches("/media"))
+    }
+
     pub fn verify(&self, key: &str, exp: i64, sig: &str) -> LinkCheck {
         let Ok(bytes) = hex::decode(sig) else {
             return LinkCheck::Invalid;

@@ -2,18 +2,24 @@
 //! `exp`, `iat`, `jti`, `user_id`). Only HS256 is accepted, so `alg: none` and algorithm swaps
 //! fail; a refresh token is never accepted as an access token.
 
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 use crate::config::Secret;
 
 pub const ACCESS_SECONDS: i64 = 3600;
 pub const REFRESH_SECONDS: i64 = 7 * 24 * 3600;
+/// A browser session (the pages' HttpOnly cookie): one working day.
+pub const SESSION_SECONDS: i64 = 12 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Access,
     Refresh,
+    /// The pages' cookie; never accepted as a Bearer token, and a Bearer token never as a cookie.
+    Session,
 }
 
 impl TokenKind {
@@ -21,6 +27,7 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::Session => "session",
         }
     }
 }
@@ -38,6 +45,7 @@ pub struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    csrf: Vec<u8>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -49,7 +57,29 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     pub fn new(secret: &Secret) -> TokenKeys {
         let key = secret.expose().as_bytes();
-        TokenKeys { encoding: EncodingKey::from_secret(key), decoding: DecodingKey::from_secret(key) }
+        // A key of its own for CSRF tokens, so a CSRF token is never a token signature.
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(b"atm-maint csrf v1");
+        TokenKeys {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            csrf: mac.finalize().into_bytes().to_vec(),
+        }
+    }
+
+    /// The CSRF token bound to a session cookie: pages send it back in `X-CSRF-Token` on every
+    /// change. Another site can make a browser send the cookie, never read this value.
+    pub fn csrf_for(&self, session: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.csrf).expect("any key length");
+        mac.update(session.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    pub fn csrf_matches(&self, session: &str, given: &str) -> bool {
+        let Ok(given) = hex::decode(given) else { return false };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.csrf).expect("any key length");
+        mac.update(session.as_bytes());
+        mac.verify_slice(&given).is_ok()
     }
 
     pub fn issue(&self, user_id: i64, kind: TokenKind) -> anyhow::Result<String> {
@@ -57,6 +87,7 @@ impl TokenKeys {
         let life = match kind {
             TokenKind::Access => ACCESS_SECONDS,
             TokenKind::Refresh => REFRESH_SECONDS,
+            TokenKind::Session => SESSION_SECONDS,
         };
         let claims = Claims {
             token_type: kind.name().into(),
@@ -98,6 +129,22 @@ mod tests {
         assert_eq!(k.verify(&access, TokenKind::Access), Some(7));
         assert_eq!(k.verify(&refresh, TokenKind::Access), None);
         assert_eq!(k.verify(&refresh, TokenKind::Refresh), Some(7));
+        let session = k.issue(7, TokenKind::Session).unwrap();
+        assert_eq!(k.verify(&session, TokenKind::Access), None);
+        assert_eq!(k.verify(&access, TokenKind::Session), None);
+        assert_eq!(k.verify(&session, TokenKind::Session), Some(7));
+    }
+
+    #[test]
+    fn a_csrf_token_matches_only_its_own_session() {
+        let k = keys();
+        let a = k.issue(1, TokenKind::Session).unwrap();
+        let b = k.issue(1, TokenKind::Session).unwrap();
+        let token = k.csrf_for(&a);
+        assert!(k.csrf_matches(&a, &token));
+        assert!(!k.csrf_matches(&b, &token));
+        assert!(!k.csrf_matches(&a, "zz"));
+        assert!(!k.csrf_matches(&a, ""));
     }
 
     #[test]

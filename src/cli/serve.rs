@@ -54,6 +54,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
         }
         .spawn();
     }
+    crate::ops::drafts::spawn(
+        state.db.clone(),
+        state.store.clone(),
+        std::time::Duration::from_secs(state.settings.draft_expiry_seconds as u64),
+    );
     app::serve(state).await?;
     Ok(0)
 }

@@ -2,10 +2,12 @@
 //! runtime-checked queries that both accept, migrations per engine, and a durability check.
 
 pub mod devices;
+pub mod drafts;
 pub mod excel;
 pub mod jobs;
 pub mod meta;
 pub mod objects;
+pub mod previews;
 pub mod submissions;
 pub mod users;
 

@@ -145,8 +145,16 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
     let mut ids: Vec<i64> = Vec::new();
     for (sql, out) in [
         (
+            // Submitted photos, their previews, and the photos of open drafts.
             "SELECT o.id, o.object_key FROM photos p JOIN submissions s ON s.id = p.submission_id
-             JOIN stored_object o ON o.id = p.object_id WHERE s.technician_id = $1",
+             JOIN stored_object o ON o.id = p.object_id WHERE s.technician_id = $1
+             UNION ALL
+             SELECT o.id, o.object_key FROM photo_previews v JOIN photos p ON p.object_id = v.photo_object_id
+             JOIN submissions s ON s.id = p.submission_id
+             JOIN stored_object o ON o.id = v.preview_object_id WHERE s.technician_id = $1
+             UNION ALL
+             SELECT o.id, o.object_key FROM draft_photos p JOIN drafts d ON d.id = p.draft_id
+             JOIN stored_object o ON o.id = p.object_id WHERE d.technician_id = $1",
             &mut d.photo_keys,
         ),
         (

@@ -27,6 +27,13 @@ impl PhotoFormat {
             PhotoFormat::Png => "image/png",
         }
     }
+    pub fn from_content_type(content_type: &str) -> Option<PhotoFormat> {
+        match content_type {
+            "image/jpeg" => Some(PhotoFormat::Jpeg),
+            "image/png" => Some(PhotoFormat::Png),
+            _ => None,
+        }
+    }
     pub fn extension(self) -> &'static str {
         match self {
             PhotoFormat::Jpeg => "jpg",

@@ -1,29 +1,32 @@
-//! `POST /api/auth/login/` and `/api/auth/refresh/` in the original's shapes.
+//! `POST /api/auth/login/` and `/api/auth/refresh/` in the original's shapes (Bearer tokens for
+//! API clients), and `/api/auth/session/` for the pages: sign-in sets an HttpOnly, SameSite
+//! cookie and answers with the CSRF token the pages send back on every change.
 
 use axum::extract::{Request, State};
-use axum::routing::post;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::body::{fields, text};
-use super::extract::ClientAddr;
+use super::extract::{ClientAddr, SESSION_COOKIE, session_cookie};
 use super::route;
 use crate::app::AppState;
 use crate::auth::{password, tokens::TokenKind};
+use crate::config::Environment;
 use crate::db::users;
 use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/auth/login/", post(login));
-    route(r, "/api/auth/refresh/", post(refresh))
+    let r = route(r, "/api/auth/refresh/", post(refresh));
+    route(r, "/api/auth/session/", get(session).post(sign_in).delete(sign_out))
 }
 
-async fn login(
-    State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
-    req: Request,
-) -> Result<Json<Value>, ApiError> {
+/// Checks a username and password under the login limits; the account on success.
+async fn authenticate(state: &AppState, addr: &str, req: Request) -> Result<users::User, ApiError> {
     let body = fields(req).await?;
     let mut errors = serde_json::Map::new();
     let mut required = |key: &str| match text(&body, key) {
@@ -41,7 +44,7 @@ async fn login(
     let (Some(username), Some(pass)) = (username, pass) else {
         return Err(ApiError::BadRequest(Value::Object(errors)));
     };
-    if let Some(wait) = state.login_limiter.check(&username, &addr) {
+    if let Some(wait) = state.login_limiter.check(&username, addr) {
         tracing::warn!(username, client = addr, "login rate limited");
         return Err(ApiError::TooManyRequests(format!(
             "Too many failed login attempts. Try again in {} minute(s).",
@@ -51,21 +54,86 @@ async fn login(
     let user = users::by_username(&state.db, &username).await?;
     let hash = user.as_ref().filter(|u| u.is_active).map(|u| u.password_hash.clone());
     let ok = password::verify(hash, pass).await;
-    let user = match (ok, user) {
-        (true, Some(u)) => u,
-        _ => {
-            state.login_limiter.record_failure(&username, &addr);
-            tracing::info!(username, client = addr, "login failed");
-            return Err(ApiError::non_field("Invalid username or password"));
+    match (ok, user) {
+        (true, Some(u)) => {
+            state.login_limiter.record_success(&username);
+            tracing::info!(username, role = %u.role, "login");
+            Ok(u)
         }
-    };
-    state.login_limiter.record_success(&username);
-    tracing::info!(username, role = %user.role, "login");
+        _ => {
+            state.login_limiter.record_failure(&username, addr);
+            tracing::info!(username, client = addr, "login failed");
+            Err(ApiError::non_field("Invalid username or password"))
+        }
+    }
+}
+
+fn user_json(u: &users::User) -> Value {
+    json!({ "id": u.id, "username": u.username, "role": u.role, "city": u.city })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    let user = authenticate(&state, &addr, req).await?;
     Ok(Json(json!({
         "access": state.tokens.issue(user.id, TokenKind::Access)?,
         "refresh": state.tokens.issue(user.id, TokenKind::Refresh)?,
-        "user": { "id": user.id, "username": user.username, "role": user.role, "city": user.city },
+        "user": user_json(&user),
     })))
+}
+
+fn session_cookie_header(state: &AppState, headers: &HeaderMap, value: &str, max_age: i64) -> HeaderValue {
+    // Secure wherever the pages are served over HTTPS (production, or a trusted proxy saying so);
+    // plain-HTTP development on a laptop or a LAN address would otherwise lose the cookie.
+    let https = state.settings.environment == Environment::Production
+        || (state.settings.trust_proxy_headers
+            && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"));
+    let secure = if https { "; Secure" } else { "" };
+    let cookie =
+        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("atm_session=; Max-Age=0"))
+}
+
+/// `POST /api/auth/session/`: signs a person in for the pages.
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let user = authenticate(&state, &addr, req).await?;
+    let token = state.tokens.issue(user.id, TokenKind::Session)?;
+    let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(&token) });
+    let cookie = session_cookie_header(&state, &headers, &token, crate::auth::tokens::SESSION_SECONDS);
+    Ok((
+        [(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// `GET /api/auth/session/`: who the cookie belongs to, and its CSRF token (after a reload).
+async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let token = session_cookie(&headers).ok_or(ApiError::Unauthenticated)?;
+    let user = state
+        .tokens
+        .verify(token, TokenKind::Session)
+        .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))?;
+    let user = users::by_id(&state.db, user)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
+    let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(token) });
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(body)).into_response())
+}
+
+/// `DELETE /api/auth/session/`: signs out (the cookie is cleared).
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cookie = session_cookie_header(&state, &headers, "", 0);
+    ([(header::SET_COOKIE, cookie)], axum::http::StatusCode::NO_CONTENT).into_response()
 }
 
 async fn refresh(State(state): State<AppState>, req: Request) -> Result<Json<Value>, ApiError> {

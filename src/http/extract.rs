@@ -1,9 +1,11 @@
-//! Extractors: the authenticated caller (Bearer access token, checked against the database on
-//! every request so a deleted or deactivated account stops at once) and the client address.
+//! Extractors: the authenticated caller (a Bearer access token, or the pages' session cookie
+//! with its CSRF token; checked against the database on every request so a deleted or
+//! deactivated account stops at once) and the client address.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Method;
 use axum::http::request::Parts;
 
 use crate::app::AppState;
@@ -11,6 +13,9 @@ use crate::auth::tokens::TokenKind;
 use crate::db::users;
 use crate::domain::Role;
 use crate::error::ApiError;
+
+/// The name of the pages' HttpOnly session cookie.
+pub const SESSION_COOKIE: &str = "atm_session";
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -30,23 +35,57 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(ApiError::Unauthenticated)?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::AuthFailed("Authorization header is not readable".into()))?;
-        let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
-            return Err(ApiError::Unauthenticated);
+        let user_id = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+            Some(header) => {
+                let value = header
+                    .to_str()
+                    .map_err(|_| ApiError::AuthFailed("Authorization header is not readable".into()))?;
+                let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
+                    return Err(ApiError::Unauthenticated);
+                };
+                state
+                    .tokens
+                    .verify(token, TokenKind::Access)
+                    .ok_or_else(|| ApiError::AuthFailed("Given token not valid for any token type".into()))?
+            }
+            None => session_user(parts, state)?,
         };
-        let user_id = state
-            .tokens
-            .verify(token, TokenKind::Access)
-            .ok_or_else(|| ApiError::AuthFailed("Given token not valid for any token type".into()))?;
         let user = users::by_id(&state.db, user_id)
             .await?
             .filter(|u| u.is_active)
             .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
         Ok(AuthUser { id: user.id, username: user.username, role: user.role, city: user.city })
     }
+}
+
+/// The pages' session cookie, when the request carries one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .filter(|v| !v.is_empty())
+}
+
+/// The user of a session cookie. A change (any method but GET/HEAD/OPTIONS) must also carry the
+/// session's CSRF token in `X-CSRF-Token`, which another site cannot read.
+fn session_user(parts: &Parts, state: &AppState) -> Result<i64, ApiError> {
+    let token = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+    let user_id = state
+        .tokens
+        .verify(token, TokenKind::Session)
+        .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))?;
+    if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let given = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !state.tokens.csrf_matches(token, given) {
+            return Err(ApiError::ForbiddenWith(
+                "This change did not come with the page's CSRF token. Reload the page and try again.".into(),
+            ));
+        }
+    }
+    Ok(user_id)
 }
 
 /// The client's address: the socket peer, or the first X-Forwarded-For hop when configured

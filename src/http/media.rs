@@ -1,5 +1,7 @@
 //! `GET|HEAD /media/{key}?exp=…&sig=…`: stored files through signed, expiring links, with Range,
 //! ETag, Last-Modified, the right Content-Type and `Cache-Control: private`.
+//! `GET /previews/{320|1600}/{key}?…`: a photo's thumbnail or screen-size copy under the photo's
+//! own signature, made once on first request (EXIF orientation applied) and stored beside it.
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -10,11 +12,15 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::links::LinkCheck;
+use crate::db::previews;
+use crate::domain::photo;
 use crate::error::ApiError;
-use crate::storage::MediaKey;
+use crate::reports::photos::renditions;
+use crate::storage::{Area, MediaKey};
+use bytes::Bytes;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/media/{*key}", get(serve))
+    Router::new().route("/media/{*key}", get(serve)).route("/previews/{edge}/{*key}", get(preview))
 }
 
 #[derive(Deserialize)]
@@ -23,35 +29,95 @@ struct Signature {
     sig: Option<String>,
 }
 
-async fn serve(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    Query(q): Query<Signature>,
-    req: Request,
-) -> Result<Response, ApiError> {
+/// Checks a link's signature; returns the seconds it stays valid.
+fn check(state: &AppState, key: &str, q: Signature) -> Result<i64, ApiError> {
     let (Some(exp), Some(sig)) = (q.exp, q.sig) else {
         return Err(ApiError::ForbiddenWith(
             "This link is not signed. Open the file from the application.".into(),
         ));
     };
     let exp: i64 = exp.parse().map_err(|_| ApiError::ForbiddenWith("This link is not valid.".into()))?;
-    let remaining = match state.links.verify(&key, exp, &sig) {
-        LinkCheck::Valid { exp } => exp - chrono::Utc::now().timestamp(),
+    match state.links.verify(key, exp, &sig) {
+        LinkCheck::Valid { exp } => Ok(exp - chrono::Utc::now().timestamp()),
         LinkCheck::Expired => {
-            return Err(ApiError::ForbiddenWith(
-                "This link has expired. Reload the page for a fresh one.".into(),
-            ));
+            Err(ApiError::ForbiddenWith("This link has expired. Reload the page for a fresh one.".into()))
         }
-        LinkCheck::Invalid => {
-            return Err(ApiError::ForbiddenWith("This link is not valid.".into()));
-        }
-    };
-    // A signature can only be made by us, for keys we made; parsing is one more fence.
-    let key = MediaKey::parse(&key).map_err(|_| ApiError::NotFound("File not found".into()))?;
-    let mut response = state.store.serve(&key, req).await?;
+        LinkCheck::Invalid => Err(ApiError::ForbiddenWith("This link is not valid.".into())),
+    }
+}
+
+fn cached(mut response: Response, remaining: i64) -> Response {
     let cache = format!("private, max-age={}", remaining.clamp(0, 3600));
     if let Ok(v) = HeaderValue::from_str(&cache) {
         response.headers_mut().insert(header::CACHE_CONTROL, v);
     }
-    Ok(response.into_response())
+    response
+}
+
+async fn serve(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<Signature>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let remaining = check(&state, &key, q)?;
+    // A signature can only be made by us, for keys we made; parsing is one more fence.
+    let key = MediaKey::parse(&key).map_err(|_| ApiError::NotFound("File not found".into()))?;
+    let response = state.store.serve(&key, req).await?;
+    Ok(cached(response.into_response(), remaining))
+}
+
+/// The preview sizes made: a list thumbnail and a full-screen copy.
+pub const PREVIEW_EDGES: [u32; 2] = [320, 1600];
+
+async fn preview(
+    State(state): State<AppState>,
+    Path((edge, key)): Path<(String, String)>,
+    Query(q): Query<Signature>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let remaining = check(&state, &key, q)?;
+    let not_found = || ApiError::NotFound("File not found".into());
+    let edge: u32 = edge.parse().ok().filter(|e| PREVIEW_EDGES.contains(e)).ok_or_else(not_found)?;
+    let key = MediaKey::parse(&key).map_err(|_| not_found())?;
+    let preview = match previews::find(&state.db, key.as_str(), edge).await? {
+        Some(k) => k,
+        None => make_previews(&state, &key, edge).await?,
+    };
+    let preview = MediaKey::parse(&preview).map_err(|_| not_found())?;
+    let response = state.store.serve(&preview, req).await?;
+    Ok(cached(response.into_response(), remaining))
+}
+
+/// Decodes the photo once and stores every preview size; returns the key of the one asked for.
+async fn make_previews(state: &AppState, key: &MediaKey, edge: u32) -> Result<String, ApiError> {
+    let photo_id = previews::photo_id(&state.db, key.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("File not found".into()))?;
+    // Decoding a large photo takes memory and a core: a few at a time.
+    let _permit = state.preview_permits.acquire().await.map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(k) = previews::find(&state.db, key.as_str(), edge).await? {
+        return Ok(k);
+    }
+    let original = state.store.read(key).await?;
+    let made = tokio::task::spawn_blocking(move || renditions(&original, &PREVIEW_EDGES))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?
+        .map_err(|e| anyhow::anyhow!(e).context("making previews"))?;
+    let mut wanted = None;
+    for (size, rendition) in PREVIEW_EDGES.into_iter().zip(made) {
+        let preview = MediaKey::generate(Area::Previews, "jpg");
+        let body =
+            futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(rendition.jpeg)) });
+        let stored = state.store.put_stream(&preview, body, photo::MAX_BYTES).await?;
+        if let Err(e) = previews::record(&state.db, photo_id, size, &stored).await {
+            state.store.delete_all(std::slice::from_ref(&preview)).await;
+            return Err(e.into());
+        }
+        if size == edge {
+            wanted = Some(preview.as_str().to_string());
+        }
+    }
+    tracing::info!(key = %key, "previews made");
+    wanted.ok_or_else(|| ApiError::NotFound("File not found".into()))
 }

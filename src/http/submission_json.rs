@@ -17,6 +17,11 @@ impl Links<'_> {
     pub fn url(&self, key: &str) -> Option<String> {
         MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
     }
+
+    /// A signed link to the server-made preview of a photo, `edge` px on its longest side.
+    pub fn preview(&self, key: &str, edge: u32) -> Option<String> {
+        MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign_preview(&k, edge)))
+    }
 }
 
 pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, links: &Links<'_>) -> Value {
@@ -60,6 +65,8 @@ pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, l
             "id": p.id,
             "section": p.section,
             "file_url": links.url(&p.key),
+            "thumb_url": links.preview(&p.key, 320),
+            "preview_url": links.preview(&p.key, 1600),
             "order_index": p.order_index,
             "content_type": p.content_type,
             "width": p.width,

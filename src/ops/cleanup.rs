@@ -1,5 +1,6 @@
 //! Cleanup and retention. A run plans what the policy allows to go — files no row knows about
-//! (after a grace period), superseded Excel copies and unrecorded preview PDFs (after N days),
+//! (after a grace period), superseded Excel copies, unrecorded preview PDFs and previews of
+//! photos that are gone (after N days),
 //! and trash older than its grace — and only with `--apply` does it act: rows of unreferenced
 //! objects are deleted (re-checked in the same statement), files move to `trash/`, and trash
 //! past its grace is purged. Nothing a submission, photo, upload or job refers to is touched.
@@ -35,13 +36,19 @@ fn cutoff(days: i64) -> String {
 const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM excel_uploads e WHERE e.object_id = o.id)
      AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.pdf_object_id = o.id)
      AND NOT EXISTS (SELECT 1 FROM report_jobs j WHERE j.pdf_object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.object_id = o.id)";
+     AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM draft_photos d WHERE d.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN photos p ON p.object_id = v.photo_object_id
+                     WHERE v.preview_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN draft_photos d ON d.object_id = v.photo_object_id
+                     WHERE v.preview_object_id = o.id)";
 
 pub async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec<Candidate>> {
     let mut out = Vec::new();
     for (area, days, reason) in [
         ("excel_uploads", p.excel_days, "superseded Excel copy"),
         ("pdfs", p.preview_days, "unrecorded preview PDF"),
+        ("previews", p.preview_days, "preview of a photo that is gone"),
     ] {
         let sql = format!(
             "SELECT o.id, o.object_key, o.size_bytes FROM stored_object o

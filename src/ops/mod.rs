@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod cleanup;
+pub mod drafts;
 pub mod fsck;
 pub mod metrics;
 pub mod migrate;

@@ -1,5 +1,6 @@
-//! Photos made ready for print: EXIF orientation applied, downscaled to print resolution and
-//! re-encoded, so a 19-photo report stays small enough to e-mail. Originals stay untouched.
+//! Photos made ready for print and for screens: EXIF orientation applied, downscaled and
+//! re-encoded as JPEG, so a 19-photo report stays small enough to e-mail and review pages never
+//! load originals. Originals stay untouched.
 
 use std::io::Cursor;
 
@@ -17,17 +18,30 @@ pub struct PrintPhoto {
 }
 
 pub fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
+    Ok(renditions(original, &[MAX_EDGE])?.remove(0))
+}
+
+/// One decode, then a JPEG per requested longest edge (never upscaled), upright.
+pub fn renditions(original: &[u8], edges: &[u32]) -> anyhow::Result<Vec<PrintPhoto>> {
     let reader = ImageReader::new(Cursor::new(original)).with_guessed_format()?;
-    let mut img = reader.decode()?;
-    img = orient(img, exif_orientation(original));
-    if img.width().max(img.height()) > MAX_EDGE {
-        img = img.resize(MAX_EDGE, MAX_EDGE, image::imageops::FilterType::Triangle);
+    let img = orient(reader.decode()?, exif_orientation(original));
+    let mut out = Vec::with_capacity(edges.len());
+    // Largest first, each made from the previous one: cheaper than starting from the original.
+    let mut order: Vec<(usize, u32)> = edges.iter().copied().enumerate().collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1));
+    let mut current = img;
+    for (i, edge) in order {
+        if current.width().max(current.height()) > edge {
+            current = current.resize(edge, edge, image::imageops::FilterType::Triangle);
+        }
+        let rgb = DynamicImage::ImageRgb8(current.to_rgb8());
+        let mut buf = Cursor::new(Vec::new());
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY);
+        rgb.write_with_encoder(encoder)?;
+        out.push((i, PrintPhoto { jpeg: buf.into_inner(), width: rgb.width(), height: rgb.height() }));
     }
-    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
-    let mut out = Cursor::new(Vec::new());
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY);
-    rgb.write_with_encoder(encoder)?;
-    Ok(PrintPhoto { jpeg: out.into_inner(), width: rgb.width(), height: rgb.height() })
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, p)| p).collect())
 }
 
 fn exif_orientation(bytes: &[u8]) -> u32 {

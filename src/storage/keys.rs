@@ -8,16 +8,19 @@ pub enum Area {
     Photos,
     Pdfs,
     ExcelUploads,
+    /// Server-made thumbnails and screen-size copies of photos.
+    Previews,
 }
 
 impl Area {
-    pub const ALL: [Area; 3] = [Area::Photos, Area::Pdfs, Area::ExcelUploads];
+    pub const ALL: [Area; 4] = [Area::Photos, Area::Pdfs, Area::ExcelUploads, Area::Previews];
 
     pub fn folder(self) -> &'static str {
         match self {
             Area::Photos => "photos",
             Area::Pdfs => "pdfs",
             Area::ExcelUploads => "excel_uploads",
+            Area::Previews => "previews",
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Technician endpoints (spec §3.4): their device lists, devices and visit reports.
 
+mod drafts;
 mod submit;
+mod visit;
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
@@ -27,6 +29,15 @@ pub fn router() -> Router<AppState> {
     let r = route(r, "/api/technician/devices", get(device_list));
     let r = route(r, "/api/technician/submissions", get(my_submissions));
     let r = route(r, "/api/technician/submissions/{id}", get(my_submission));
+    let r = route(r, "/api/technician/drafts", get(drafts::list).post(drafts::open));
+    let r = route(r, "/api/technician/drafts/{id}", get(drafts::show).delete(drafts::discard));
+    let r = route(
+        r,
+        "/api/technician/drafts/{id}/photos/{field}",
+        put(drafts::put_photo)
+            .layer(axum::extract::DefaultBodyLimit::max(crate::domain::photo::MAX_BYTES as usize + 1)),
+    );
+    let r = route(r, "/api/technician/drafts/{id}/submit", post(drafts::finalize));
     route(
         r,
         "/api/technician/submit",

@@ -1,0 +1,217 @@
+//! Drafts: a visit report being filled one photo per request. A received photo is a recorded
+//! stored object from the moment it is acknowledged, so a reload or a lost connection never
+//! loses it; finalizing moves the objects to the submission in the submission's transaction.
+
+use sqlx::{AnyConnection, Row};
+
+use super::Db;
+use crate::storage::{Area, StoredObject};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Draft {
+    pub id: i64,
+    pub technician_id: i64,
+    pub device_id: i64,
+    pub visit_date: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DraftPhoto {
+    pub field: String,
+    pub section: i64,
+    pub order_index: i64,
+    pub object_id: i64,
+    pub key: String,
+    pub size: i64,
+    pub sha256: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+const COLUMNS: &str = "id, technician_id, device_id, visit_date, created_at, updated_at";
+
+fn draft(r: &sqlx::any::AnyRow) -> sqlx::Result<Draft> {
+    Ok(Draft {
+        id: r.try_get(0)?,
+        technician_id: r.try_get(1)?,
+        device_id: r.try_get(2)?,
+        visit_date: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        updated_at: r.try_get(5)?,
+    })
+}
+
+/// The technician's open draft for the device, made or kept; the visit date is updated.
+pub async fn open(db: &Db, technician_id: i64, device_id: i64, visit_date: &str) -> sqlx::Result<Draft> {
+    let now = Db::now();
+    let sql = format!(
+        "INSERT INTO drafts (technician_id, device_id, visit_date, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (technician_id, device_id)
+         DO UPDATE SET visit_date = excluded.visit_date, updated_at = excluded.updated_at
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(technician_id)
+        .bind(device_id)
+        .bind(visit_date)
+        .bind(&now)
+        .fetch_one(db.pool())
+        .await?;
+    draft(&row)
+}
+
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Draft>> {
+    let sql = format!("SELECT {COLUMNS} FROM drafts WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    row.map(|r| draft(&r)).transpose()
+}
+
+pub async fn for_technician(db: &Db, technician_id: i64) -> sqlx::Result<Vec<Draft>> {
+    let sql = format!("SELECT {COLUMNS} FROM drafts WHERE technician_id = $1 ORDER BY updated_at DESC");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(technician_id).fetch_all(db.pool()).await?;
+    rows.iter().map(draft).collect()
+}
+
+pub async fn photos(db: &Db, draft_id: i64) -> sqlx::Result<Vec<DraftPhoto>> {
+    let rows = sqlx::query(
+        "SELECT d.field, d.section, d.order_index, d.object_id, o.object_key, o.size_bytes, o.sha256,
+                d.content_type, d.width, d.height
+         FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
+         WHERE d.draft_id = $1 ORDER BY d.section, d.order_index",
+    )
+    .bind(draft_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DraftPhoto {
+                field: r.try_get(0)?,
+                section: r.try_get(1)?,
+                order_index: r.try_get(2)?,
+                object_id: r.try_get(3)?,
+                key: r.try_get(4)?,
+                size: r.try_get(5)?,
+                sha256: r.try_get(6)?,
+                content_type: r.try_get(7)?,
+                width: r.try_get(8)?,
+                height: r.try_get(9)?,
+            })
+        })
+        .collect()
+}
+
+pub struct NewDraftPhoto<'a> {
+    pub draft_id: i64,
+    pub field: &'a str,
+    pub section: i64,
+    pub order_index: i64,
+    pub stored: &'a StoredObject,
+    pub content_type: &'a str,
+    pub width: i64,
+    pub height: i64,
+}
+
+/// Records a received photo in its slot, in one transaction with its object row. Returns the
+/// key of the photo it replaced (whose row is gone; its file is the caller's to delete), or
+/// `None` when the draft vanished meanwhile (finalized or expired).
+pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Option<String>>> {
+    let mut tx = db.pool().begin().await?;
+    let now = Db::now();
+    let touched = sqlx::query("UPDATE drafts SET updated_at = $1 WHERE id = $2")
+        .bind(&now)
+        .bind(p.draft_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if touched == 0 {
+        return Ok(None);
+    }
+    let old = sqlx::query(
+        "SELECT o.id, o.object_key FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
+         WHERE d.draft_id = $1 AND d.field = $2",
+    )
+    .bind(p.draft_id)
+    .bind(p.field)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let object_id = super::objects::insert(&mut tx, Area::Photos, p.stored, Some(p.content_type)).await?;
+    sqlx::query(
+        "INSERT INTO draft_photos (draft_id, field, section, order_index, object_id, content_type, width, height, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (draft_id, field) DO UPDATE SET object_id = excluded.object_id,
+             content_type = excluded.content_type, width = excluded.width, height = excluded.height,
+             created_at = excluded.created_at",
+    )
+    .bind(p.draft_id)
+    .bind(p.field)
+    .bind(p.section)
+    .bind(p.order_index)
+    .bind(object_id)
+    .bind(p.content_type)
+    .bind(p.width)
+    .bind(p.height)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    let replaced = match old {
+        Some(r) => {
+            let id: i64 = r.try_get(0)?;
+            super::objects::delete_ids(&mut tx, &[id]).await?;
+            Some(r.try_get(1)?)
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(Some(replaced))
+}
+
+/// Removes a draft's rows (not its photos' objects: a finalize hands them to the submission).
+pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM drafts WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Deletes one draft with its photos' object rows; returns the keys whose files are to go.
+pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Vec<String>> {
+    let mut tx = db.pool().begin().await?;
+    let keys = remove_with_objects(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(keys)
+}
+
+async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.object_key FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
+         WHERE d.draft_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    remove(&mut *tx, id).await?;
+    let objects: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<sqlx::Result<_>>()?;
+    super::objects::delete_ids(&mut *tx, &objects).await?;
+    rows.iter().map(|r| r.try_get(1)).collect()
+}
+
+/// Deletes drafts untouched since `before` with their photos' object rows; returns the keys
+/// whose files are now to be deleted.
+pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<String>)> {
+    let mut tx = db.pool().begin().await?;
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM drafts WHERE updated_at < $1")
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<sqlx::Result<_>>()?;
+    let mut keys = Vec::new();
+    for id in &ids {
+        keys.extend(remove_with_objects(&mut tx, *id).await?);
+    }
+    tx.commit().await?;
+    Ok((ids.len(), keys))
+}

@@ -1,0 +1,321 @@
+//! Draft visit reports, for a phone on a weak connection: open a draft for a device, send each
+//! photo in a request of its own as soon as it is picked (`PUT …/photos/{slot}`, idempotent:
+//! the same bytes again are harmless, other bytes replace the slot), then finalize. Every
+//! acknowledged photo is durable and recorded, so a dropped connection or a reload loses only
+//! the photo in flight; finalizing ends in the same atomic result as the one-shot submit.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use super::visit::{self, PhotoObject, PhotoRow};
+use crate::app::AppState;
+use crate::db::{devices, drafts, submissions};
+use crate::domain::photo::{self, PhotoInfo};
+use crate::domain::{Period, PhotoPlan, Role};
+use crate::error::ApiError;
+use crate::http::body::{fields, text};
+use crate::http::extract::{AuthUser, BaseUrl, DeclaredLength};
+use crate::http::submission_json::{self, Links};
+use crate::storage::MediaKey;
+
+fn not_found() -> ApiError {
+    ApiError::NotFound(
+        "Draft not found. It may have been submitted or expired; open the device again.".into(),
+    )
+}
+
+/// The caller's draft with its device, or 404 (someone else's draft is not ours to reveal).
+async fn owned(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<(drafts::Draft, devices::Device), ApiError> {
+    user.require(&[Role::Technician])?;
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let draft =
+        drafts::get(&state.db, id).await?.filter(|d| d.technician_id == user.id).ok_or_else(not_found)?;
+    let device = devices::by_id(&state.db, draft.device_id).await?.ok_or_else(not_found)?;
+    Ok((draft, device))
+}
+
+fn photo_json(p: &drafts::DraftPhoto, links: &Links<'_>) -> Value {
+    json!({
+        "field": p.field,
+        "sha256": p.sha256,
+        "size": p.size,
+        "width": p.width,
+        "height": p.height,
+        "content_type": p.content_type,
+        "url": links.url(&p.key),
+        "thumb_url": links.preview(&p.key, 320),
+    })
+}
+
+async fn draft_json(
+    state: &AppState,
+    d: &drafts::Draft,
+    device: &devices::Device,
+    links: &Links<'_>,
+) -> Result<Value, ApiError> {
+    let photos: HashMap<String, drafts::DraftPhoto> =
+        drafts::photos(&state.db, d.id).await?.into_iter().map(|p| (p.field.clone(), p)).collect();
+    let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
+    let sections: Vec<Value> = plan
+        .sections
+        .iter()
+        .map(|s| {
+            json!({
+                "section": s.section,
+                "title": s.title,
+                "slots": s.slots.iter().map(|slot| json!({
+                    "field": slot.field,
+                    "label": slot.label,
+                    "order": slot.order,
+                    "photo": photos.get(&slot.field).map(|p| photo_json(p, links)),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let expires = chrono::DateTime::parse_from_rfc3339(&d.updated_at)
+        .ok()
+        .map(|t| (t + chrono::Duration::seconds(state.settings.draft_expiry_seconds)).to_rfc3339());
+    Ok(json!({
+        "id": d.id,
+        "device_id": d.device_id,
+        "device": {
+            "interaction_id": device.interaction_id,
+            "gfm_cost_center": device.gfm_cost_center,
+            "city": device.city,
+            "type": device.device_type,
+            "gfm_problem_type": device.gfm_problem_type,
+        },
+        "visit_date": d.visit_date,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+        "expires_at": expires,
+        "plan": plan.kind,
+        "required": plan.len(),
+        "received": plan.slots().filter(|s| photos.contains_key(&s.field)).count(),
+        "sections": sections,
+    }))
+}
+
+/// `POST /api/technician/drafts/` `{device_id, visit_date}`: the caller's draft for the device
+/// (made, or the open one kept), after the same period checks a submit makes.
+pub async fn open(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+    req: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    user.require(&[Role::Technician])?;
+    let body = fields(req).await?;
+    let device_id = match text(&body, "device_id").map(|s| s.trim().to_string()) {
+        None => return Err(ApiError::field("device_id", "This field is required.")),
+        Some(raw) => {
+            raw.parse::<i64>().map_err(|_| ApiError::field("device_id", "A valid integer is required."))?
+        }
+    };
+    let raw_date = text(&body, "visit_date").map(|s| s.trim().to_string()).unwrap_or_default();
+    let visit_date = if raw_date.is_empty() {
+        chrono::Utc::now().date_naive()
+    } else {
+        visit::check_date(&raw_date).map_err(|m| ApiError::field("visit_date", m))?
+    };
+    let device = devices::by_id(&state.db, device_id)
+        .await?
+        .ok_or_else(|| ApiError::field("device_id", format!("Device with ID {device_id} does not exist")))?;
+    visit::check_visit(&state, &user, device.id, visit_date).await?;
+    let d = drafts::open(&state.db, user.id, device.id, &visit_date.to_string()).await?;
+    let links = Links { base: &base, signer: &state.links };
+    let created = d.created_at == d.updated_at;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(draft_json(&state, &d, &device, &links).await?)))
+}
+
+/// `GET /api/technician/drafts/`: the caller's open drafts (device id, visit date, progress).
+pub async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Technician])?;
+    let mut out = Vec::new();
+    for d in drafts::for_technician(&state.db, user.id).await? {
+        let received = drafts::photos(&state.db, d.id).await?.len();
+        out.push(json!({ "id": d.id, "device_id": d.device_id, "visit_date": d.visit_date,
+                         "updated_at": d.updated_at, "received": received }));
+    }
+    Ok(Json(json!({ "drafts": out })))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (d, device) = owned(&state, &user, &id).await?;
+    let links = Links { base: &base, signer: &state.links };
+    Ok(Json(draft_json(&state, &d, &device, &links).await?))
+}
+
+/// `DELETE /api/technician/drafts/{id}/`: throws the draft and its photos away.
+pub async fn discard(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (d, _) = owned(&state, &user, &id).await?;
+    let keys = drafts::discard(&state.db, d.id).await?;
+    let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
+    state.store.delete_all(&keys).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/technician/drafts/{id}/photos/{slot}` with the image as the body. An optional
+/// `X-Content-SHA256` (hex) is checked against what arrived, so a damaged photo is never kept.
+pub async fn put_photo(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+    declared: DeclaredLength,
+    Path((id, field)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (d, device) = owned(&state, &user, &id).await?;
+    let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
+    let slot = plan.slot(&field).ok_or_else(|| {
+        ApiError::message(format!("This device's report has no photo slot named \"{field}\"."))
+    })?;
+    if declared.0.is_some_and(|n| n > photo::MAX_BYTES) {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "Failed to save photo: {}",
+            photo::PhotoError::TooLarge(declared.0.unwrap_or_default() as f64 / 1048576.0)
+        )));
+    }
+    state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
+    let expected =
+        headers.get("x-content-sha256").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
+    let (stored, info) = match visit::store_photo(&state, body.into_data_stream()).await? {
+        Ok(ok) => ok,
+        Err(message) => return Err(ApiError::message(message)),
+    };
+    let discard_new = || state.store.delete_all(std::slice::from_ref(&stored.key));
+    if expected.as_ref().is_some_and(|e| *e != stored.sha256) {
+        discard_new().await;
+        return Err(ApiError::message(
+            "The photo arrived damaged (its SHA-256 differs from the one your device computed); nothing was kept. Please send it again.",
+        ));
+    }
+    let links = Links { base: &base, signer: &state.links };
+    let current = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
+    if let Some(same) = current.filter(|p| p.sha256 == stored.sha256) {
+        // The same photo again (a retry whose answer was lost): keep the first copy.
+        discard_new().await;
+        return Ok((StatusCode::OK, Json(photo_json(&same, &links))));
+    }
+    let new = drafts::NewDraftPhoto {
+        draft_id: d.id,
+        field: &slot.field,
+        section: i64::from(slot.section),
+        order_index: i64::from(slot.order),
+        stored: &stored,
+        content_type: info.format.content_type(),
+        width: i64::from(info.width),
+        height: i64::from(info.height),
+    };
+    let replaced = match drafts::put_photo(&state.db, &new).await {
+        Ok(Some(replaced)) => replaced,
+        Ok(None) => {
+            discard_new().await;
+            return Err(not_found());
+        }
+        Err(e) => {
+            discard_new().await;
+            return Err(e.into());
+        }
+    };
+    if let Some(old) = replaced.as_deref().and_then(|k| MediaKey::parse(k).ok()) {
+        state.store.delete_all(&[old]).await;
+    }
+    tracing::info!(draft = d.id, slot = slot.field, key = %stored.key, size = stored.size,
+                   sha256 = stored.sha256, "draft photo received");
+    let received = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
+    let body = received.map(|p| photo_json(&p, &links)).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// `POST /api/technician/drafts/{id}/submit/` with the report's fields: the same checks and the
+/// same single transaction as the one-shot submit; the draft's photos become the report's.
+pub async fn finalize(
+    State(state): State<AppState>,
+    user: AuthUser,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (d, device) = owned(&state, &user, &id).await?;
+    let body = fields(req).await?;
+    let mut text_fields: HashMap<String, String> =
+        body.keys().filter_map(|k| text(&body, k).map(|v| (k.clone(), v))).collect();
+    text_fields.insert("device_id".into(), device.id.to_string());
+    text_fields.entry("visit_date".into()).or_insert_with(|| d.visit_date.clone());
+    let f = visit::fields(&state, &text_fields).await?;
+    let reuse = visit::check_visit(&state, &user, f.device.id, f.visit_date).await?;
+    let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
+    let photos = drafts::photos(&state.db, d.id).await?;
+    let missing: Vec<&str> = plan
+        .slots()
+        .filter(|s| !photos.iter().any(|p| p.field == s.field))
+        .map(|s| s.field.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::message(format!("Missing required photos: {}", missing.join(", "))));
+    }
+    let rows: Vec<PhotoRow> = photos
+        .iter()
+        .filter_map(|p| {
+            let slot = plan.slot(&p.field)?;
+            let format = photo::PhotoFormat::from_content_type(&p.content_type)?;
+            Some(PhotoRow {
+                section: slot.section,
+                order: slot.order,
+                object: PhotoObject::Recorded(p.object_id),
+                info: PhotoInfo { format, width: p.width as u32, height: p.height as u32 },
+            })
+        })
+        .collect();
+    let visit_date = f.visit_date.to_string();
+    let new = submissions::NewSubmission {
+        technician_id: user.id,
+        device_id: device.id,
+        submission_type: &device.device_type,
+        visit_date: &visit_date,
+        period: Period::of(f.visit_date),
+        job_description: &f.job_description,
+        job_status: &f.job_status,
+        remarks: f.remarks.as_deref(),
+    };
+    let (sid, _) = visit::write_rows(&state, reuse, &new, &rows, Some(d.id)).await?;
+    let links = Links { base: &base, signer: &state.links };
+    let rec = submissions::get(&state.db, sid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("submission {sid} vanished"))?;
+    tracing::info!(
+        submission = sid,
+        draft = d.id,
+        technician = user.username,
+        "visit report stored from a draft"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "status": "success",
+            "message": "Maintenance submission created successfully",
+            "submission": submission_json::render_one(&state.db, &rec, &links).await?,
+        })),
+    ))
+}

@@ -1,0 +1,33 @@
+//! Expiry of abandoned drafts: a draft nobody touched for `DRAFT_EXPIRY_SECONDS` is removed with
+//! its photos, in the serving process, on a schedule.
+
+use std::time::Duration;
+
+use crate::db::{Db, drafts};
+use crate::storage::{MediaKey, MediaStore};
+
+/// Removes drafts untouched for `max_age`; returns (drafts, photos) removed.
+pub async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::Result<(usize, usize)> {
+    let age = chrono::Duration::from_std(max_age)?;
+    let before = (chrono::Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (count, keys) = drafts::expire(db, &before).await?;
+    let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
+    store.delete_all(&keys).await;
+    if count > 0 {
+        tracing::info!(drafts = count, photos = keys.len(), "abandoned drafts expired");
+    }
+    Ok((count, keys.len()))
+}
+
+/// Runs `expire` every tenth of the expiry time (at most hourly, at least each minute).
+pub fn spawn(db: Db, store: MediaStore, max_age: Duration) -> tokio::task::JoinHandle<()> {
+    let every = (max_age / 10).clamp(Duration::from_secs(60), Duration::from_secs(3600));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = expire(&db, &store, max_age).await {
+                tracing::warn!(error = %e, "draft expiry failed");
+            }
+        }
+    })
+}
