@@ -13,3 +13,4 @@ pub mod ops;
 pub mod reports;
 pub mod storage;
 pub mod telemetry;
+pub mod web;

@@ -46,6 +46,7 @@ pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, l
             "gfm_problem_type": r.gfm_problem_type,
         },
         "type": r.submission_type,
+        "photo_plan": crate::domain::PhotoPlan::for_device(&r.device_type, &r.gfm_problem_type).kind,
         "visit_date": r.visit_date,
         "half_month": r.half_month,
         "status": r.status,

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     let r = route(r, "/api/supervisor/submissions/{id}/reject", patch(reject));
     let r = route(r, "/api/supervisor/submissions/{id}/preview-pdf", post(preview_pdf));
     let r = route(r, "/api/supervisor/submissions/{id}/report/retry", post(retry_report));
+    let r = route(r, "/api/supervisor/technicians", get(technicians));
     route(r, "/api/supervisor/dashboard-stats", get(stats))
 }
 
@@ -258,4 +259,13 @@ async fn stats(State(state): State<AppState>, user: AuthUser) -> Result<Json<Val
         "approved_submissions": get("Approved"),
         "rejected_submissions": get("Rejected"),
     })))
+}
+
+/// Every technician's id, name and city, for the submissions filter.
+async fn technicians(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Supervisor])?;
+    let techs = crate::db::users::list(&state.db, Some(Role::Technician)).await?;
+    let list: Vec<Value> =
+        techs.iter().map(|t| json!({ "id": t.id, "username": t.username, "city": t.city })).collect();
+    Ok(Json(json!({ "technicians": list })))
 }

@@ -22,10 +22,12 @@ struct Form {
     technician_id: Option<String>,
     device_type: Option<String>,
     file: Option<(String, Bytes)>,
+    /// `dry_run=true`: parse and answer with a preview; nothing is stored or changed.
+    dry_run: bool,
 }
 
 async fn read_form(mut mp: Multipart) -> Result<Form, ApiError> {
-    let mut form = Form { technician_id: None, device_type: None, file: None };
+    let mut form = Form { technician_id: None, device_type: None, file: None, dry_run: false };
     let broken = |_| {
         ApiError::message(
             "The upload could not be read (the request was cut off or is not multipart/form-data).",
@@ -43,6 +45,7 @@ async fn read_form(mut mp: Multipart) -> Result<Form, ApiError> {
             }
             "technician_id" => form.technician_id = Some(field.text().await.map_err(broken)?),
             "device_type" => form.device_type = Some(field.text().await.map_err(broken)?),
+            "dry_run" => form.dry_run = matches!(field.text().await.map_err(broken)?.trim(), "true" | "1"),
             _ => {}
         }
     }
@@ -56,6 +59,7 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     user.require(&[Role::Host])?;
     let form = read_form(mp).await?;
+    let form_dry_run = form.dry_run;
     let mut errors = serde_json::Map::new();
     let technician = match form.technician_id.as_deref().map(str::trim) {
         None | Some("") => {
@@ -114,6 +118,23 @@ pub async fn upload(
         tokio::task::spawn_blocking(move || sheet::parse(bytes)).await.map_err(anyhow::Error::from)?
     }
     .map_err(|e| ApiError::message(e.to_string()))?;
+    if form_dry_run {
+        let replaces = excel::of_type(&state.db, tech.id, device_type.as_str()).await?;
+        return Ok((
+            StatusCode::OK,
+            Json(json!({
+                "status": "preview",
+                "message": "Nothing was stored: this is a preview of the file",
+                "file_name": file_name,
+                "total_rows": parsed.rows.len(),
+                "data": parsed.rows.iter().take(20).collect::<Vec<_>>(),
+                "replaces": replaces.map(|u| json!({
+                    "file_name": u.file_name, "row_count": u.row_count, "upload_date": u.upload_date,
+                })),
+                "technician": { "id": tech.id, "username": tech.username, "city": tech.city },
+            })),
+        ));
+    }
 
     let ext = if file_name.to_lowercase().ends_with(".xls") { "xls" } else { "xlsx" };
     let key = MediaKey::generate(Area::ExcelUploads, ext);

@@ -1,0 +1,78 @@
+//! The pages people use: one small app (HTML, CSS, vanilla JavaScript) compiled into the binary,
+//! so a deploy is one file and the pages share the API's origin (no CORS, cookie sessions).
+//! Routing happens in the page (`#/…`); the server answers `/`, the assets, the brand logo and
+//! the public UI settings (brand name, cities, device types, photo plans).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::domain::accounts::CITIES;
+use crate::domain::{DeviceType, PhotoPlan};
+
+const INDEX: &str = include_str!("assets/index.html");
+const SCRIPT: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/app.css");
+const ICON: &str = include_str!("assets/icon.svg");
+
+/// What the pages may load: only this origin, plus images from a configured media origin or
+/// bucket (https) and the `blob:` thumbnails of photos being picked.
+const CSP: &str = "default-src 'self'; img-src 'self' blob: data: https:; script-src 'self'; \
+                   style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|h: HeaderMap| async move { asset(&h, INDEX, "text/html; charset=utf-8") }))
+        .route("/assets/app.js", get(|h: HeaderMap| async move { asset(&h, SCRIPT, "text/javascript; charset=utf-8") }))
+        .route("/assets/app.css", get(|h: HeaderMap| async move { asset(&h, STYLE, "text/css; charset=utf-8") }))
+        .route("/assets/icon.svg", get(|h: HeaderMap| async move { asset(&h, ICON, "image/svg+xml") }))
+        .route("/assets/logo", get(logo))
+        .route("/api/ui/config", get(ui_config))
+}
+
+/// An embedded asset with an ETag: browsers revalidate (cheap 304s) and never run a stale app.
+fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20]);
+    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
+    let mut response =
+        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { ([(header::CONTENT_TYPE, content_type)], body).into_response() };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    response
+}
+
+/// The configured logo (`REPORT_LOGO`), else the built-in icon.
+async fn logo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(path) = &state.settings.report.logo
+        && let Ok(bytes) = tokio::fs::read(path).await
+    {
+        let content_type = if bytes.starts_with(&[0x89, b'P', b'N', b'G']) { "image/png" } else { "image/jpeg" };
+        return ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], bytes)
+            .into_response();
+    }
+    asset(&headers, ICON, "image/svg+xml")
+}
+
+async fn ui_config(State(state): State<AppState>) -> Response {
+    let plans = json!({ "cleaning": PhotoPlan::cleaning(), "electrical": PhotoPlan::electrical() });
+    let body = json!({
+        "brand": state.settings.report.brand_name,
+        "region": state.settings.report.region,
+        "logo_url": "/assets/logo",
+        "cities": CITIES,
+        "device_types": DeviceType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "plans": plans,
+        "max_photo_bytes": crate::domain::photo::MAX_BYTES,
+    });
+    axum::Json(body).into_response()
+}

@@ -1,0 +1,178 @@
+//! The pages in a real browser: Debian's `chromium` driven by npm's `playwright-core`
+//! (tests/browser/flows.mjs). Each test seeds what its flow needs through the API, runs the flow
+//! against a real server, then checks the outcome through the API again. Screenshots of every
+//! page visited go to `ATM_BROWSER_SHOTS` (default `target/browser-screenshots`), one folder
+//! per flow. Without node, playwright-core or chromium the tests say so and pass, unless
+//! ATM_TEST_REQUIRE_BROWSER=1 (as in CI).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::api::{PASSWORD, started};
+use common::{Backend, sha256_hex};
+
+const DEVICE: &str = "GFM-WEB-1";
+const ROWS: [[&str; 5]; 3] = [
+    [DEVICE, "901", "Cleaning", "2026-01-05", "Riyadh"],
+    ["GFM-WEB-2", "902", "Cleaning", "2026-01-06", "Riyadh"],
+    ["GFM-WEB-3", "903", "Cleaning", "2026-01-07", "Jeddah"],
+];
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Whether the browser tools are here; panics when they must be.
+fn tools_ready() -> bool {
+    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let driver = manifest().join("tests/browser/node_modules/playwright-core").is_dir();
+    let browser = chromium().is_file();
+    if node && driver && browser {
+        return true;
+    }
+    let missing = format!(
+        "browser tests need node ({node}), tests/browser/node_modules/playwright-core ({driver}; run \
+         `npm install` in tests/browser) and chromium ({browser}; `apt-get install chromium` or set CHROMIUM)"
+    );
+    assert!(std::env::var("ATM_TEST_REQUIRE_BROWSER").as_deref() != Ok("1"), "{missing}");
+    eprintln!("skipped: {missing}");
+    false
+}
+
+/// Eight distinct, camera-sized JPEGs and the device list, as a person would pick them.
+fn fixtures(dir: &Path) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut hashes = Vec::new();
+    for i in 1..=8u8 {
+        let img = image::RgbImage::from_fn(1200, 900, |x, y| {
+            image::Rgb([(x / 5) as u8 ^ (i * 29), (y / 4) as u8, i.wrapping_mul(31) ^ ((x + y) / 9) as u8])
+        });
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
+        std::fs::write(dir.join(format!("photo{i}.jpg")), bytes.get_ref()).unwrap();
+        hashes.push(sha256_hex(bytes.get_ref()));
+    }
+    std::fs::write(dir.join("devices.xlsx"), common::api::xlsx(&ROWS)).unwrap();
+    hashes
+}
+
+fn shots_dir(flow: &str) -> PathBuf {
+    let root = std::env::var_os("ATM_BROWSER_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest().join("target/browser-screenshots"));
+    let dir = root.join(flow);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs one flow of flows.mjs against `base`; panics with its output when it fails.
+fn run_flow(flow: &str, base: &str, fixtures: &Path, tech: &str) {
+    let out = Command::new("node")
+        .arg(manifest().join("tests/browser/flows.mjs"))
+        .arg(flow)
+        .env("BASE_URL", base)
+        .env("SHOTS_DIR", shots_dir(flow))
+        .env("FIXTURES", fixtures)
+        .env("CHROMIUM", chromium())
+        .env("TECH", tech)
+        .env("PASSWORD", PASSWORD)
+        .env("DEVICE", DEVICE)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(out.status.success(), "browser flow {flow} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("flow {flow} passed")), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_creates_a_technician_and_imports_excel_and_the_technician_sees_the_devices() {
+    if !tools_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fix = dir.path().join("fixtures");
+    fixtures(&fix);
+    let (_d, api, _host) = started(Backend::Sqlite, dir.path()).await;
+    let base = api.server.base.clone();
+    tokio::task::spawn_blocking(move || run_flow("host", &base, &fix, "webtech1")).await.unwrap();
+    let tech = api.login("webtech1", PASSWORD).await;
+    let devices = api.get(Some(&tech), "/api/technician/devices").await;
+    // The device list is city-filtered as in the original: the Jeddah row is not a Riyadh job.
+    let ids: BTreeSet<&str> =
+        devices.body["devices"].as_array().unwrap().iter().map(|d| d["interaction_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, BTreeSet::from([DEVICE, "GFM-WEB-2"]), "{}", devices.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn technician_on_a_phone_fills_eight_slots_recovers_a_cut_off_upload_and_submits() {
+    if !tools_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fix = dir.path().join("fixtures");
+    let hashes: BTreeSet<String> = fixtures(&fix).into_iter().collect();
+    let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
+    let id = api.create_technician(&host, "webtech2", "Riyadh").await;
+    assert_eq!(api.upload_excel(&host, id, "Cleaning1", &ROWS).await.status, 201);
+    let base = api.server.base.clone();
+    tokio::task::spawn_blocking(move || run_flow("technician", &base, &fix, "webtech2")).await.unwrap();
+
+    let tech = api.login("webtech2", PASSWORD).await;
+    let subs = api.get(Some(&tech), "/api/technician/submissions").await;
+    assert_eq!(subs.body["count"], 1, "{}", subs.body);
+    let s = &subs.body["submissions"][0];
+    assert_eq!(s["status"], "Pending");
+    assert_eq!(s["job_description"], "Cleaned the machine and the pylon");
+    let stored: BTreeSet<String> =
+        s["photos"].as_array().unwrap().iter().map(|p| p["sha256"].as_str().unwrap().to_string()).collect();
+    assert_eq!(stored, hashes, "the server holds exactly the eight photos picked");
+    let drafts = api.get(Some(&tech), "/api/technician/drafts/").await;
+    assert_eq!(drafts.body["drafts"].as_array().unwrap().len(), 0, "the draft became the report");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supervisor_rejects_with_a_reason_technician_resubmits_and_the_approved_pdf_downloads() {
+    if !tools_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fix = dir.path().join("fixtures");
+    fixtures(&fix);
+    let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
+    let id = api.create_technician(&host, "webtech3", "Riyadh").await;
+    assert_eq!(api.upload_excel(&host, id, "Cleaning1", &ROWS).await.status, 201);
+    let tech = api.login("webtech3", PASSWORD).await;
+    let device = api.device_id(&tech, DEVICE).await;
+    // The first report arrives through the original's one-shot API, with camera-sized photos.
+    let mut form = reqwest::multipart::Form::new()
+        .text("device_id", device.to_string())
+        .text("visit_date", common::api::today())
+        .text("job_description", "Monthly cleaning")
+        .text("job_status", "Ok");
+    for (i, slot) in common::api::slots(false).into_iter().enumerate() {
+        let bytes = std::fs::read(fix.join(format!("photo{}.jpg", i + 1))).unwrap();
+        form = form.part(slot, reqwest::multipart::Part::bytes(bytes).file_name("p.jpg"));
+    }
+    let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let first = r.body["submission"]["id"].as_i64().unwrap();
+
+    let base = api.server.base.clone();
+    tokio::task::spawn_blocking(move || run_flow("review", &base, &fix, "webtech3")).await.unwrap();
+
+    let sup = api.login("sup1", PASSWORD).await;
+    let s = api.get(Some(&sup), &format!("/api/supervisor/submissions/{first}")).await;
+    let s = &s.body["submission"];
+    assert_eq!(s["status"], "Approved", "{s}");
+    assert_eq!(s["pdf_status"], "done", "{s}");
+    assert_eq!(s["job_description"], "Cleaned the machine and the pylon", "the resubmission replaced the report");
+}

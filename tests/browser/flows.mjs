@@ -1,0 +1,253 @@
+// Browser flows against a running server, in Debian's chromium through playwright-core.
+// Started by tests/browser.rs, which seeds the data, then checks the result through the API.
+// Usage: node flows.mjs <host|technician|review>; settings come from the environment:
+//   BASE_URL, SHOTS_DIR, FIXTURES (folder with photo1.jpg… and devices.xlsx), CHROMIUM,
+//   TECH (technician's username), PASSWORD (everyone's), DEVICE (interaction id to use).
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+
+const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`${k} is not set`); return v; };
+const BASE = env('BASE_URL');
+const SHOTS = env('SHOTS_DIR');
+const FIX = env('FIXTURES');
+const PASSWORD = env('PASSWORD');
+const TECH = env('TECH');
+const DEVICE = process.env.DEVICE || '';
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let shot = 0;
+async function snap(page, name) {
+  shot += 1;
+  const file = path.join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`screenshot ${file}`);
+}
+
+async function browser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+async function signIn(page, username) {
+  await page.goto(BASE + '/');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+}
+
+// Any error the page itself reports fails the flow.
+function watch(page) {
+  page.on('pageerror', (e) => { console.error('page error:', e.message); process.exitCode = 1; });
+}
+
+// Fills every slot of the open visit report from the gallery inputs. `cut` names one slot whose
+// first upload is aborted mid-way; it must recover by itself.
+async function fillSlots(page, { cut, reloadAfter } = {}) {
+  let aborted = 0;
+  if (cut) {
+    await page.route(`**/photos/${cut}`, async (route) => {
+      if (aborted === 0) { aborted += 1; await route.abort('connectionreset'); } else { await route.continue(); }
+    });
+  }
+  const fields = await page.locator('li.slot').evaluateAll((els) => els.map((e) => e.dataset.field));
+  assert.ok(fields.length === 8 || fields.length === 19, `expected 8 or 19 slots, saw ${fields.length}`);
+  for (const [i, f] of fields.entries()) {
+    const slot = page.locator(`li.slot[data-field="${f}"]`);
+    if (await slot.evaluate((e) => e.classList.contains('received'))) continue;
+    await slot.locator('input[data-kind="gallery"]').setInputFiles(path.join(FIX, `photo${(i % 8) + 1}.jpg`));
+    if (reloadAfter && i + 1 === reloadAfter) {
+      await page.locator('li.slot.received').nth(reloadAfter - 1).waitFor({ timeout: 30000 });
+      return { fields, aborted, reloaded: true };
+    }
+  }
+  for (const f of fields) {
+    await page.locator(`li.slot[data-field="${f}"].received`).waitFor({ timeout: 60000 });
+  }
+  if (cut) assert.equal(aborted, 1, 'the cut-off upload was not attempted');
+  return { fields, aborted, reloaded: false };
+}
+
+async function fileVisitReport(page, { cut, reload }) {
+  await page.getByRole('link', { name: DEVICE }).click();
+  await snap(page, 'device-detail');
+  await page.getByRole('link', { name: /visit report/ }).click();
+  await page.locator('li.slot').first().waitFor();
+  await snap(page, 'visit-report-empty');
+  if (reload) {
+    const r = await fillSlots(page, { reloadAfter: 3 });
+    assert.ok(r.reloaded);
+    await page.reload();
+    await page.locator('li.slot').first().waitFor();
+    const kept = await page.locator('li.slot.received').count();
+    assert.ok(kept >= 3, `after a reload ${kept} photos were shown as received, expected at least 3`);
+    await snap(page, 'visit-report-after-reload');
+  }
+  const { aborted } = await fillSlots(page, { cut });
+  if (cut) {
+    const state = await page.locator(`li.slot[data-field="${cut}"] .state`).textContent();
+    assert.match(state, /Server holds it/);
+  }
+  const receipts = await page.locator('li.slot code[data-sha256]').evaluateAll((els) => els.map((e) => e.dataset.sha256));
+  assert.ok(receipts.every((r) => /^[0-9a-f]{64}$/.test(r)), 'every slot shows a SHA-256 receipt');
+  await page.getByLabel('Job description').fill('Cleaned the machine and the pylon');
+  await snap(page, 'visit-report-filled');
+  const submit = page.getByRole('button', { name: 'Submit visit report' });
+  assert.ok(await submit.isEnabled(), 'submit is enabled once every slot is filled');
+  await submit.click();
+  await page.getByRole('heading', { name: 'Visit history' }).waitFor();
+  await page.getByText('Pending').first().waitFor();
+  await snap(page, 'after-submit');
+  return { aborted, receipts };
+}
+
+const flows = {
+  // Host creates a technician, previews and imports an Excel file; the technician sees the devices.
+  async host(b) {
+    const page = await b.newPage({ viewport: { width: 1280, height: 900 } });
+    watch(page);
+    await signIn(page, 'host1');
+    await snap(page, 'host-dashboard');
+    await page.getByRole('link', { name: 'New technician' }).first().click();
+    await page.getByLabel('Username').fill(TECH);
+    await page.getByLabel('Password').fill('123');
+    await page.getByLabel('City').selectOption('Riyadh');
+    await page.getByRole('button', { name: 'Create technician' }).click();
+    await page.locator('.error', { hasText: /password|characters/i }).first().waitFor();
+    await snap(page, 'create-technician-refused');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create technician' }).click();
+    await page.getByText(`Technician ${TECH} created`).waitFor();
+    await snap(page, 'technician-created');
+    await page.getByRole('link', { name: 'Import their devices' }).click();
+    await page.getByLabel('Device type').selectOption('Cleaning1');
+    await page.getByLabel('Excel file').setInputFiles(path.join(FIX, 'devices.xlsx'));
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('heading', { name: /Preview of/ }).waitFor();
+    assert.ok(await page.locator('table td', { hasText: DEVICE }).count() >= 1, 'the preview lists the rows');
+    await snap(page, 'excel-preview');
+    await page.getByRole('button', { name: /^Import \d+ rows/ }).click();
+    await page.getByText(/Imported \d+ rows/).waitFor();
+    await snap(page, 'excel-imported');
+    await page.getByRole('link', { name: 'Technicians' }).click();
+    await page.getByLabel('Search').fill(TECH);
+    await page.getByRole('link', { name: TECH }).waitFor();
+    await snap(page, 'technicians-search');
+    await page.getByRole('link', { name: 'Storage' }).click();
+    await page.locator('#storage-facts').waitFor();
+    await snap(page, 'storage');
+    await signOut(page);
+    await signIn(page, TECH);
+    await page.getByRole('link', { name: DEVICE }).waitFor();
+    assert.ok(await page.locator('li.device').count() >= 1);
+    await snap(page, 'technician-devices');
+  },
+
+  // A technician on a phone fills 8 slots; one upload is cut off and recovers; a reload keeps
+  // what the server holds; the report is submitted.
+  async technician(b) {
+    const ctx = await b.newContext(PHONE);
+    const page = await ctx.newPage();
+    watch(page);
+    await signIn(page, TECH);
+    await snap(page, 'phone-devices');
+    const r = await fileVisitReport(page, { cut: 'section2_1', reload: true });
+    assert.equal(r.aborted, 1);
+    console.log(`receipts ${JSON.stringify(r.receipts)}`);
+  },
+
+  // Supervisor reviews with thumbnails and the viewer, rejects; the technician sees the reason and
+  // resubmits; the supervisor approves and downloads the PDF.
+  async review(b) {
+    const sup = await b.newPage({ viewport: { width: 1280, height: 900 } });
+    watch(sup);
+    await signIn(sup, 'sup1');
+    await snap(sup, 'supervisor-dashboard');
+    await sup.getByRole('link', { name: /Pending review/ }).click();
+    await sup.getByRole('link', { name: new RegExp(DEVICE) }).first().click();
+    await sup.locator('.photos img').first().waitFor();
+    const thumbs = sup.locator('.photos img');
+    assert.equal(await thumbs.count(), 8);
+    await sup.waitForFunction(() => [...document.querySelectorAll('.photos img')].every((i) => i.complete && i.naturalWidth > 0));
+    const srcs = await thumbs.evaluateAll((els) => els.map((e) => e.getAttribute('src')));
+    assert.ok(srcs.every((s) => s.includes('/previews/320/')), 'thumbnails are server-made previews, not originals');
+    await snap(sup, 'submission-detail');
+    await sup.locator('.photos button').first().click();
+    const viewer = sup.getByRole('dialog', { name: 'Photo viewer' });
+    await viewer.waitFor();
+    await sup.keyboard.press('ArrowRight');
+    await viewer.getByText(/^2 \/ 8/).waitFor();
+    assert.match(await viewer.locator('img').getAttribute('src'), /\/previews\/1600\//);
+    await snap(sup, 'viewer');
+    await sup.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+    await sup.getByRole('button', { name: 'Reject' }).click();
+    const dialog = sup.getByRole('dialog');
+    await dialog.getByLabel(/Reason/).fill('short');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await dialog.getByText(/at least 10 characters/).waitFor();
+    await dialog.getByLabel(/Reason/).fill('Photo 2.1 is blurred; please retake the pole photo.');
+    await snap(sup, 'reject-dialog');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await sup.locator('dd .badge', { hasText: 'Rejected' }).waitFor();
+    await snap(sup, 'rejected');
+
+    const ctx = await b.newContext(PHONE);
+    const tech = await ctx.newPage();
+    watch(tech);
+    await signIn(tech, TECH);
+    await tech.getByText('Rejected: Photo 2.1 is blurred').first().waitFor();
+    await snap(tech, 'technician-sees-rejection');
+    await fileVisitReport(tech, { cut: null, reload: false });
+
+    await sup.goto(BASE + '/#/submissions?status=Pending');
+    await sup.getByRole('link', { name: new RegExp(DEVICE) }).first().click();
+    await sup.getByRole('button', { name: 'Approve' }).click();
+    await sup.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
+    await sup.locator('dd .badge', { hasText: 'Approved' }).waitFor();
+    for (let i = 0; i < 60 && !(await sup.getByRole('link', { name: 'Download PDF' }).count()); i++) {
+      await sup.waitForTimeout(500);
+      await sup.reload();
+      await sup.locator('dl.facts').waitFor();
+    }
+    await snap(sup, 'approved');
+    const [download] = await Promise.all([
+      sup.waitForEvent('download'),
+      sup.getByRole('link', { name: 'Download PDF' }).click(),
+    ]);
+    const file = path.join(SHOTS, 'report.pdf');
+    await download.saveAs(file);
+    const head = fs.readFileSync(file).subarray(0, 5).toString();
+    assert.equal(head, '%PDF-', 'the download is a PDF');
+    console.log(`pdf ${file} ${fs.statSync(file).size} bytes`);
+  },
+};
+
+const name = process.argv[2];
+if (!flows[name]) { console.error(`unknown flow ${name}; one of ${Object.keys(flows).join(', ')}`); process.exit(2); }
+const b = await browser();
+try {
+  await flows[name](b);
+  console.log(`flow ${name} passed`);
+} catch (e) {
+  console.error(`flow ${name} failed: ${e.stack || e}`);
+  for (const ctx of b.contexts()) for (const p of ctx.pages()) {
+    await p.screenshot({ path: path.join(SHOTS, `failure-${name}.png`), fullPage: true }).catch(() => {});
+  }
+  process.exitCode = 1;
+} finally {
+  await b.close();
+}
