@@ -369,7 +369,7 @@ impl Settings {
             cleanup_preview_days: number(&get, "CLEANUP_PREVIEW_DAYS", 30, 0, 3650)?,
             cleanup_trash_days: number(&get, "CLEANUP_TRASH_DAYS", 7, 0, 3650)?,
             scrub_interval_seconds: number(&get, "SCRUB_INTERVAL_SECONDS", 86_400, 0, 30 * 86_400)?,
-            draft_expiry_seconds: number(&get, "DRAFT_EXPIRY_SECONDS", 7 * 86_400, 60, 365 * 86_400)?,
+            draft_expiry_seconds: number(&get, "DRAFT_EXPIRY_SECONDS", 7 * 86_400, 1, 365 * 86_400)?,
             disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,

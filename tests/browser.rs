@@ -107,8 +107,12 @@ async fn host_creates_a_technician_and_imports_excel_and_the_technician_sees_the
     let tech = api.login("webtech1", PASSWORD).await;
     let devices = api.get(Some(&tech), "/api/technician/devices").await;
     // The device list is city-filtered as in the original: the Jeddah row is not a Riyadh job.
-    let ids: BTreeSet<&str> =
-        devices.body["devices"].as_array().unwrap().iter().map(|d| d["interaction_id"].as_str().unwrap()).collect();
+    let ids: BTreeSet<&str> = devices.body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["interaction_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, BTreeSet::from([DEVICE, "GFM-WEB-2"]), "{}", devices.body);
 }
 
@@ -174,5 +178,8 @@ async fn supervisor_rejects_with_a_reason_technician_resubmits_and_the_approved_
     let s = &s.body["submission"];
     assert_eq!(s["status"], "Approved", "{s}");
     assert_eq!(s["pdf_status"], "done", "{s}");
-    assert_eq!(s["job_description"], "Cleaned the machine and the pylon", "the resubmission replaced the report");
+    assert_eq!(
+        s["job_description"], "Cleaned the machine and the pylon",
+        "the resubmission replaced the report"
+    );
 }

@@ -19,9 +19,9 @@ pub async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::R
     Ok((count, keys.len()))
 }
 
-/// Runs `expire` every tenth of the expiry time (at most hourly, at least each minute).
+/// Runs `expire` every tenth of the expiry time (at most hourly, at most each second).
 pub fn spawn(db: Db, store: MediaStore, max_age: Duration) -> tokio::task::JoinHandle<()> {
-    let every = (max_age / 10).clamp(Duration::from_secs(60), Duration::from_secs(3600));
+    let every = (max_age / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600));
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;

@@ -28,7 +28,7 @@ pub fn renditions(original: &[u8], edges: &[u32]) -> anyhow::Result<Vec<PrintPho
     let mut out = Vec::with_capacity(edges.len());
     // Largest first, each made from the previous one: cheaper than starting from the original.
     let mut order: Vec<(usize, u32)> = edges.iter().copied().enumerate().collect();
-    order.sort_by(|a, b| b.1.cmp(&a.1));
+    order.sort_by_key(|o| std::cmp::Reverse(o.1));
     let mut current = img;
     for (i, edge) in order {
         if current.width().max(current.height()) > edge {

@@ -29,8 +29,14 @@ const CSP: &str = "default-src 'self'; img-src 'self' blob: data: https:; script
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|h: HeaderMap| async move { asset(&h, INDEX, "text/html; charset=utf-8") }))
-        .route("/assets/app.js", get(|h: HeaderMap| async move { asset(&h, SCRIPT, "text/javascript; charset=utf-8") }))
-        .route("/assets/app.css", get(|h: HeaderMap| async move { asset(&h, STYLE, "text/css; charset=utf-8") }))
+        .route(
+            "/assets/app.js",
+            get(|h: HeaderMap| async move { asset(&h, SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/app.css",
+            get(|h: HeaderMap| async move { asset(&h, STYLE, "text/css; charset=utf-8") }),
+        )
         .route("/assets/icon.svg", get(|h: HeaderMap| async move { asset(&h, ICON, "image/svg+xml") }))
         .route("/assets/logo", get(logo))
         .route("/api/ui/config", get(ui_config))
@@ -40,8 +46,11 @@ pub fn router() -> Router<AppState> {
 fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20]);
     let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { ([(header::CONTENT_TYPE, content_type)], body).into_response() };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
@@ -56,8 +65,12 @@ async fn logo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(path) = &state.settings.report.logo
         && let Ok(bytes) = tokio::fs::read(path).await
     {
-        let content_type = if bytes.starts_with(&[0x89, b'P', b'N', b'G']) { "image/png" } else { "image/jpeg" };
-        return ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], bytes)
+        let content_type =
+            if bytes.starts_with(&[0x89, b'P', b'N', b'G']) { "image/png" } else { "image/jpeg" };
+        return (
+            [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")],
+            bytes,
+        )
             .into_response();
     }
     asset(&headers, ICON, "image/svg+xml")

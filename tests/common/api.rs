@@ -62,12 +62,20 @@ impl Api {
         Reply { status, body }
     }
 
-    fn req(&self, method: reqwest::Method, token: Option<&str>, path: &str) -> reqwest::RequestBuilder {
+    pub fn req(&self, method: reqwest::Method, token: Option<&str>, path: &str) -> reqwest::RequestBuilder {
         let mut b = self.http.request(method, self.server.url(path));
         if let Some(t) = token {
             b = b.bearer_auth(t);
         }
         b
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn put_bytes(&self, token: Option<&str>, path: &str, bytes: Vec<u8>) -> Reply {
+        self.send(self.req(reqwest::Method::PUT, token, path).body(bytes)).await
     }
 
     pub async fn get(&self, token: Option<&str>, path: &str) -> Reply {

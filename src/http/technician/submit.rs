@@ -211,7 +211,7 @@ async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Resul
             section: p.section,
             order: p.order,
             object: PhotoObject::New(&p.stored),
-            info: p.info.clone(),
+            info: p.info,
         })
         .collect();
     let (id, _) = visit::write_rows(state, reuse, &new, &rows, None).await?;
