@@ -142,7 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::supervisor::router())
         .merge(http::admin::router())
         .merge(http::media::router())
-        .merge(crate::web::router())
+        .merge(crate::web::router(&state.settings))
         .route("/metrics", axum::routing::get(crate::ops::metrics::scrape));
     if state.settings.test_routes {
         app = app.merge(http::testing::router());

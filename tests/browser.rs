@@ -101,9 +101,22 @@ async fn host_creates_a_technician_and_imports_excel_and_the_technician_sees_the
     let dir = tempfile::tempdir().unwrap();
     let fix = dir.path().join("fixtures");
     fixtures(&fix);
-    let (_d, api, _host) = started(Backend::Sqlite, dir.path()).await;
+    let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
+    let doomed = api.create_technician(&host, "doomed", "Abha").await;
+    assert_eq!(
+        api.upload_excel(&host, doomed, "Cleaning2", &[["GFM-X", "1", "Cleaning", "", "Abha"]]).await.status,
+        201
+    );
     let base = api.server.base.clone();
     tokio::task::spawn_blocking(move || run_flow("host", &base, &fix, "webtech1")).await.unwrap();
+    let techs = api.get(Some(&host), "/api/host/technicians/").await;
+    let names: BTreeSet<&str> =
+        techs.body.as_array().unwrap().iter().map(|t| t["username"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["webtech1"]),
+        "the deleted technician is gone, the created one is there"
+    );
     let tech = api.login("webtech1", PASSWORD).await;
     let devices = api.get(Some(&tech), "/api/technician/devices").await;
     // The device list is city-filtered as in the original: the Jeddah row is not a Riyadh job.

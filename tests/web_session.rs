@@ -106,6 +106,14 @@ async fn the_pages_are_served_from_the_binary_with_a_content_security_policy() {
             assert_eq!(again.status(), 304, "{path}");
         }
     }
+    let zipped = api
+        .http
+        .get(api.server.url("/assets/app.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip", "the app travels compressed");
     let config = api.get(None, "/api/ui/config").await;
     assert_eq!(config.body["cities"].as_array().unwrap().len(), 16);
     assert_eq!(config.body["plans"]["electrical"]["sections"].as_array().unwrap().len(), 5);

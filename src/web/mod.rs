@@ -12,6 +12,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
+use crate::config::{Settings, StorageBackend};
 use crate::domain::accounts::CITIES;
 use crate::domain::{DeviceType, PhotoPlan};
 
@@ -20,30 +21,47 @@ const SCRIPT: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/app.css");
 const ICON: &str = include_str!("assets/icon.svg");
 
-/// What the pages may load: only this origin, plus images from a configured media origin or
-/// bucket (https) and the `blob:` thumbnails of photos being picked.
-const CSP: &str = "default-src 'self'; img-src 'self' blob: data: https:; script-src 'self'; \
-                   style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-                   form-action 'self'; frame-ancestors 'none'";
+/// What the pages may load: only this origin, plus images from the configured media origin and
+/// bucket endpoint (signed links may point there) and the `blob:` thumbnails of photos being picked.
+fn content_security_policy(settings: &Settings) -> HeaderValue {
+    let mut img = vec!["'self'".to_string(), "blob:".into(), "data:".into()];
+    let s3 = match &settings.storage {
+        StorageBackend::S3(s3) => s3.endpoint.clone().or_else(|| Some("https://*.amazonaws.com".into())),
+        StorageBackend::Local => None,
+    };
+    for origin in [settings.media_base_url.clone(), s3].into_iter().flatten() {
+        let origin: String = origin.split('/').take(3).collect::<Vec<_>>().join("/");
+        if origin.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-*[]".contains(c)) {
+            img.push(origin);
+        }
+    }
+    let csp = format!(
+        "default-src 'self'; img-src {}; script-src 'self'; style-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        img.join(" ")
+    );
+    HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
 
-pub fn router() -> Router<AppState> {
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let csp = content_security_policy(settings);
+    let page = |body: &'static str, kind: &'static str| {
+        let csp = csp.clone();
+        get(move |h: HeaderMap| async move { asset(&h, body, kind, &csp) })
+    };
     Router::new()
-        .route("/", get(|h: HeaderMap| async move { asset(&h, INDEX, "text/html; charset=utf-8") }))
-        .route(
-            "/assets/app.js",
-            get(|h: HeaderMap| async move { asset(&h, SCRIPT, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/assets/app.css",
-            get(|h: HeaderMap| async move { asset(&h, STYLE, "text/css; charset=utf-8") }),
-        )
-        .route("/assets/icon.svg", get(|h: HeaderMap| async move { asset(&h, ICON, "image/svg+xml") }))
+        .route("/", page(INDEX, "text/html; charset=utf-8"))
+        .route("/assets/app.js", page(SCRIPT, "text/javascript; charset=utf-8"))
+        .route("/assets/app.css", page(STYLE, "text/css; charset=utf-8"))
+        .route("/assets/icon.svg", page(ICON, "image/svg+xml"))
         .route("/assets/logo", get(logo))
         .route("/api/ui/config", get(ui_config))
+        // A slow phone connection gets the app in about a third of the bytes.
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// An embedded asset with an ETag: browsers revalidate (cheap 304s) and never run a stale app.
-fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
+fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str, csp: &HeaderValue) -> Response {
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20]);
     let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
     let mut response = if fresh {
@@ -56,12 +74,12 @@ fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) ->
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
     response
 }
 
 /// The configured logo (`REPORT_LOGO`), else the built-in icon.
-async fn logo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn logo(State(state): State<AppState>) -> Response {
     if let Some(path) = &state.settings.report.logo
         && let Ok(bytes) = tokio::fs::read(path).await
     {
@@ -73,7 +91,7 @@ async fn logo(State(state): State<AppState>, headers: HeaderMap) -> Response {
         )
             .into_response();
     }
-    asset(&headers, ICON, "image/svg+xml")
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-cache")], ICON).into_response()
 }
 
 async fn ui_config(State(state): State<AppState>) -> Response {

@@ -115,7 +115,8 @@ async function fileVisitReport(page, { cut, reload }) {
 }
 
 const flows = {
-  // Host creates a technician, previews and imports an Excel file; the technician sees the devices.
+  // Host creates a technician, previews and imports an Excel file, deletes another technician;
+  // the new technician sees the devices.
   async host(b) {
     const page = await b.newPage({ viewport: { width: 1280, height: 900 } });
     watch(page);
@@ -143,6 +144,13 @@ const flows = {
     await page.getByText(/Imported \d+ rows/).waitFor();
     await snap(page, 'excel-imported');
     await page.getByRole('link', { name: 'Technicians' }).click();
+    await page.getByLabel('Search').fill('doomed');
+    await page.getByRole('button', { name: 'Delete doomed' }).click();
+    await snap(page, 'delete-confirmation');
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.locator('#deleted-summary', { hasText: /Removed \d+ device assignments/ }).waitFor();
+    await page.getByText('No technicians match.').waitFor();
+    await snap(page, 'technician-deleted');
     await page.getByLabel('Search').fill(TECH);
     await page.getByRole('link', { name: TECH }).waitFor();
     await snap(page, 'technicians-search');

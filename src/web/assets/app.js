@@ -186,8 +186,9 @@ const ROUTES = [
 
 async function route() {
   const path = location.hash.split('?')[0] || '#/';
-  if (leaveGuard && !leaveGuard()) return;
+  if (leaveGuard && !leaveGuard()) { history.replaceState(null, '', lastHash); return; }
   leaveGuard = null;
+  lastHash = location.hash;
   if (!S.user && path !== '#/login') { location.hash = '#/login'; return; }
   for (const [re, roles, fn] of ROUTES) {
     const m = path.match(re);
@@ -200,6 +201,7 @@ async function route() {
   location.hash = S.user ? HOME[S.user.role] : '#/login';
 }
 let leaveGuard = null;
+let lastHash = location.hash;
 
 async function start() {
   window.addEventListener('online', () => { document.getElementById('offline').hidden = true; });
