@@ -34,6 +34,9 @@ pub enum ApiError {
     InsufficientStorage(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 409: the request lost a race with another one; sending it again is the fix.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -110,6 +113,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::INSUFFICIENT_STORAGE, json!({ "error": "Insufficient Storage", "detail": m }))
             }
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m })),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 (

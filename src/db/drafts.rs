@@ -170,9 +170,9 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Op
 }
 
 /// Removes a draft's rows (not its photos' objects: a finalize hands them to the submission).
-pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM drafts WHERE id = $1").bind(id).execute(conn).await?;
-    Ok(())
+/// Returns how many drafts went (0 when another request already finalized or expired it).
+pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM drafts WHERE id = $1").bind(id).execute(conn).await?.rows_affected())
 }
 
 /// Deletes one draft with its photos' object rows; returns the keys whose files are to go.

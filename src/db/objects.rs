@@ -41,6 +41,19 @@ pub async fn delete_ids(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> sqlx::Re
     Ok(())
 }
 
+/// How many of `ids` still have a row.
+pub async fn count_ids(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> sqlx::Result<i64> {
+    let mut n = 0;
+    for id in ids {
+        let row = sqlx::query("SELECT COUNT(*) FROM stored_object WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        n += row.try_get::<i64, _>(0)?;
+    }
+    Ok(n)
+}
+
 pub async fn count(db: &Db) -> sqlx::Result<(i64, i64)> {
     let row = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object")
         .fetch_one(db.pool())

@@ -237,7 +237,26 @@ pub async fn write_rows(
             None => (submissions::insert(&mut tx, new).await?, Vec::new()),
         };
         if let Some(draft) = draft {
-            drafts::remove(&mut tx, draft).await?;
+            // Taking the draft row first makes a photo arriving meanwhile wait, then miss it;
+            // one that landed just before is caught by the count below.
+            let recorded: Vec<i64> = photos
+                .iter()
+                .filter_map(|p| match p.object {
+                    PhotoObject::Recorded(id) => Some(id),
+                    PhotoObject::New(_) => None,
+                })
+                .collect();
+            if drafts::remove(&mut tx, draft).await? == 0 {
+                return Ok(Err(ApiError::NotFound(
+                    "This draft was already submitted or has expired.".into(),
+                )));
+            }
+            if objects::count_ids(&mut tx, &recorded).await? != recorded.len() as i64 {
+                return Ok(Err(ApiError::Conflict(
+                    "A photo of this report was replaced while it was being submitted. Please submit again."
+                        .into(),
+                )));
+            }
         }
         for p in photos {
             let content_type = p.info.format.content_type();
@@ -262,11 +281,12 @@ pub async fn write_rows(
             .await?;
         }
         tx.commit().await?;
-        Ok::<_, sqlx::Error>((id, replaced))
+        Ok::<_, sqlx::Error>(Ok((id, replaced)))
     }
     .await;
+    // A refusal inside the transaction rolls it back (the transaction is dropped uncommitted).
     let (id, replaced) = written
-        .map_err(|e| if crate::db::is_unique_violation(&e) { duplicate(new.period) } else { e.into() })?;
+        .map_err(|e| if crate::db::is_unique_violation(&e) { duplicate(new.period) } else { e.into() })??;
     let replaced: Vec<MediaKey> = replaced.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     state.store.delete_all(&replaced).await;
     Ok((id, replaced))
