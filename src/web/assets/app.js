@@ -781,6 +781,10 @@ async function excelPage() {
     try {
       const r = await send(true);
       const cols = r.data.length ? Object.keys(r.data[0]) : [];
+      // The sheet's own header row, when it has one, names the columns.
+      const headed = r.data.length && /interaction/i.test(String(r.data[0][cols[0]] ?? ''));
+      const names = headed ? cols.map((c) => r.data[0][c] || c) : cols;
+      const body = headed ? r.data.slice(1) : r.data;
       const importBtn = h('button', { class: 'btn ok', type: 'button', onclick: async () => {
         if (r.replaces && !await confirmDialog('Replace the current list?',
           `${r.technician.username} already has a ${type.value} list (${r.replaces.file_name}, ${r.replaces.row_count} rows). Importing replaces it; their visit history is kept.`, 'Replace')) return;
@@ -791,8 +795,8 @@ async function excelPage() {
       } }, `Import ${r.total_rows} rows`);
       put(out, h('h2', {}, `Preview of ${r.file_name}`),
         h('p', {}, `${r.total_rows} rows for ${r.technician.username}.`, r.replaces ? ` Replaces ${r.replaces.file_name} (${r.replaces.row_count} rows).` : ''),
-        h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, r.data.map((row) => h('tr', {}, cols.map((c) => h('td', {}, row[c] ?? ''))))))),
+        h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, names.map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, body.map((row) => h('tr', {}, cols.map((c) => h('td', {}, row[c] ?? ''))))))),
         r.total_rows > r.data.length ? h('p', { class: 'muted' }, `First ${r.data.length} rows shown.`) : null,
         importBtn);
     } catch (e) {
@@ -824,7 +828,8 @@ async function storagePage() {
     ['Mount', m.mount_point ? `${m.mount_point} (${m.fs_type} from ${m.source}${m.read_only ? ', read-only' : ''})` : null],
     ['Survives a restart', st.persistent === undefined ? null : (st.persistent ? 'yes' : `no — ${st.ephemeral_reason || ''}`)],
     ['Free space', sp.total_bytes ? `${bytes(sp.free_bytes)} free of ${bytes(sp.total_bytes)} (${sp.used_percent}% used)` : null],
-    ['Days until full', r.days_until_full],
+    ['Days until full', r.days_until_full === null || r.days_until_full === undefined ? null
+      : (r.days_until_full > 3650 ? 'more than 10 years at the recent rate' : `${Math.floor(r.days_until_full)} days at the recent rate`)],
     ['Write probe', st.writable === undefined ? null : (st.writable ? `passed at ${new Date().toLocaleTimeString()}` : 'FAILED')],
     ['Identity', `${st.identity || '—'}${st.storage_id ? ` (${st.storage_id})` : ''}`],
     ['Database', db.backend ? `${db.backend} · ${db.location} · ${db.durability && db.durability.durable ? 'durable' : 'NOT durable'}` : null],
@@ -836,7 +841,10 @@ async function storagePage() {
   const scrub = (r.scrub_findings || []).map((f) => h('li', {}, Array.isArray(f) ? f.join(': ') : JSON.stringify(f)));
   page('Storage',
     problems.length ? h('div', { class: 'alert', role: 'alert' }, h('strong', {}, 'Problems'), h('ul', {}, problems))
-      : h('p', { class: 'notice' }, r.healthy ? 'Storage is healthy.' : 'No storage problems found.'),
+      : st.persistent === false
+        ? h('div', { class: 'alert', role: 'alert' }, h('strong', {}, 'Media is NOT on persistent storage: '),
+          st.ephemeral_reason || 'it would be lost on a restart or redeploy', '. Fine for a trial; not for real reports.')
+        : h('p', { class: 'notice' }, 'Storage is healthy and persistent.'),
     warnings.length ? h('div', { class: 'card' }, h('strong', {}, 'Warnings'), h('ul', {}, warnings)) : null,
     scrub.length ? h('div', { class: 'alert' }, h('strong', {}, 'Scrub findings'), h('ul', {}, scrub)) : null,
     h('dl', { class: 'facts card', id: 'storage-facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
