@@ -69,7 +69,7 @@ function watch(page) {
 
 // Fills every slot of the open visit report from the gallery inputs. `cut` names one slot whose
 // first upload is aborted mid-way; it must recover by itself.
-async function fillSlots(page, { cut, reloadAfter } = {}) {
+async function fillSlots(page, { cut, reloadAfter, offline } = {}) {
   let aborted = 0;
   if (cut) {
     await page.route(`**/photos/${cut}`, async (route) => {
@@ -81,7 +81,20 @@ async function fillSlots(page, { cut, reloadAfter } = {}) {
   for (const [i, f] of fields.entries()) {
     const slot = page.locator(`li.slot[data-field="${f}"]`);
     if (await slot.evaluate((e) => e.classList.contains('received'))) continue;
+    const last = i === fields.length - 1;
+    if (offline && last) {
+      // The connection drops: the banner says so and the photo waits, then goes by itself.
+      for (const g of fields.slice(0, -1)) await page.locator(`li.slot[data-field="${g}"].received`).waitFor({ timeout: 60000 });
+      await page.context().setOffline(true);
+      await page.locator('#offline').waitFor({ state: 'visible' });
+    }
     await slot.locator('input[data-kind="gallery"]').setInputFiles(path.join(FIX, `photo${(i % 8) + 1}.jpg`));
+    if (offline && last) {
+      await slot.locator('.state', { hasText: 'Waiting for the connection' }).waitFor();
+      await snap(page, 'offline-waiting');
+      await page.context().setOffline(false);
+      await page.locator('#offline').waitFor({ state: 'hidden' });
+    }
     if (reloadAfter && i + 1 === reloadAfter) {
       await page.locator('li.slot.received').nth(reloadAfter - 1).waitFor({ timeout: 30000 });
       return { fields, aborted, reloaded: true };
@@ -109,7 +122,7 @@ async function fileVisitReport(page, { cut, reload }) {
     assert.ok(kept >= 3, `after a reload ${kept} photos were shown as received, expected at least 3`);
     await snap(page, 'visit-report-after-reload');
   }
-  const { aborted } = await fillSlots(page, { cut });
+  const { aborted } = await fillSlots(page, { cut, offline: Boolean(cut) });
   if (cut) {
     const state = await page.locator(`li.slot[data-field="${cut}"] .state`).textContent();
     assert.match(state, /Server holds it/);
@@ -165,8 +178,9 @@ const flows = {
     await page.getByText('No technicians match.').waitFor();
     await snap(page, 'technician-deleted');
     await page.getByLabel('Search').fill(TECH);
-    await page.getByRole('link', { name: TECH }).waitFor();
-    await snap(page, 'technicians-search');
+    await page.getByRole('link', { name: TECH }).click();
+    await page.locator('table td', { hasText: 'devices.xlsx' }).waitFor();
+    await snap(page, 'technician-files');
     await page.getByRole('link', { name: 'Storage' }).click();
     await page.locator('#storage-facts').waitFor();
     await snap(page, 'storage');

@@ -76,6 +76,7 @@ async function api(method, path, opts = {}) {
   const data = type.includes('json') ? await res.json().catch(() => null) : null;
   if (res.status === 401 && !opts.quiet) {
     S.user = null; S.csrf = null;
+    S.returnTo = location.hash;
     location.hash = '#/login';
   }
   if (!res.ok) throw new HttpError(res.status, data, describe(data, res.status));
@@ -235,7 +236,10 @@ function loginPage() {
     try {
       const s = await api('POST', '/api/auth/session/', { json: Object.fromEntries(fd), quiet: true });
       S.user = s.user; S.csrf = s.csrf_token;
-      location.hash = HOME[S.user.role];
+      // Back to where an ended session interrupted, else the role's home page.
+      const back = S.returnTo && S.returnTo !== '#/login' ? S.returnTo : null;
+      S.returnTo = null;
+      location.hash = back || HOME[S.user.role];
     } catch (e) {
       if (!showFieldErrors(form, e.body)) put(out, errorBox(e));
       else if (e.body && e.body.non_field_errors) put(out, errorBox(e));
@@ -357,6 +361,17 @@ function putPhoto(url, file, sha, onProgress) {
   });
 }
 
+// At most two photos on the wire at once: on a weak link parallel uploads only slow each other.
+const lanes = { free: 2, waiting: [] };
+function lane() {
+  if (lanes.free > 0) { lanes.free -= 1; return Promise.resolve(); }
+  return new Promise((res) => lanes.waiting.push(res));
+}
+function release() {
+  const next = lanes.waiting.shift();
+  if (next) next(); else lanes.free += 1;
+}
+
 async function openDraft(deviceId, visitDate) {
   const { drafts } = await api('GET', '/api/technician/drafts/');
   const existing = drafts.find((d) => d.device_id === deviceId);
@@ -423,23 +438,31 @@ async function visitPage(id) {
     for (let attempt = 1; ; attempt++) {
       if (slot.token !== token) return; // a newer photo replaced this one
       slot.status = 'uploading';
-      slot.progress.hidden = false; slot.progress.value = 0;
-      slot.state.textContent = attempt > 1 ? `Uploading (attempt ${attempt})…` : 'Uploading…';
+      slot.state.textContent = 'Queued…';
+      await lane();
+      let r = null;
+      let lost = null;
       try {
-        const r = await putPhoto(url, file, sha, (f) => { slot.progress.value = Math.round(f * 100); });
         if (slot.token !== token) return;
-        if (r.status === 200 || r.status === 201) { showReceived(slot, r.body, sha); return; }
-        const why = describe(r.body, r.status);
-        if (r.status === 401) { location.hash = '#/login'; return; }
-        if (r.status < 500 && r.status !== 408 && r.status !== 429) {
-          slot.status = 'failed'; slot.li.className = 'slot failed'; slot.progress.hidden = true;
-          put(slot.state, h('span', { class: 'error' }, why));
-          refresh(); return;
-        }
-        await retryWait(slot, token, attempt, why);
+        slot.progress.hidden = false; slot.progress.value = 0;
+        slot.state.textContent = attempt > 1 ? `Uploading (attempt ${attempt})…` : 'Uploading…';
+        r = await putPhoto(url, file, sha, (f) => { slot.progress.value = Math.round(f * 100); });
       } catch (e) {
-        await retryWait(slot, token, attempt, e.message);
+        lost = e.message;
+      } finally {
+        release();
       }
+      if (slot.token !== token) return;
+      if (lost) { await retryWait(slot, token, attempt, lost); continue; }
+      if (r.status === 200 || r.status === 201) { showReceived(slot, r.body, sha); return; }
+      const why = describe(r.body, r.status);
+      if (r.status === 401) { S.returnTo = location.hash; location.hash = '#/login'; return; }
+      if (r.status < 500 && r.status !== 408 && r.status !== 429) {
+        slot.status = 'failed'; slot.li.className = 'slot failed'; slot.progress.hidden = true;
+        put(slot.state, h('span', { class: 'error' }, why));
+        refresh(); return;
+      }
+      await retryWait(slot, token, attempt, why);
     }
   };
   const retryWait = async (slot, token, attempt, why) => {
@@ -574,7 +597,14 @@ function openViewer(photos, index) {
   };
   const move = (d) => { i = (i + d + photos.length) % photos.length; show(); };
   const keys = (e) => {
-    if (e.key === 'Escape') close();
+    if (e.key === 'Tab') {
+      // Focus stays inside the viewer while it is open.
+      const items = [...box.querySelectorAll('a, button')];
+      const at = items.indexOf(document.activeElement);
+      const next = e.shiftKey ? (at <= 0 ? items.length - 1 : at - 1) : (at + 1) % items.length;
+      items[next].focus();
+      e.preventDefault();
+    } else if (e.key === 'Escape') close();
     else if (e.key === 'ArrowRight') move(1);
     else if (e.key === 'ArrowLeft') move(-1);
   };
