@@ -2,7 +2,8 @@
 """Benchmarks for atm-maint, each printed as a table next to a reference measured in the same run.
 
 Sections: serving (vs nginx), ingest (vs raw write+fsync), memory, lists (SQLite and PostgreSQL),
-pdf, startup. Everything runs on 127.0.0.1 with temporary data directories.
+pdf, startup, review (what a review page loads: previews vs originals, nginx as reference), drafts
+(one request per photo vs the one-shot submit). Everything runs on 127.0.0.1 with temporary data directories.
 """
 import concurrent.futures as cf
 import http.client
@@ -490,7 +491,111 @@ def bench_pdf(tmp):
           ["report", "preview s", "size MB", "approve to e-mail delivered s"], rows)
 
 
-SECTIONS = {"serving": bench_serving, "ingest": bench_ingest, "memory": bench_memory, "lists": bench_lists, "pdf": bench_pdf}
+def fetch_all(urls, parallel=6):
+    """Fetches every URL with `parallel` connections, as a browser would; returns (seconds, bytes)."""
+    def one(url):
+        host, rest = url.split("://", 1)[1].split("/", 1)
+        h, port = host.split(":")
+        c = http.client.HTTPConnection(h, int(port), timeout=120)
+        c.request("GET", "/" + rest)
+        r = c.getresponse()
+        body = r.read()
+        assert r.status == 200, (url, r.status)
+        return len(body)
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(parallel) as ex:
+        total = sum(ex.map(one, urls))
+    return time.perf_counter() - t0, total
+
+
+def nginx_for(tmp, media):
+    port = free_port()
+    conf = os.path.join(tmp, "nginx-review.conf")
+    with open(conf, "w") as f:
+        f.write(f"""user root; worker_processes 2; daemon off; pid {tmp}/nginx-review.pid; error_log {tmp}/nginx-review.err;
+events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; tcp_nopush on; types {{ image/jpeg jpg; }}
+  server {{ listen 127.0.0.1:{port}; location /media/ {{ alias {media}/; }} }} }}
+""")
+    proc = subprocess.Popen(["nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, port
+
+
+def bench_review(tmp):
+    """What a supervisor's browser loads to review one 19-photo report."""
+    srv, tech, ids = world(os.path.join(tmp, "review"), devices=4)
+    photos = [make_jpeg(i) for i in range(19)]
+    body, ctype = report_body(ids["El00000"], photos, True)
+    s, b = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+    assert s == 201, b
+    ps = b["submission"]["photos"]
+    originals = [p["file_url"] for p in ps]
+    thumbs = [p["thumb_url"] for p in ps]
+    screens = [p["preview_url"] for p in ps]
+    ng, port = nginx_for(tmp, srv.media)
+    rows = []
+    try:
+        keys = [u.split("?")[0].split("/media/", 1)[1] for u in originals]
+        t, n = fetch_all([f"http://127.0.0.1:{port}/media/{k}" for k in keys])
+        rows.append(["19 originals (what the original app loaded), nginx", f"{t * 1000:.0f}", f"{n / 1e6:.1f}"])
+        t, n = fetch_all(originals)
+        rows.append(["19 originals, atm-maint", f"{t * 1000:.0f}", f"{n / 1e6:.1f}"])
+        t, n = fetch_all(thumbs)
+        rows.append(["19 thumbnails (320 px), first view: made now", f"{t * 1000:.0f}", f"{n / 1e6:.2f}"])
+        t, n = fetch_all(thumbs)
+        rows.append(["19 thumbnails, any later view", f"{t * 1000:.0f}", f"{n / 1e6:.2f}"])
+        t, n = fetch_all(screens)
+        rows.append(["19 screen copies (1600 px) for the viewer", f"{t * 1000:.0f}", f"{n / 1e6:.1f}"])
+    finally:
+        ng.terminate()
+        srv.stop()
+    table("Reviewing a 19-photo report of 3000x2000 JPEGs (6 parallel connections, like a browser)",
+          ["what the page loads", "ms", "MB"], rows)
+
+
+def bench_drafts(tmp):
+    """Filing a 19-photo report one photo per request (the pages) vs the one-shot multipart submit."""
+    srv, tech, ids = world(os.path.join(tmp, "drafts"), devices=20)
+    photos = [make_jpeg(i) for i in range(19)]
+    pool = [d for k, d in sorted(ids.items()) if k.startswith("El")]
+    oneshot, drafted = [], []
+    try:
+        for _ in range(4):
+            body, ctype = report_body(pool.pop(), photos, True)
+            t0 = time.perf_counter()
+            s, b = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+            assert s == 201, b
+            oneshot.append(time.perf_counter() - t0)
+
+            device = pool.pop()
+            t0 = time.perf_counter()
+            s, d = srv.request("POST", "/api/technician/drafts/", {"device_id": device, "visit_date": "2026-11-02"}, tech)
+            assert s == 201, d
+
+            def put(item):
+                slot, data = item
+                st, r = srv.request("PUT", f"/api/technician/drafts/{d['id']}/photos/{slot}", data, tech, "image/jpeg")
+                assert st == 201, r
+            with cf.ThreadPoolExecutor(2) as ex:
+                list(ex.map(put, zip(slots(True), photos)))
+            s, r = srv.request("POST", f"/api/technician/drafts/{d['id']}/submit/",
+                               {"job_description": "Routine", "job_status": "Ok"}, tech)
+            assert s == 201, r
+            drafted.append(time.perf_counter() - t0)
+    finally:
+        srv.stop()
+    mb = sum(len(p) for p in photos) / 1e6
+    table("Filing a 19-photo report (3000x2000 JPEGs, ~47 MB): one request per photo vs one multipart request",
+          ["path", "reports", "p50 ms", "max ms", "MB/s", "ratio"],
+          [["one-shot multipart submit (the original's API)", len(oneshot), f"{pct(oneshot, 50) * 1000:.0f}",
+            f"{max(oneshot) * 1000:.0f}", f"{mb / pct(oneshot, 50):.0f}", "1.00"],
+           ["draft: 19 PUTs, 2 at a time, then finalize (the pages)", len(drafted), f"{pct(drafted, 50) * 1000:.0f}",
+            f"{max(drafted) * 1000:.0f}", f"{mb / pct(drafted, 50):.0f}", f"{pct(drafted, 50) / pct(oneshot, 50):.2f}"]])
+
+
+SECTIONS = {"serving": bench_serving, "ingest": bench_ingest, "memory": bench_memory, "lists": bench_lists, "pdf": bench_pdf,
+            "review": bench_review, "drafts": bench_drafts}
 
 
 def main():

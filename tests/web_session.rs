@@ -90,7 +90,8 @@ async fn the_pages_are_served_from_the_binary_with_a_content_security_policy() {
     let (_d, api, _) = started(Backend::Sqlite, tmp.path()).await;
     for (path, kind) in [
         ("/", "text/html"),
-        ("/assets/app.js", "text/javascript"),
+        ("/assets/js/main.js", "text/javascript"),
+        ("/assets/js/technician.js", "text/javascript"),
         ("/assets/app.css", "text/css"),
         ("/assets/logo", "image/"),
     ] {
@@ -108,7 +109,7 @@ async fn the_pages_are_served_from_the_binary_with_a_content_security_policy() {
     }
     let zipped = api
         .http
-        .get(api.server.url("/assets/app.js"))
+        .get(api.server.url("/assets/js/technician.js"))
         .header("accept-encoding", "gzip")
         .send()
         .await

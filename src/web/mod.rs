@@ -16,10 +16,22 @@ use crate::config::{Settings, StorageBackend};
 use crate::domain::accounts::CITIES;
 use crate::domain::{DeviceType, PhotoPlan};
 
-const INDEX: &str = include_str!("assets/index.html");
-const SCRIPT: &str = include_str!("assets/app.js");
-const STYLE: &str = include_str!("assets/app.css");
 const ICON: &str = include_str!("assets/icon.svg");
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every embedded file: its path, its bytes and its type. The scripts are ES modules, one per
+/// role plus the shared core and the router (`main.js`).
+const ASSETS: [(&str, &str, &str); 9] = [
+    ("/", include_str!("assets/index.html"), "text/html; charset=utf-8"),
+    ("/assets/app.css", include_str!("assets/app.css"), "text/css; charset=utf-8"),
+    ("/assets/icon.svg", ICON, "image/svg+xml"),
+    ("/assets/js/main.js", include_str!("assets/js/main.js"), JS),
+    ("/assets/js/core.js", include_str!("assets/js/core.js"), JS),
+    ("/assets/js/technician.js", include_str!("assets/js/technician.js"), JS),
+    ("/assets/js/supervisor.js", include_str!("assets/js/supervisor.js"), JS),
+    ("/assets/js/host.js", include_str!("assets/js/host.js"), JS),
+    ("/assets/js/storage.js", include_str!("assets/js/storage.js"), JS),
+];
 
 /// What the pages may load: only this origin, plus images from the configured media origin and
 /// bucket endpoint (signed links may point there) and the `blob:` thumbnails of photos being picked.
@@ -49,11 +61,11 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         let csp = csp.clone();
         get(move |h: HeaderMap| async move { asset(&h, body, kind, &csp) })
     };
-    Router::new()
-        .route("/", page(INDEX, "text/html; charset=utf-8"))
-        .route("/assets/app.js", page(SCRIPT, "text/javascript; charset=utf-8"))
-        .route("/assets/app.css", page(STYLE, "text/css; charset=utf-8"))
-        .route("/assets/icon.svg", page(ICON, "image/svg+xml"))
+    let mut router = Router::new();
+    for (path, body, kind) in ASSETS {
+        router = router.route(path, page(body, kind));
+    }
+    router
         .route("/assets/logo", get(logo))
         .route("/api/ui/config", get(ui_config))
         // A slow phone connection gets the app in about a third of the bytes.

@@ -1,0 +1,291 @@
+// The technician's pages: devices, device detail and the visit report that sends each photo
+// as soon as it is picked.
+
+import { S, api, badge, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
+
+export async function loadTechnicianData() {
+  const [devices, subs, drafts] = await Promise.all([
+    api('GET', '/api/technician/devices'),
+    api('GET', '/api/technician/submissions'),
+    api('GET', '/api/technician/drafts/'),
+  ]);
+  const latest = {};
+  for (const s of subs.submissions) if (!latest[s.device]) latest[s.device] = s; // newest first
+  const draftOf = {};
+  for (const d of drafts.drafts) draftOf[d.device_id] = d;
+  return { devices: devices.devices, subs: subs.submissions, latest, draftOf };
+}
+
+export function deviceState(d, latest, draft) {
+  if (draft) return 'Draft';
+  if (latest && latest.status === 'Rejected') return 'Rejected';
+  return d.submission_status === 'submitted' ? 'Submitted' : 'Due';
+}
+
+export async function devicesPage() {
+  const data = await loadTechnicianData();
+  const p = hashParams();
+  const types = [...new Set(data.devices.map((d) => d.type))].sort();
+  const search = h('input', { name: 'q', type: 'search', value: p.q || '', placeholder: 'ID, cost center, city' });
+  const type = h('select', { name: 'type' }, h('option', { value: '' }, 'All types'),
+    types.map((t) => h('option', { value: t, selected: p.type === t }, t)));
+  const status = h('select', { name: 'status' }, h('option', { value: '' }, 'Any status'),
+    ['Due', 'Draft', 'Rejected', 'Submitted'].map((s) => h('option', { value: s, selected: p.status === s }, s)));
+  const list = h('ul', { class: 'list', 'aria-live': 'polite' });
+  const count = h('p', { class: 'muted' });
+  const draw = () => {
+    const q = search.value.trim().toLowerCase();
+    const shown = data.devices.filter((d) => {
+      const st = deviceState(d, data.latest[d.id], data.draftOf[d.id]);
+      return (!q || [d.interaction_id, d.gfm_cost_center, d.city, d.gfm_problem_type].join(' ').toLowerCase().includes(q))
+        && (!type.value || d.type === type.value) && (!status.value || st === status.value);
+    });
+    count.textContent = `${shown.length} of ${data.devices.length} devices`;
+    put(list, ...shown.map((d) => {
+      const last = data.latest[d.id];
+      const st = deviceState(d, last, data.draftOf[d.id]);
+      return h('li', { class: 'device' },
+        h('a', { class: 'title', href: `#/device/${d.id}` }, d.interaction_id), ' ', badge(st),
+        h('div', { class: 'muted' }, `${d.type} · ${d.city} · ${d.gfm_cost_center}`),
+        h('div', {}, 'Next due: ', d.next_due_date ? d.next_due_date.description : '—'),
+        st === 'Rejected' && last && last.review_remarks ? h('div', { class: 'error' }, 'Rejected: ', last.review_remarks) : null);
+    }));
+  };
+  [search, type, status].forEach((el) => el.addEventListener('input', draw));
+  const filters = h('div', { class: 'filters card' }, field('Search', search), field('Type', type), field('Status', status));
+  page('My devices', filters, count, list);
+  draw();
+  if (!data.devices.length) put(list, h('li', {}, 'No devices are assigned to you yet. Your data host imports them from Excel.'));
+}
+
+export async function deviceDetailPage(id) {
+  const data = await loadTechnicianData();
+  const d = data.devices.find((x) => String(x.id) === id);
+  if (!d) { page('Device not found', errorBox(new Error('This device is not assigned to you.'))); return; }
+  const history = data.subs.filter((s) => s.device === d.id);
+  const last = history[0];
+  const draft = data.draftOf[d.id];
+  const st = deviceState(d, last, draft);
+  let action;
+  if (draft) action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, `Continue visit report (${draft.received} photos received)`);
+  else if (st === 'Rejected') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, 'Resubmit visit report');
+  else if (st === 'Due') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, 'Start visit report');
+  else action = h('p', { class: 'notice' }, 'Submitted for this period. Next due: ', d.next_due_date ? d.next_due_date.description : '—');
+  const facts = h('dl', { class: 'facts card' },
+    ...[['Type', d.type], ['City', d.city], ['Cost center', d.gfm_cost_center], ['Problem type', d.gfm_problem_type],
+      ['Status', st], ['Next due', d.next_due_date ? d.next_due_date.description : '—']]
+      .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  const items = history.map((s) => h('li', {},
+    h('strong', {}, s.visit_date), ' ', badge(s.status),
+    h('div', { class: 'muted' }, `Filed ${fmtDate(s.created_at)} · ${s.photos.length} photos · job ${s.job_status}`),
+    s.status === 'Rejected' && s.review_remarks ? h('div', { class: 'error' }, 'Reason: ', s.review_remarks) : null,
+    s.status === 'Approved' && s.pdf_url ? h('a', { href: s.pdf_url, target: '_blank', rel: 'noopener' }, 'Report PDF') : null));
+  page(d.interaction_id, facts, action, h('h2', {}, 'Visit history'),
+    items.length ? h('ul', { class: 'list' }, items) : h('p', { class: 'muted' }, 'No visit reports yet.'));
+}
+
+// SHA-256 of a file in the browser (only where the page is a secure context: HTTPS or localhost).
+export async function sha256Hex(file) {
+  if (!(window.crypto && crypto.subtle)) return null;
+  const buf = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// One PUT with upload progress; resolves {status, body}, rejects only when nothing came back.
+export function putPhoto(url, file, sha, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('PUT', url);
+    x.setRequestHeader('X-CSRF-Token', S.csrf || '');
+    x.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    if (sha) x.setRequestHeader('X-Content-SHA256', sha);
+    x.timeout = 180000;
+    x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    x.onload = () => {
+      let body = null;
+      try { body = JSON.parse(x.responseText); } catch (e) { /* not JSON */ }
+      resolve({ status: x.status, body });
+    };
+    x.onerror = () => reject(new Error('the connection was lost'));
+    x.ontimeout = () => reject(new Error('the upload timed out'));
+    x.onabort = () => reject(new Error('the upload was cancelled'));
+    x.send(file);
+  });
+}
+
+// At most two photos on the wire at once: on a weak link parallel uploads only slow each other.
+const lanes = { free: 2, waiting: [] };
+export function lane() {
+  if (lanes.free > 0) { lanes.free -= 1; return Promise.resolve(); }
+  return new Promise((res) => lanes.waiting.push(res));
+}
+export function release() {
+  const next = lanes.waiting.shift();
+  if (next) next(); else lanes.free += 1;
+}
+
+export async function openDraft(deviceId, visitDate) {
+  const { drafts } = await api('GET', '/api/technician/drafts/');
+  const existing = drafts.find((d) => d.device_id === deviceId);
+  if (existing && (!visitDate || visitDate === existing.visit_date)) return api('GET', `/api/technician/drafts/${existing.id}`);
+  return api('POST', '/api/technician/drafts/', { json: { device_id: deviceId, visit_date: visitDate || '' } });
+}
+
+export async function visitPage(id) {
+  const deviceId = Number(id);
+  const data = await loadTechnicianData();
+  const device = data.devices.find((d) => d.id === deviceId);
+  if (!device) { page('Device not found', errorBox(new Error('This device is not assigned to you.'))); return; }
+  const last = data.latest[deviceId];
+  const rejected = last && last.status === 'Rejected';
+  let draft;
+  try {
+    draft = await openDraft(deviceId, data.draftOf[deviceId] ? null : (rejected ? last.visit_date : today()));
+  } catch (e) {
+    page(`Visit report · ${device.interaction_id}`, errorBox(e), h('a', { href: `#/device/${deviceId}` }, 'Back to the device'));
+    return;
+  }
+  const slots = {}; // field → {li, state, progress, img, status, file, sha}
+  const status = h('p', { id: 'submit-status', class: 'muted', 'aria-live': 'polite' });
+  const submitBtn = h('button', { class: 'btn ok', type: 'submit', disabled: true }, 'Submit visit report');
+  const result = h('div', { role: 'alert' });
+  const pending = () => Object.values(slots).filter((s) => s.status !== 'received');
+  const refresh = () => {
+    const total = Object.keys(slots).length;
+    const done = total - pending().length;
+    const busy = Object.values(slots).some((s) => s.status === 'uploading' || s.status === 'waiting');
+    submitBtn.disabled = done !== total || busy;
+    status.textContent = done === total ? (busy ? 'Finishing uploads…' : 'Every photo is on the server. You can submit.')
+      : `${done} of ${total} photos received. Pick the remaining ones to submit.`;
+  };
+  S.leaveGuard = () => !Object.values(slots).some((s) => s.status === 'uploading' || s.status === 'waiting')
+    || window.confirm('Photos are still uploading. Leave this page anyway? Photos already received stay safe.');
+
+  const showReceived = (slot, photo, localSha) => {
+    slot.status = 'received';
+    slot.li.className = 'slot received';
+    slot.progress.hidden = true;
+    const match = localSha ? (localSha === photo.sha256 ? ' (matches this phone)' : ' (differs from this phone!)') : '';
+    put(slot.state, badge('Received'), ' Server holds it · SHA-256 ',
+      h('code', { title: photo.sha256, 'data-sha256': photo.sha256 }, shortHash(photo.sha256)), match);
+    if (!slot.img.src && photo.thumb_url) slot.img.src = photo.thumb_url;
+    slot.img.hidden = false;
+    slot.thumb.querySelector('.none')?.remove();
+    refresh();
+  };
+
+  const upload = async (slot, file) => {
+    const token = {}; slot.token = token;
+    slot.status = 'uploading'; slot.li.className = 'slot';
+    slot.img.src = URL.createObjectURL(file); slot.img.hidden = false;
+    slot.thumb.querySelector('.none')?.remove();
+    refresh();
+    if (file.size > S.config.max_photo_bytes) {
+      slot.status = 'failed'; slot.li.className = 'slot failed';
+      put(slot.state, h('span', { class: 'error' }, `This photo is ${(file.size / 1048576).toFixed(1)} MB; the limit is 10 MB. Pick a smaller one.`));
+      refresh(); return;
+    }
+    const sha = await sha256Hex(file).catch(() => null);
+    const url = `/api/technician/drafts/${draft.id}/photos/${slot.field}`;
+    for (let attempt = 1; ; attempt++) {
+      if (slot.token !== token) return; // a newer photo replaced this one
+      slot.status = 'uploading';
+      slot.state.textContent = 'Queued…';
+      await lane();
+      let r = null;
+      let lost = null;
+      try {
+        if (slot.token !== token) return;
+        slot.progress.hidden = false; slot.progress.value = 0;
+        slot.state.textContent = attempt > 1 ? `Uploading (attempt ${attempt})…` : 'Uploading…';
+        r = await putPhoto(url, file, sha, (f) => { slot.progress.value = Math.round(f * 100); });
+      } catch (e) {
+        lost = e.message;
+      } finally {
+        release();
+      }
+      if (slot.token !== token) return;
+      if (lost) { await retryWait(slot, token, attempt, lost); continue; }
+      if (r.status === 200 || r.status === 201) { showReceived(slot, r.body, sha); return; }
+      const why = describe(r.body, r.status);
+      if (r.status === 401) { S.returnTo = location.hash; location.hash = '#/login'; return; }
+      if (r.status < 500 && r.status !== 408 && r.status !== 429) {
+        slot.status = 'failed'; slot.li.className = 'slot failed'; slot.progress.hidden = true;
+        put(slot.state, h('span', { class: 'error' }, why));
+        refresh(); return;
+      }
+      await retryWait(slot, token, attempt, why);
+    }
+  };
+  const retryWait = async (slot, token, attempt, why) => {
+    slot.status = 'waiting'; slot.li.className = 'slot failed';
+    const delay = Math.min(30, 2 ** Math.min(attempt - 1, 5));
+    if (!navigator.onLine) {
+      slot.state.textContent = `Not sent (${why}). Waiting for the connection…`;
+      await new Promise((res) => window.addEventListener('online', res, { once: true }));
+      return;
+    }
+    for (let left = delay; left > 0; left--) {
+      if (slot.token !== token) return;
+      slot.state.textContent = `Not sent (${why}). Retrying in ${left} s…`;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  };
+
+  const sections = draft.sections.map((sec) => h('section', { class: 'card' },
+    h('h2', {}, `Section ${sec.section}`), h('p', { class: 'muted' }, sec.title),
+    h('ul', { class: 'slots' }, sec.slots.map((sl) => {
+      const img = h('img', { alt: `Photo for ${sl.label}`, hidden: true });
+      const thumb = h('div', { class: 'thumb' }, img, h('span', { class: 'none' }, 'No photo yet'));
+      const state = h('div', { class: 'state', 'aria-live': 'polite' }, 'No photo yet');
+      const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': `Upload progress for ${sl.label}` });
+      const pick = (capture) => {
+        const input = h('input', { type: 'file', class: 'visually-hidden', accept: capture ? 'image/*' : 'image/jpeg,image/png', capture: capture ? 'environment' : null, 'data-field': sl.field, 'data-kind': capture ? 'camera' : 'gallery', 'aria-label': `${capture ? 'Take a photo' : 'Choose from gallery'}: ${sec.section}.${sl.order} ${sl.label}` });
+        input.addEventListener('change', () => { if (input.files[0]) upload(slots[sl.field], input.files[0]); input.value = ''; });
+        return h('label', { class: 'btn secondary' }, input, capture ? 'Camera' : 'Gallery');
+      };
+      const li = h('li', { class: 'slot', 'data-field': sl.field },
+        thumb, h('div', {}, h('strong', {}, `${sec.section}.${sl.order} ${sl.label}`), state, progress),
+        h('div', { class: 'pick' }, pick(true), pick(false)));
+      slots[sl.field] = { field: sl.field, li, state, progress, img, thumb, status: 'empty' };
+      if (sl.photo) showReceived(slots[sl.field], sl.photo, null);
+      return li;
+    }))));
+
+  const visitDate = h('input', { name: 'visit_date', type: 'date', value: draft.visit_date, max: today(), required: true, readonly: rejected || null });
+  visitDate.addEventListener('change', async () => {
+    try {
+      draft = await api('POST', '/api/technician/drafts/', { json: { device_id: deviceId, visit_date: visitDate.value } });
+      toast('Visit date saved.');
+    } catch (e) { put(result, errorBox(e)); }
+  });
+  const form = h('form', { novalidate: true },
+    h('div', { class: 'card' },
+      field('Visit date', visitDate, rejected ? 'A resubmission keeps the rejected report\'s visit date.' : null),
+      field('Job status', h('select', { name: 'job_status' }, h('option', { value: 'Ok' }, 'Ok'), h('option', { value: 'Not Ok' }, 'Not Ok'))),
+      field('Job description', h('textarea', { name: 'job_description', maxlength: 200 }), 'Up to 200 characters.'),
+      field('Remarks', h('textarea', { name: 'remarks', maxlength: 500 }), 'Optional, up to 500 characters.')),
+    sections,
+    h('div', { class: 'sticky' }, status, result, submitBtn));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    put(result);
+    submitBtn.disabled = true;
+    try {
+      const fd = Object.fromEntries(new FormData(form));
+      await api('POST', `/api/technician/drafts/${draft.id}/submit/`, { json: fd });
+      S.leaveGuard = null;
+      toast('Visit report submitted.');
+      location.hash = `#/device/${deviceId}`;
+    } catch (e) {
+      if (!showFieldErrors(form, e.body)) put(result, errorBox(e));
+      else put(result, errorBox(e));
+      refresh();
+    }
+  });
+  page(`Visit report · ${device.interaction_id}`,
+    h('p', { class: 'muted' }, `${device.type} · ${device.city}. Each photo is sent as soon as you pick it; photos the server holds stay safe if the connection drops or the page reloads.`),
+    rejected && last.review_remarks ? h('div', { class: 'alert' }, 'Rejected: ', last.review_remarks) : null,
+    form);
+  refresh();
+}
