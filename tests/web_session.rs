@@ -78,6 +78,14 @@ async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token(
     let resp = api.http.delete(api.server.url("/api/auth/session/")).send().await.unwrap();
     assert!(resp.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
 
+    let form = api
+        .send(
+            api.req(reqwest::Method::POST, None, "/api/auth/session/")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("username=host1&password={PASSWORD}")),
+        )
+        .await;
+    assert_eq!(form.status, 400, "a cross-site form cannot sign anyone in: {}", form.body);
     let r =
         api.post_json(None, "/api/auth/session/", json!({"username": "host1", "password": "wrong"})).await;
     assert_eq!(r.status, 400);

@@ -104,6 +104,15 @@ async fn sign_in(
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {
+    // JSON only: a cross-site HTML form cannot send it, so no other site can sign a visitor in
+    // to an account of its choosing (login CSRF).
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+    if !json {
+        return Err(ApiError::message("Sign in with a JSON body: Content-Type must be application/json."));
+    }
     let user = authenticate(&state, &addr, req).await?;
     let token = state.tokens.issue(user.id, TokenKind::Session)?;
     let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(&token) });
