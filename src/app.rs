@@ -218,7 +218,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}; pass --listen HOST:PORT or set PORT"))?;
     let local = listener.local_addr()?;
-    tracing::info!(address = %local, "listening");
+    tracing::info!(address = %local, pages = %format!("http://{local}/"), "listening");
     // No Nagle: a response's last segment would otherwise wait for the client's delayed ACK (~40 ms).
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);

@@ -32,7 +32,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
     match crate::db::users::count(&prepared.db).await {
         Ok(0) => tracing::warn!(
             "no accounts yet: create the first with `ATM_PASSWORD=... atm-maint user create --role host --username NAME` \
-             (and a supervisor with --role supervisor)"
+             (and a supervisor with --role supervisor), then sign in on the pages this service serves at /"
         ),
         Ok(n) => tracing::info!(accounts = n, "accounts"),
         Err(e) => tracing::warn!(error = %e, "cannot count accounts"),
