@@ -147,6 +147,14 @@ async fn the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk() {
         assert_eq!(got.status(), 200);
         assert_eq!(got.bytes().await.unwrap().to_vec(), sent.iter().find(|(s, _)| *s == slot).unwrap().1);
     }
+    // Previews are made from the bucket's original and kept in the bucket too.
+    let thumb = sub["photos"][0]["thumb_url"].as_str().unwrap();
+    let got = api.http.get(thumb).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    let img = image::load_from_memory(&got.bytes().await.unwrap()).unwrap();
+    assert!(img.width() <= 320 && img.height() <= 320);
+    assert_eq!(api.http.get(thumb).send().await.unwrap().status(), 200, "served again from the bucket");
+    assert!(!fresh.join("media").join("previews").exists(), "no preview went to the local disk");
     let pdf = api.http.get(sub["pdf_url"].as_str().expect("a PDF")).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let ranged =
