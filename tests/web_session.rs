@@ -26,7 +26,7 @@ async fn sign_in(api: &Api, username: &str) -> (String, String, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_d, api, host_token) = started(Backend::Sqlite, tmp.path()).await;
+    let (d, api, host_token) = started(Backend::Sqlite, tmp.path()).await;
     let (cookie, csrf, set_cookie) = sign_in(&api, "host1").await;
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
@@ -73,8 +73,11 @@ async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token(
         .await;
     assert_eq!(as_cookie.status, 401);
 
+    // Signing out ends the session on the server: a kept copy of the cookie opens nothing.
     let out = api.send(with_cookie(reqwest::Method::DELETE, "/api/auth/session/")).await;
     assert_eq!(out.status, 204);
+    assert_eq!(api.send(with_cookie(reqwest::Method::GET, "/api/auth/session/")).await.status, 401);
+    assert_eq!(api.send(with_cookie(reqwest::Method::GET, "/api/host/dashboard-stats")).await.status, 401);
     let resp = api.http.delete(api.server.url("/api/auth/session/")).send().await.unwrap();
     assert!(resp.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
 
@@ -90,6 +93,23 @@ async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token(
         api.post_json(None, "/api/auth/session/", json!({"username": "host1", "password": "wrong"})).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["non_field_errors"][0], "Invalid username or password");
+
+    // A new password signs the person out of every browser.
+    let (a, _, _) = sign_in(&api, "host1").await;
+    let (b, _, _) = sign_in(&api, "host1").await;
+    let out = d
+        .command(&["user", "set-password", "--username", "host1"])
+        .env("ATM_PASSWORD", "Another-Pass-2027")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 browser session(s) signed out"));
+    for cookie in [a, b] {
+        let r = api
+            .send(api.req(reqwest::Method::GET, None, "/api/auth/session/").header("cookie", cookie))
+            .await;
+        assert_eq!(r.status, 401);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,15 +11,11 @@ use crate::config::Secret;
 
 pub const ACCESS_SECONDS: i64 = 3600;
 pub const REFRESH_SECONDS: i64 = 7 * 24 * 3600;
-/// A browser session (the pages' HttpOnly cookie): one working day.
-pub const SESSION_SECONDS: i64 = 12 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Access,
     Refresh,
-    /// The pages' cookie; never accepted as a Bearer token, and a Bearer token never as a cookie.
-    Session,
 }
 
 impl TokenKind {
@@ -27,7 +23,6 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
-            TokenKind::Session => "session",
         }
     }
 }
@@ -67,7 +62,7 @@ impl TokenKeys {
         }
     }
 
-    /// The CSRF token bound to a session cookie: pages send it back in `X-CSRF-Token` on every
+    /// The CSRF token bound to a session cookie's secret: pages send it back in `X-CSRF-Token` on every
     /// change. Another site can make a browser send the cookie, never read this value.
     pub fn csrf_for(&self, session: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.csrf).expect("any key length");
@@ -87,7 +82,6 @@ impl TokenKeys {
         let life = match kind {
             TokenKind::Access => ACCESS_SECONDS,
             TokenKind::Refresh => REFRESH_SECONDS,
-            TokenKind::Session => SESSION_SECONDS,
         };
         let claims = Claims {
             token_type: kind.name().into(),
@@ -129,17 +123,12 @@ mod tests {
         assert_eq!(k.verify(&access, TokenKind::Access), Some(7));
         assert_eq!(k.verify(&refresh, TokenKind::Access), None);
         assert_eq!(k.verify(&refresh, TokenKind::Refresh), Some(7));
-        let session = k.issue(7, TokenKind::Session).unwrap();
-        assert_eq!(k.verify(&session, TokenKind::Access), None);
-        assert_eq!(k.verify(&access, TokenKind::Session), None);
-        assert_eq!(k.verify(&session, TokenKind::Session), Some(7));
     }
 
     #[test]
     fn a_csrf_token_matches_only_its_own_session() {
         let k = keys();
-        let a = k.issue(1, TokenKind::Session).unwrap();
-        let b = k.issue(1, TokenKind::Session).unwrap();
+        let (a, b) = (crate::auth::session::new_secret(), crate::auth::session::new_secret());
         let token = k.csrf_for(&a);
         assert!(k.csrf_matches(&a, &token));
         assert!(!k.csrf_matches(&b, &token));

@@ -75,7 +75,12 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
             if !users::set_password(&db, &username, &hash).await? {
                 bail!("no user named {username}");
             }
-            println!("password of {username} changed");
+            // A new password signs the person out of every browser.
+            let ended = match users::by_username(&db, &username).await? {
+                Some(u) => crate::db::sessions::delete_for_user(&db, u.id).await?,
+                None => 0,
+            };
+            println!("password of {username} changed; {ended} browser session(s) signed out");
         }
         Command::List => {
             println!("{:<6} {:<24} {:<12} {:<16} created", "id", "username", "role", "city");

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod meta;
 pub mod objects;
 pub mod previews;
+pub mod sessions;
 pub mod submissions;
 pub mod users;
 

@@ -1,6 +1,7 @@
 //! `POST /api/auth/login/` and `/api/auth/refresh/` in the original's shapes (Bearer tokens for
-//! API clients), and `/api/auth/session/` for the pages: sign-in sets an HttpOnly, SameSite
-//! cookie and answers with the CSRF token the pages send back on every change.
+//! API clients), and `/api/auth/session/` for the pages: sign-in records a session and sets an
+//! HttpOnly, SameSite cookie with its secret, and answers with the CSRF token the pages send back
+//! on every change; sign-out ends the session on the server.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -13,9 +14,10 @@ use super::body::{fields, text};
 use super::extract::{ClientAddr, SESSION_COOKIE, session_cookie};
 use super::route;
 use crate::app::AppState;
+use crate::auth::session;
 use crate::auth::{password, tokens::TokenKind};
 use crate::config::Environment;
-use crate::db::users;
+use crate::db::{sessions, users};
 use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
@@ -114,9 +116,10 @@ async fn sign_in(
         return Err(ApiError::message("Sign in with a JSON body: Content-Type must be application/json."));
     }
     let user = authenticate(&state, &addr, req).await?;
-    let token = state.tokens.issue(user.id, TokenKind::Session)?;
-    let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(&token) });
-    let cookie = session_cookie_header(&state, &headers, &token, crate::auth::tokens::SESSION_SECONDS);
+    let secret = session::new_secret();
+    sessions::create(&state.db, &session::id_of(&secret), user.id, session::SESSION_SECONDS).await?;
+    let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(&secret) });
+    let cookie = session_cookie_header(&state, &headers, &secret, session::SESSION_SECONDS);
     Ok((
         [(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         Json(body),
@@ -126,23 +129,25 @@ async fn sign_in(
 
 /// `GET /api/auth/session/`: who the cookie belongs to, and its CSRF token (after a reload).
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let token = session_cookie(&headers).ok_or(ApiError::Unauthenticated)?;
-    let user = state
-        .tokens
-        .verify(token, TokenKind::Session)
+    let secret = session_cookie(&headers).ok_or(ApiError::Unauthenticated)?;
+    let user = sessions::user_of(&state.db, &session::id_of(secret))
+        .await?
         .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))?;
     let user = users::by_id(&state.db, user)
         .await?
         .filter(|u| u.is_active)
         .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
-    let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(token) });
+    let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(secret) });
     Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(body)).into_response())
 }
 
-/// `DELETE /api/auth/session/`: signs out (the cookie is cleared).
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `DELETE /api/auth/session/`: signs out — the session ends on the server and the cookie is cleared.
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(secret) = session_cookie(&headers) {
+        sessions::delete(&state.db, &session::id_of(secret)).await?;
+    }
     let cookie = session_cookie_header(&state, &headers, "", 0);
-    ([(header::SET_COOKIE, cookie)], axum::http::StatusCode::NO_CONTENT).into_response()
+    Ok(([(header::SET_COOKIE, cookie)], axum::http::StatusCode::NO_CONTENT).into_response())
 }
 
 async fn refresh(State(state): State<AppState>, req: Request) -> Result<Json<Value>, ApiError> {

@@ -9,8 +9,9 @@ use axum::http::Method;
 use axum::http::request::Parts;
 
 use crate::app::AppState;
+use crate::auth::session;
 use crate::auth::tokens::TokenKind;
-use crate::db::users;
+use crate::db::{sessions, users};
 use crate::domain::Role;
 use crate::error::ApiError;
 
@@ -48,7 +49,7 @@ impl FromRequestParts<AppState> for AuthUser {
                     .verify(token, TokenKind::Access)
                     .ok_or_else(|| ApiError::AuthFailed("Given token not valid for any token type".into()))?
             }
-            None => session_user(parts, state)?,
+            None => session_user(parts, state).await?,
         };
         let user = users::by_id(&state.db, user_id)
             .await?
@@ -71,21 +72,19 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// The user of a session cookie. A change (any method but GET/HEAD/OPTIONS) must also carry the
 /// session's CSRF token in `X-CSRF-Token`, which another site cannot read.
-fn session_user(parts: &Parts, state: &AppState) -> Result<i64, ApiError> {
-    let token = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-    let user_id = state
-        .tokens
-        .verify(token, TokenKind::Session)
-        .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))?;
+async fn session_user(parts: &Parts, state: &AppState) -> Result<i64, ApiError> {
+    let secret = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         let given = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !state.tokens.csrf_matches(token, given) {
+        if !state.tokens.csrf_matches(secret, given) {
             return Err(ApiError::ForbiddenWith(
                 "This change did not come with the page's CSRF token. Reload the page and try again.".into(),
             ));
         }
     }
-    Ok(user_id)
+    sessions::user_of(&state.db, &session::id_of(secret))
+        .await?
+        .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))
 }
 
 /// The client's address: the socket peer, or the first X-Forwarded-For hop when configured

@@ -52,6 +52,7 @@ async function route() {
   const path = location.hash.split('?')[0] || '#/';
   if (S.leaveGuard && !S.leaveGuard()) { history.replaceState(null, '', lastHash); return; }
   S.leaveGuard = null;
+  if (S.onUnload) { window.removeEventListener('beforeunload', S.onUnload); S.onUnload = null; }
   lastHash = location.hash;
   if (!S.user && path !== '#/login') { location.hash = '#/login'; return; }
   for (const [re, roles, fn] of ROUTES) {

@@ -158,8 +158,17 @@ export async function visitPage(id) {
     status.textContent = done === total ? (busy ? 'Finishing uploads…' : 'Every photo is on the server. You can submit.')
       : `${done} of ${total} photos received. Pick the remaining ones to submit.`;
   };
-  S.leaveGuard = () => !Object.values(slots).some((s) => s.status === 'uploading' || s.status === 'waiting')
+  const sending = () => Object.values(slots).some((s) => s.status === 'uploading' || s.status === 'waiting');
+  S.leaveGuard = () => !sending()
     || window.confirm('Photos are still uploading. Leave this page anyway? Photos already received stay safe.');
+  // Closing or reloading the tab while photos are on their way asks first, too.
+  const onUnload = (e) => {
+    if (!S.leaveGuard || !sending()) return;
+    e.preventDefault();
+    e.returnValue = '';
+  };
+  window.addEventListener('beforeunload', onUnload);
+  S.onUnload = onUnload;
 
   const showReceived = (slot, photo, localSha) => {
     slot.status = 'received';

@@ -1,0 +1,47 @@
+//! `sessions`: the pages' sign-ins, by the SHA-256 of the cookie's secret.
+
+use sqlx::Row;
+
+use super::Db;
+
+fn at(offset_seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(offset_seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Records a sign-in valid for `seconds`; expired ones of anybody go at the same time.
+pub async fn create(db: &Db, id_hash: &str, user_id: i64, seconds: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(at(0)).execute(db.pool()).await?;
+    sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(at(0))
+        .bind(at(seconds))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The user of an unexpired session.
+pub async fn user_of(db: &Db, id_hash: &str) -> sqlx::Result<Option<i64>> {
+    let row = sqlx::query("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > $2")
+        .bind(id_hash)
+        .bind(at(0))
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+pub async fn delete(db: &Db, id_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Signs a user out everywhere (after a password change); returns how many sessions ended.
+pub async fn delete_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db.pool())
+        .await?
+        .rows_affected())
+}
