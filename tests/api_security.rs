@@ -133,6 +133,23 @@ async fn the_authorization_matrix_holds_for_every_endpoint_and_actor() {
             ),
             (Method::GET, "/api/supervisor/dashboard-stats".into(), Value::Null, [401, 403, 403, 403, 200]),
             (Method::GET, "/api/admin/doctor".into(), Value::Null, [401, 200, 403, 403, 200]),
+            (Method::GET, "/api/supervisor/technicians".into(), Value::Null, [401, 403, 403, 403, 200]),
+            (Method::GET, "/api/technician/drafts/".into(), Value::Null, [401, 403, 200, 200, 403]),
+            (Method::POST, "/api/technician/drafts/".into(), json!({}), [401, 403, 400, 400, 403]),
+            (Method::GET, "/api/technician/drafts/999999/".into(), Value::Null, [401, 403, 404, 404, 403]),
+            (
+                Method::PUT,
+                "/api/technician/drafts/999999/photos/section1_1".into(),
+                json!({}),
+                [401, 403, 404, 404, 403],
+            ),
+            (
+                Method::POST,
+                "/api/technician/drafts/999999/submit/".into(),
+                json!({}),
+                [401, 403, 404, 404, 403],
+            ),
+            (Method::DELETE, "/api/technician/drafts/999999/".into(), Value::Null, [401, 403, 404, 404, 403]),
         ];
         let mut checked = 0;
         for (method, path, body, expected) in &table {

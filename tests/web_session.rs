@@ -25,8 +25,14 @@ async fn sign_in(api: &Api, username: &str) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token() {
+    for backend in backends() {
+        session_rules(backend).await;
+    }
+}
+
+async fn session_rules(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (d, api, host_token) = started(Backend::Sqlite, tmp.path()).await;
+    let (d, api, host_token) = started(backend, tmp.path()).await;
     let (cookie, csrf, set_cookie) = sign_in(&api, "host1").await;
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
