@@ -152,6 +152,9 @@ async fn the_full_workflow_works_on_every_backend() {
         assert_eq!(r.body["submission"]["status"], "Approved");
         assert_eq!(r.body["submission"]["technician_remarks"], "All clean");
         assert_eq!(r.body["submission"]["job_status"], "Ok");
+        // The earlier rejection reason is not this approval's remark.
+        assert_eq!(r.body["submission"]["review_remarks"], serde_json::Value::Null);
+        assert_eq!(r.body["submission"]["remarks"], "All clean");
         let r = api.patch_json(Some(&sup), &format!("{path}/approve"), json!({})).await;
         assert_eq!((r.status, r.body["error"].as_str()), (400, Some("Submission is already approved")));
         let r = api.get(Some(&sup), "/api/supervisor/dashboard-stats").await;

@@ -192,6 +192,11 @@ async fn supervisor_rejects_with_a_reason_technician_resubmits_and_the_approved_
     assert_eq!(s["status"], "Approved", "{s}");
     assert_eq!(s["pdf_status"], "done", "{s}");
     assert_eq!(
+        s["review_remarks"],
+        serde_json::Value::Null,
+        "the old rejection reason is not the approval's"
+    );
+    assert_eq!(
         s["job_description"], "Cleaned the machine and the pylon",
         "the resubmission replaced the report"
     );

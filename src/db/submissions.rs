@@ -345,7 +345,9 @@ pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::R
 }
 
 /// Records a review unless the submission already has that status; false when nothing changed
-/// (so two concurrent approvals cannot both succeed and queue two reports).
+/// (so two concurrent approvals cannot both succeed and queue two reports). The review's remarks
+/// replace an earlier review's: a resubmission approved without remarks must not carry the old
+/// rejection reason into its report (the technician's own remarks are a column of their own).
 pub async fn review(
     db: &Db,
     id: i64,
@@ -354,7 +356,7 @@ pub async fn review(
     reviewer: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE submissions SET status = $1, review_remarks = COALESCE($2, review_remarks), reviewed_by_id = $3,
+        "UPDATE submissions SET status = $1, review_remarks = $2, reviewed_by_id = $3,
              reviewed_at = $4, updated_at = $4 WHERE id = $5 AND status <> $1",
     )
     .bind(status)

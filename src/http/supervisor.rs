@@ -152,7 +152,7 @@ async fn approve(
     user.require(&[Role::Supervisor])?;
     let body = fields(req).await?;
     let rec = find(&state, &id).await?;
-    // Empty remarks (the original UI always sent "") never erase anything.
+    // Empty remarks (the original UI always sent "") are no remarks; the technician's stay as they are.
     let remarks = text(&body, "remarks").filter(|r| !r.trim().is_empty());
     if !submissions::review(&state.db, rec.id, "Approved", remarks.as_deref(), user.id).await? {
         return Err(ApiError::message("Submission is already approved"));
