@@ -135,7 +135,7 @@ export async function submissionPage(id) {
   const facts = [['Status', badge(s.status)], ['Device', s.device_info.interaction_id], ['Type', s.type], ['City', s.device_info.city],
     ['Cost center', s.device_info.gfm_cost_center], ['Technician', `${s.technician_name} (${s.technician_city || '—'})`],
     ['Visit date', s.visit_date], ['Job status', s.job_status], ['Job description', s.job_description || '—'],
-    ['Technician remarks', s.technician_remarks || '—'], ['Review remarks', s.review_remarks || '—'],
+    ['Technician remarks', s.technician_remarks || '—'], [s.status === 'Pending' ? 'Earlier rejection reason' : 'Review remarks', s.review_remarks || '—'],
     ['Reviewed', s.reviewed_by ? `${s.reviewed_by} · ${fmtDate(s.reviewed_at)}` : '—'], ['Filed', fmtDate(s.created_at)]];
   page(`Report ${s.device_info.interaction_id} · ${s.visit_date}`,
     h('dl', { class: 'facts card' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
