@@ -85,7 +85,7 @@ async fn previews_are_made_once_upright_and_only_under_the_photo_signature() {
         assert_eq!((img.width(), img.height()), (200, 400), "upright and never upscaled");
         let previews = d.media_root.join("previews");
         let made = files_under(&previews);
-        assert_eq!(made, 2, "one decode made both sizes");
+        assert_eq!(made, 2, "one file per size asked for");
         let (_, _, again) = fetch(thumb).await;
         assert_eq!(files_under(&previews), made, "made once");
         assert!(!again.is_empty());

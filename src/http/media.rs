@@ -1,7 +1,7 @@
 //! `GET|HEAD /media/{key}?exp=…&sig=…`: stored files through signed, expiring links, with Range,
 //! ETag, Last-Modified, the right Content-Type and `Cache-Control: private`.
 //! `GET /previews/{320|1600}/{key}?…`: a photo's thumbnail or screen-size copy under the photo's
-//! own signature, made once on first request (EXIF orientation applied) and stored beside it.
+//! own signature, each made once on first request (EXIF orientation applied) and stored beside it.
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -15,7 +15,7 @@ use crate::auth::links::LinkCheck;
 use crate::db::previews;
 use crate::domain::photo;
 use crate::error::ApiError;
-use crate::reports::photos::renditions;
+use crate::reports::photos::rendition;
 use crate::storage::{Area, MediaKey};
 use bytes::Bytes;
 
@@ -82,15 +82,17 @@ async fn preview(
     let key = MediaKey::parse(&key).map_err(|_| not_found())?;
     let preview = match previews::find(&state.db, key.as_str(), edge).await? {
         Some(k) => k,
-        None => make_previews(&state, &key, edge).await?,
+        None => make_preview(&state, &key, edge).await?,
     };
     let preview = MediaKey::parse(&preview).map_err(|_| not_found())?;
     let response = state.store.serve(&preview, req).await?;
     Ok(cached(response.into_response(), remaining))
 }
 
-/// Decodes the photo once and stores every preview size; returns the key of the one asked for.
-async fn make_previews(state: &AppState, key: &MediaKey, edge: u32) -> Result<String, ApiError> {
+/// Makes and stores the photo's preview of `edge` px; returns its key. A thumbnail decodes a
+/// JPEG at reduced scale, so a review page's first look costs little; the screen size is made
+/// when the viewer first asks for it.
+async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<String, ApiError> {
     let photo_id = previews::photo_id(&state.db, key.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound("File not found".into()))?;
@@ -100,24 +102,17 @@ async fn make_previews(state: &AppState, key: &MediaKey, edge: u32) -> Result<St
         return Ok(k);
     }
     let original = state.store.read(key).await?;
-    let made = tokio::task::spawn_blocking(move || renditions(&original, &PREVIEW_EDGES))
+    let made = tokio::task::spawn_blocking(move || rendition(&original, edge))
         .await
         .map_err(|e| anyhow::anyhow!(e))?
-        .map_err(|e| anyhow::anyhow!(e).context("making previews"))?;
-    let mut wanted = None;
-    for (size, rendition) in PREVIEW_EDGES.into_iter().zip(made) {
-        let preview = MediaKey::generate(Area::Previews, "jpg");
-        let body =
-            futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(rendition.jpeg)) });
-        let stored = state.store.put_stream(&preview, body, photo::MAX_BYTES).await?;
-        if let Err(e) = previews::record(&state.db, photo_id, size, &stored).await {
-            state.store.delete_all(std::slice::from_ref(&preview)).await;
-            return Err(e.into());
-        }
-        if size == edge {
-            wanted = Some(preview.as_str().to_string());
-        }
+        .map_err(|e| anyhow::anyhow!(e).context("making a preview"))?;
+    let preview = MediaKey::generate(Area::Previews, "jpg");
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(made.jpeg)) });
+    let stored = state.store.put_stream(&preview, body, photo::MAX_BYTES).await?;
+    if let Err(e) = previews::record(&state.db, photo_id, edge, &stored).await {
+        state.store.delete_all(std::slice::from_ref(&preview)).await;
+        return Err(e.into());
     }
-    tracing::info!(key = %key, "previews made");
-    wanted.ok_or_else(|| ApiError::NotFound("File not found".into()))
+    tracing::info!(key = %key, edge, preview = %preview, size = stored.size, "preview made");
+    Ok(preview.as_str().to_string())
 }

@@ -18,30 +18,48 @@ pub struct PrintPhoto {
 }
 
 pub fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
-    Ok(renditions(original, &[MAX_EDGE])?.remove(0))
+    rendition(original, MAX_EDGE)
 }
 
-/// One decode, then a JPEG per requested longest edge (never upscaled), upright.
-pub fn renditions(original: &[u8], edges: &[u32]) -> anyhow::Result<Vec<PrintPhoto>> {
-    let reader = ImageReader::new(Cursor::new(original)).with_guessed_format()?;
-    let img = orient(reader.decode()?, exif_orientation(original));
-    let mut out = Vec::with_capacity(edges.len());
-    // Largest first, each made from the previous one: cheaper than starting from the original.
-    let mut order: Vec<(usize, u32)> = edges.iter().copied().enumerate().collect();
-    order.sort_by_key(|o| std::cmp::Reverse(o.1));
-    let mut current = img;
-    for (i, edge) in order {
-        if current.width().max(current.height()) > edge {
-            current = current.resize(edge, edge, image::imageops::FilterType::Triangle);
-        }
-        let rgb = DynamicImage::ImageRgb8(current.to_rgb8());
-        let mut buf = Cursor::new(Vec::new());
-        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY);
-        rgb.write_with_encoder(encoder)?;
-        out.push((i, PrintPhoto { jpeg: buf.into_inner(), width: rgb.width(), height: rgb.height() }));
+/// A JPEG of the photo, upright, `edge` px on its longest side (never upscaled). A JPEG original
+/// is decoded at the smallest DCT scale that still covers `edge` (1/8 for a thumbnail of a camera
+/// photo: a fraction of the work of a full decode); anything else is decoded whole.
+pub fn rendition(original: &[u8], edge: u32) -> anyhow::Result<PrintPhoto> {
+    let img = match scaled_jpeg(original, edge) {
+        Some(img) => img,
+        None => ImageReader::new(Cursor::new(original)).with_guessed_format()?.decode()?,
+    };
+    let mut img = orient(img, exif_orientation(original));
+    if img.width().max(img.height()) > edge {
+        img = img.resize(edge, edge, image::imageops::FilterType::Triangle);
     }
-    out.sort_by_key(|(i, _)| *i);
-    Ok(out.into_iter().map(|(_, p)| p).collect())
+    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+    let mut buf = Cursor::new(Vec::new());
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY);
+    rgb.write_with_encoder(encoder)?;
+    Ok(PrintPhoto { jpeg: buf.into_inner(), width: rgb.width(), height: rgb.height() })
+}
+
+/// A JPEG decoded at reduced scale, or `None` to take the general path (not a JPEG, CMYK, …).
+fn scaled_jpeg(bytes: &[u8], edge: u32) -> Option<DynamicImage> {
+    if image::guess_format(bytes).ok()? != ImageFormat::Jpeg {
+        return None;
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let request = u16::try_from(edge).unwrap_or(u16::MAX);
+    // The smallest scale at least `edge` wide or high: the longest side still covers `edge`.
+    let (w, h) = decoder.scale(request, request).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    match decoder.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        _ => None,
+    }
 }
 
 fn exif_orientation(bytes: &[u8]) -> u32 {
@@ -93,5 +111,28 @@ mod tests {
         let img = DynamicImage::ImageRgb8(image::RgbImage::new(40, 20));
         let turned = orient(img, 6);
         assert_eq!((turned.width(), turned.height()), (20, 40));
+    }
+
+    fn jpeg_of(img: DynamicImage) -> Vec<u8> {
+        let mut bytes = Cursor::new(Vec::new());
+        img.write_to(&mut bytes, ImageFormat::Jpeg).unwrap();
+        bytes.into_inner()
+    }
+
+    #[test]
+    fn a_thumbnail_of_a_camera_jpeg_is_decoded_at_reduced_scale_and_comes_out_right() {
+        let camera = jpeg_of(DynamicImage::ImageRgb8(image::RgbImage::from_fn(3000, 2000, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        })));
+        assert!(scaled_jpeg(&camera, 320).is_some_and(|img| img.width() == 375), "1/8 scale covers 320 px");
+        let thumb = rendition(&camera, 320).unwrap();
+        assert_eq!((thumb.width, thumb.height), (320, 213));
+        let screen = rendition(&camera, 1600).unwrap();
+        assert_eq!((screen.width, screen.height), (1600, 1067));
+        let gray = jpeg_of(DynamicImage::ImageLuma8(image::GrayImage::new(800, 600)));
+        assert_eq!(rendition(&gray, 320).unwrap().width, 320);
+        let mut png = Cursor::new(Vec::new());
+        image::RgbImage::new(640, 480).write_to(&mut png, ImageFormat::Png).unwrap();
+        assert_eq!(rendition(png.get_ref(), 320).unwrap().height, 240, "other formats take the general path");
     }
 }
