@@ -57,6 +57,9 @@ export function openViewer(photos, index) {
     img.alt = p.caption;
     cap.textContent = `${i + 1} / ${photos.length} · ${p.caption} · SHA-256 ${shortHash(p.sha256)}`;
     original.href = p.file_url;
+    // The next photo is fetched meanwhile, so paging on waits for nothing.
+    const next = photos[(i + 1) % photos.length];
+    if (next.preview_url) new Image().src = next.preview_url;
   };
   const move = (d) => { i = (i + d + photos.length) % photos.length; show(); };
   const keys = (e) => {
