@@ -15,6 +15,7 @@ use common::api::{PASSWORD, started};
 use common::{Backend, sha256_hex};
 
 const DEVICE: &str = "GFM-WEB-1";
+const ELECTRICAL: &str = "GFM-WEB-E";
 const ROWS: [[&str; 5]; 3] = [
     [DEVICE, "901", "Cleaning", "2026-01-05", "Riyadh"],
     ["GFM-WEB-2", "902", "Cleaning", "2026-01-06", "Riyadh"],
@@ -75,6 +76,7 @@ fn shots_dir(flow: &str) -> PathBuf {
 /// Runs one flow of flows.mjs against `base`; panics with its output when it fails.
 fn run_flow(flow: &str, base: &str, fixtures: &Path, tech: &str) {
     let out = Command::new("node")
+        .env("ELECTRICAL", ELECTRICAL)
         .arg(manifest().join("tests/browser/flows.mjs"))
         .arg(flow)
         .env("BASE_URL", base)
@@ -130,7 +132,7 @@ async fn host_creates_a_technician_and_imports_excel_and_the_technician_sees_the
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn technician_on_a_phone_fills_eight_slots_recovers_a_cut_off_upload_and_submits() {
+async fn technician_on_a_phone_fills_eight_slots_recovers_a_cut_off_upload_and_submits_then_nineteen() {
     if !tools_ready() {
         return;
     }
@@ -140,13 +142,18 @@ async fn technician_on_a_phone_fills_eight_slots_recovers_a_cut_off_upload_and_s
     let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
     let id = api.create_technician(&host, "webtech2", "Riyadh").await;
     assert_eq!(api.upload_excel(&host, id, "Cleaning1", &ROWS).await.status, 201);
+    let electrical = [[ELECTRICAL, "950", "Electro Mechanical", "", "Riyadh"]];
+    assert_eq!(api.upload_excel(&host, id, "Electrical", &electrical).await.status, 201);
     let base = api.server.base.clone();
     tokio::task::spawn_blocking(move || run_flow("technician", &base, &fix, "webtech2")).await.unwrap();
 
     let tech = api.login("webtech2", PASSWORD).await;
     let subs = api.get(Some(&tech), "/api/technician/submissions").await;
-    assert_eq!(subs.body["count"], 1, "{}", subs.body);
-    let s = &subs.body["submissions"][0];
+    assert_eq!(subs.body["count"], 2, "{}", subs.body);
+    let all = subs.body["submissions"].as_array().unwrap();
+    let s = all.iter().find(|s| s["device_info"]["interaction_id"] == DEVICE).unwrap();
+    let e = all.iter().find(|s| s["device_info"]["interaction_id"] == ELECTRICAL).unwrap();
+    assert_eq!(e["photos"].as_array().unwrap().len(), 19, "{e}");
     assert_eq!(s["status"], "Pending");
     assert_eq!(s["job_description"], "Cleaned the machine and the pylon");
     let stored: BTreeSet<String> =
