@@ -114,5 +114,6 @@ async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<Str
         return Err(e.into());
     }
     tracing::info!(key = %key, edge, preview = %preview, size = stored.size, "preview made");
+    metrics::counter!("atm_previews_made_total", "edge" => edge.to_string()).increment(1);
     Ok(preview.as_str().to_string())
 }

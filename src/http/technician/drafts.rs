@@ -241,6 +241,8 @@ pub async fn put_photo(
     if let Some(old) = replaced.as_deref().and_then(|k| MediaKey::parse(k).ok()) {
         state.store.delete_all(&[old]).await;
     }
+    metrics::counter!("atm_draft_photos_total", "outcome" => if replaced.is_some() { "replaced" } else { "new" })
+        .increment(1);
     tracing::info!(draft = d.id, slot = slot.field, key = %stored.key, size = stored.size,
                    sha256 = stored.sha256, "draft photo received");
     let received = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
