@@ -154,6 +154,23 @@ async fn refused_draft_photos_and_foreign_callers_leave_nothing_behind() {
         assert_eq!(r.status, 400, "{slot}: {}", r.body);
         assert!(r.body["error"].as_str().unwrap().contains(expect), "{expect}: {}", r.body);
     }
+    // Too large, declared up front (refused before reading) or sent without a length (cut off
+    // at the limit while streaming).
+    let mut big = jpeg(5);
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let r = put_photo(&api, &tech, draft, "section1_1", big.clone(), None).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("10MB"), "{}", r.body);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big.chunks(1 << 20).map(|c| Ok(c.to_vec())).collect();
+    let streamed = api
+        .req(reqwest::Method::PUT, Some(&tech), &format!("/api/technician/drafts/{draft}/photos/section1_1"))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await;
+    if let Ok(resp) = streamed {
+        // The answer may also be a reset, as the server stops reading at the limit.
+        assert_eq!(resp.status(), 400);
+    }
     assert_eq!(photo_files(&d.media_root), 0, "nothing of a refused photo is kept");
 
     // Someone else's draft does not exist for them; staff cannot file photos.

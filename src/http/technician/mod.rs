@@ -31,12 +31,9 @@ pub fn router() -> Router<AppState> {
     let r = route(r, "/api/technician/submissions/{id}", get(my_submission));
     let r = route(r, "/api/technician/drafts", get(drafts::list).post(drafts::open));
     let r = route(r, "/api/technician/drafts/{id}", get(drafts::show).delete(drafts::discard));
-    let r = route(
-        r,
-        "/api/technician/drafts/{id}/photos/{field}",
-        put(drafts::put_photo)
-            .layer(axum::extract::DefaultBodyLimit::max(crate::domain::photo::MAX_BYTES as usize + 1)),
-    );
+    // The photo body streams into the store, which stops at 10 MiB (a declared larger length is
+    // refused before reading), so no body limit layer applies here.
+    let r = route(r, "/api/technician/drafts/{id}/photos/{field}", put(drafts::put_photo));
     let r = route(r, "/api/technician/drafts/{id}/submit", post(drafts::finalize));
     route(
         r,

@@ -37,7 +37,8 @@ export const FIELD_NAMES = { non_field_errors: '', details: '', error: '', detai
 // The server's own sentence for a refusal, whatever shape the body has.
 export function describe(body, status) {
   if (body && typeof body === 'object') {
-    for (const k of ['error', 'detail']) {
+    // `detail` first: a 413 says {"error": "Request Too Large", "detail": <the reason>}.
+    for (const k of ['detail', 'error']) {
       if (typeof body[k] === 'string' && !(k === 'error' && body.details)) return body[k];
     }
     const parts = [];
