@@ -41,7 +41,7 @@ export async function techniciansPage() {
   draw();
 }
 
-export function summarizeDeleted(r) {
+function summarizeDeleted(r) {
   const d = r.deleted_data || {};
   const f = d.physical_files || {};
   return `Removed ${d.device_assignments ?? 0} device assignments, ${d.submissions ?? 0} visit reports, ` +

@@ -2,7 +2,7 @@
 
 import { api, h, page } from './core.js';
 
-export function bytes(n) {
+function bytes(n) {
   if (n === null || n === undefined) return '—';
   const u = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0; let v = n;

@@ -45,7 +45,7 @@ export async function submissionsPage() {
   page('Submissions', form, rows.length ? h('ul', { class: 'list' }, rows) : h('p', { class: 'muted' }, 'No submissions match these filters.'), pager);
 }
 
-export function openViewer(photos, index) {
+function openViewer(photos, index) {
   let i = index;
   const img = h('img', { alt: '' });
   const cap = h('div', { class: 'cap', 'aria-live': 'polite' });
@@ -93,7 +93,7 @@ export function openViewer(photos, index) {
   closeBtn.focus();
 }
 
-export function photoSections(s) {
+function photoSections(s) {
   const plan = (S.config.plans || {})[s.photo_plan] || { sections: [] };
   const flat = [];
   const out = plan.sections.map((sec) => {
@@ -146,7 +146,7 @@ export async function submissionPage(id) {
     out, report, ...photoSections(s));
 }
 
-export function rejectDialog(id) {
+function rejectDialog(id) {
   const text = h('textarea', { name: 'remarks', minlength: 10, maxlength: 2000, required: true });
   const err = h('div', { class: 'error', role: 'alert' });
   const form = h('form', { method: 'dialog' }, h('h2', {}, 'Reject this report'),

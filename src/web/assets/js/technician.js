@@ -3,7 +3,7 @@
 
 import { S, api, badge, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
 
-export async function loadTechnicianData() {
+async function loadTechnicianData() {
   const [devices, subs, drafts] = await Promise.all([
     api('GET', '/api/technician/devices'),
     api('GET', '/api/technician/submissions'),
@@ -16,7 +16,7 @@ export async function loadTechnicianData() {
   return { devices: devices.devices, subs: subs.submissions, latest, draftOf };
 }
 
-export function deviceState(d, latest, draft) {
+function deviceState(d, latest, draft) {
   if (draft) return 'Draft';
   if (latest && latest.status === 'Rejected') return 'Rejected';
   return d.submission_status === 'submitted' ? 'Submitted' : 'Due';
@@ -85,14 +85,14 @@ export async function deviceDetailPage(id) {
 }
 
 // SHA-256 of a file in the browser (only where the page is a secure context: HTTPS or localhost).
-export async function sha256Hex(file) {
+async function sha256Hex(file) {
   if (!(window.crypto && crypto.subtle)) return null;
   const buf = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
   return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // One PUT with upload progress; resolves {status, body}, rejects only when nothing came back.
-export function putPhoto(url, file, sha, onProgress) {
+function putPhoto(url, file, sha, onProgress) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('PUT', url);
@@ -115,16 +115,16 @@ export function putPhoto(url, file, sha, onProgress) {
 
 // At most two photos on the wire at once: on a weak link parallel uploads only slow each other.
 const lanes = { free: 2, waiting: [] };
-export function lane() {
+function lane() {
   if (lanes.free > 0) { lanes.free -= 1; return Promise.resolve(); }
   return new Promise((res) => lanes.waiting.push(res));
 }
-export function release() {
+function release() {
   const next = lanes.waiting.shift();
   if (next) next(); else lanes.free += 1;
 }
 
-export async function openDraft(deviceId, visitDate) {
+async function openDraft(deviceId, visitDate) {
   const { drafts } = await api('GET', '/api/technician/drafts/');
   const existing = drafts.find((d) => d.device_id === deviceId);
   if (existing && (!visitDate || visitDate === existing.visit_date)) return api('GET', `/api/technician/drafts/${existing.id}`);
