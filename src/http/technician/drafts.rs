@@ -10,6 +10,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::visit::{self, PhotoObject, PhotoRow};
@@ -185,18 +186,37 @@ pub async fn put_photo(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (d, device) = owned(&state, &user, &id).await?;
-    let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
-    let slot = plan.slot(&field).ok_or_else(|| {
-        ApiError::message(format!("This device's report has no photo slot named \"{field}\"."))
-    })?;
-    if declared.0.is_some_and(|n| n > photo::MAX_BYTES) {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "Failed to save photo: {}",
-            photo::PhotoError::TooLarge(declared.0.unwrap_or_default() as f64 / 1048576.0)
-        )));
+    let checked = async {
+        let (d, device) = owned(&state, &user, &id).await?;
+        let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
+        let slot = plan.slot(&field).cloned().ok_or_else(|| {
+            ApiError::message(format!("This device's report has no photo slot named \"{field}\"."))
+        })?;
+        if let Some(n) = declared.0.filter(|n| *n > photo::MAX_BYTES) {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "Failed to save photo: {}",
+                photo::PhotoError::TooLarge(n as f64 / 1048576.0)
+            )));
+        }
+        state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
+        Ok((d, slot))
     }
-    state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
+    .await;
+    let (d, slot) = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Answer now; the body still on its way is read and dropped in the background (for a
+            // bounded time) so the client reads this answer instead of a broken connection.
+            tokio::spawn(async move {
+                let mut rest = body.into_data_stream();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                    while let Some(Ok(_)) = rest.next().await {}
+                })
+                .await;
+            });
+            return Err(e);
+        }
+    };
     let expected =
         headers.get("x-content-sha256").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
     let (stored, info) = match visit::store_photo(&state, body.into_data_stream()).await? {
