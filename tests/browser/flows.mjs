@@ -114,6 +114,17 @@ async function fileVisitReport(page, { cut, reload, device = DEVICE }) {
   await page.locator('li.slot').first().waitFor();
   await snap(page, 'visit-report-empty');
   if (reload) {
+    // A photo still on its way when the page reloads is kept in the browser and goes on by itself.
+    let held = true;
+    await page.route('**/photos/section1_1', (route) => { if (!held) route.continue(); });
+    const first = page.locator('li.slot[data-field="section1_1"]');
+    await first.locator('input[data-kind="gallery"]').setInputFiles(path.join(FIX, 'photo1.jpg'));
+    await first.locator('.state', { hasText: 'Uploading' }).waitFor();
+    await page.reload();
+    held = false;
+    await page.unroute('**/photos/section1_1');
+    await page.locator('li.slot[data-field="section1_1"].received').waitFor({ timeout: 30000 });
+    await snap(page, 'visit-report-resumed-after-reload');
     const r = await fillSlots(page, { reloadAfter: 3 });
     assert.ok(r.reloaded);
     await page.reload();

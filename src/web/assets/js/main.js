@@ -7,6 +7,7 @@ import { deviceDetailPage, devicesPage, visitPage } from './technician.js';
 import { submissionPage, submissionsPage, supervisorDashboard } from './supervisor.js';
 import { excelPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
 import { storagePage } from './storage.js';
+import { clearPending } from './pending.js';
 
 const HOME = { technician: '#/devices', supervisor: '#/dashboard', host: '#/host' };
 const NAV = {
@@ -28,6 +29,7 @@ function renderNav() {
 
 async function signOut() {
   try { await api('DELETE', '/api/auth/session/', { quiet: true }); } catch (e) { /* signed out locally anyway */ }
+  await clearPending();
   S.user = null; S.csrf = null;
   location.hash = '#/login';
 }

@@ -1,6 +1,7 @@
 // The technician's pages: devices, device detail and the visit report that sends each photo
 // as soon as it is picked.
 
+import { dropPending, keepPending, pendingOf } from './pending.js';
 import { S, api, badge, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
 
 async function loadTechnicianData() {
@@ -158,10 +159,13 @@ export async function visitPage(id) {
     status.textContent = done === total ? (busy ? 'Finishing uploads…' : 'Every photo is on the server. You can submit.')
       : `${done} of ${total} photos received. Pick the remaining ones to submit.`;
   };
-  const sending = () => Object.values(slots).some((s) => s.status === 'uploading' || s.status === 'waiting');
+  // Photos on their way that this browser could not keep aside (see pending.js) would be lost by
+  // leaving: only then does leaving ask first.
+  const sending = () => Object.values(slots)
+    .some((s) => (s.status === 'uploading' || s.status === 'waiting') && !s.kept);
   S.leaveGuard = () => !sending()
     || window.confirm('Photos are still uploading. Leave this page anyway? Photos already received stay safe.');
-  // Closing or reloading the tab while photos are on their way asks first, too.
+  // Closing or reloading the tab while such photos are on their way asks first, too.
   const onUnload = (e) => {
     if (!S.leaveGuard || !sending()) return;
     e.preventDefault();
@@ -183,13 +187,16 @@ export async function visitPage(id) {
     refresh();
   };
 
-  const upload = async (slot, file) => {
+  const upload = async (slot, file, resumed) => {
     const token = {}; slot.token = token;
+    slot.kept = resumed || await keepPending(draft.id, slot.field, file);
+    if (slot.token !== token) return;
     slot.status = 'uploading'; slot.li.className = 'slot';
     slot.img.src = URL.createObjectURL(file); slot.img.hidden = false;
     slot.thumb.querySelector('.none')?.remove();
     refresh();
     if (file.size > S.config.max_photo_bytes) {
+      dropPending(draft.id, slot.field);
       slot.status = 'failed'; slot.li.className = 'slot failed';
       put(slot.state, h('span', { class: 'error' }, `This photo is ${(file.size / 1048576).toFixed(1)} MB; the limit is 10 MB. Pick a smaller one.`));
       refresh(); return;
@@ -215,12 +222,17 @@ export async function visitPage(id) {
       }
       if (slot.token !== token) return;
       if (lost) { await retryWait(slot, token, attempt, lost); continue; }
-      if (r.status === 200 || r.status === 201) { showReceived(slot, r.body, sha); return; }
+      if (r.status === 200 || r.status === 201) {
+        showReceived(slot, r.body, sha);
+        dropPending(draft.id, slot.field);
+        return;
+      }
       const why = describe(r.body, r.status);
       if (r.status === 401) { S.returnTo = location.hash; location.hash = '#/login'; return; }
       if (r.status < 500 && r.status !== 408 && r.status !== 429) {
         slot.status = 'failed'; slot.li.className = 'slot failed'; slot.progress.hidden = true;
         put(slot.state, h('span', { class: 'error' }, why));
+        dropPending(draft.id, slot.field);
         refresh(); return;
       }
       await retryWait(slot, token, attempt, why);
@@ -297,4 +309,10 @@ export async function visitPage(id) {
     rejected && last.review_remarks ? h('div', { class: 'alert' }, 'Rejected: ', last.review_remarks) : null,
     form);
   refresh();
+  // Photos picked before a reload (or a closed tab) that the server does not hold yet go on.
+  for (const p of await pendingOf(draft.id)) {
+    const slot = slots[p.field];
+    if (slot && slot.status !== 'received') upload(slot, p.file, true);
+    else dropPending(draft.id, p.field);
+  }
 }
