@@ -13,17 +13,17 @@ export async function supervisorDashboard() {
     card('All submissions', s.total_submissions, '#/submissions')));
 }
 
-let technicianCache = null;
 export async function submissionsPage() {
   const p = hashParams();
-  if (!technicianCache) technicianCache = (await api('GET', '/api/supervisor/technicians')).technicians;
+  // Fetched each time (one small request), so a technician created meanwhile is in the filter.
+  const { technicians } = await api('GET', '/api/supervisor/technicians');
   const sel = (name, label, options) => field(label, h('select', { name }, h('option', { value: '' }, 'All'),
     options.map(([v, t]) => h('option', { value: v, selected: String(p[name] || '') === String(v) }, t))));
   const form = h('form', { class: 'filters card' },
     sel('status', 'Status', ['Pending', 'Approved', 'Rejected'].map((s) => [s, s])),
     sel('device_type', 'Type', S.config.device_types.map((t) => [t, t])),
     sel('city', 'City', S.config.cities.map((c) => [c, c])),
-    sel('technician_id', 'Technician', technicianCache.map((t) => [t.id, `${t.username} (${t.city || '—'})`])),
+    sel('technician_id', 'Technician', technicians.map((t) => [t.id, `${t.username} (${t.city || '—'})`])),
     field('From', h('input', { type: 'date', name: 'date_from', value: p.date_from || '' })),
     field('To', h('input', { type: 'date', name: 'date_to', value: p.date_to || '' })),
     h('div', {}, h('button', { class: 'btn', type: 'submit' }, 'Apply filters')));
