@@ -29,8 +29,21 @@ async fn fsck_finds_every_planted_fault_and_repair_keeps_referenced_data() {
         std::fs::write(path(&keys[1]), flipped).unwrap();
         let full = std::fs::read(path(&keys[2])).unwrap();
         std::fs::write(path(&keys[2]), &full[..1000]).unwrap();
-        std::fs::write(d.media_root.join("photos/stray.jpg"), b"nobody knows me").unwrap();
-        std::fs::write(d.media_root.join("photos/.tmp-deadbeef"), b"half a write").unwrap();
+        // Planted an hour ago; a file without a row from the last two minutes is an upload in
+        // flight on a running service, counted but not reported.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (name, bytes) in
+            [("photos/stray.jpg", &b"nobody knows me"[..]), ("photos/.tmp-deadbeef", b"half a write")]
+        {
+            std::fs::write(d.media_root.join(name), bytes).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(d.media_root.join(name))
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+        std::fs::write(d.media_root.join("photos/arriving.jpg"), b"an upload in flight").unwrap();
 
         let out = d.run(&["fsck", "--json"]);
         assert_eq!(out.status.code(), Some(1));
@@ -52,6 +65,7 @@ async fn fsck_finds_every_planted_fault_and_repair_keeps_referenced_data() {
             assert!(kinds.contains(&expected), "{backend:?}: {expected:?} not found in {kinds:?}");
         }
         assert_eq!(kinds.len(), 5, "no false findings: {kinds:?}");
+        assert_eq!(report["recent"], 1, "the fresh file is counted, not judged");
 
         // Within the grace period nothing is removed; with a zero grace only the unreferenced go.
         let out = d.run(&["fsck", "--repair"]);

@@ -21,6 +21,9 @@ pub struct Args {
     /// Grace period for --repair, in hours
     #[arg(long, default_value_t = 24)]
     pub grace_hours: u64,
+    /// Files without a row younger than this are uploads in flight: counted, not reported
+    #[arg(long, default_value_t = 120)]
+    pub recent_seconds: u64,
 }
 
 pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
@@ -31,6 +34,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
         hash: !args.quick,
         repair: args.repair,
         grace: Duration::from_secs(args.grace_hours * 3600),
+        recent: Duration::from_secs(args.recent_seconds),
     };
     let report = fsck::run(&db, &store, &opts).await?;
     if args.json {
@@ -44,6 +48,12 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
             report.findings.len(),
             report.repaired.len()
         );
+        if report.recent > 0 {
+            println!(
+                "{} file(s) without a row younger than {} s not judged (uploads in flight)",
+                report.recent, args.recent_seconds
+            );
+        }
         for f in &report.findings {
             let line = match f {
                 Finding::Missing { key } => format!("MISSING    {key}: recorded but not in the store"),

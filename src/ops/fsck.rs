@@ -49,6 +49,10 @@ pub struct Report {
     pub hashed: usize,
     pub findings: Vec<Finding>,
     pub repaired: Vec<String>,
+    /// Files without a row younger than `Options::recent`: on a running service these are
+    /// uploads in flight (a photo's row is written once its whole report checks out), so they
+    /// are counted, not judged.
+    pub recent: usize,
 }
 
 impl Report {
@@ -62,6 +66,8 @@ pub struct Options {
     pub hash: bool,
     pub repair: bool,
     pub grace: Duration,
+    /// How young a file without a row may be before it counts as an orphan.
+    pub recent: Duration,
 }
 
 pub async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<Report> {
@@ -97,6 +103,10 @@ pub async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<
     let referenced: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
     for (key, size, modified) in &files {
         if referenced.contains(key.as_str()) {
+            continue;
+        }
+        if age(*modified) < opts.recent {
+            report.recent += 1;
             continue;
         }
         let name = key.rsplit('/').next().unwrap_or(key);
