@@ -29,11 +29,6 @@ pub struct JobStatus {
     pub email_sent_at: Option<String>,
 }
 
-fn ts(offset_seconds: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::seconds(offset_seconds))
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 pub async fn enqueue(db: &Db, submission_id: i64, email_configured: bool) -> sqlx::Result<i64> {
     let now = Db::now();
     sqlx::query(
@@ -70,7 +65,7 @@ pub async fn claim(db: &Db, worker: &str, lease_seconds: i64) -> sqlx::Result<Op
          RETURNING id, submission_id, pdf_status, email_status, pdf_object_id, attempts",
     )
     .bind(worker)
-    .bind(ts(lease_seconds))
+    .bind(Db::at(lease_seconds))
     .bind(now)
     .fetch_optional(db.pool())
     .await?;
@@ -80,7 +75,7 @@ pub async fn claim(db: &Db, worker: &str, lease_seconds: i64) -> sqlx::Result<Op
 /// Extends a held lease; false when the lease was lost.
 pub async fn renew(db: &Db, id: i64, worker: &str, lease_seconds: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("UPDATE report_jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3")
-        .bind(ts(lease_seconds))
+        .bind(Db::at(lease_seconds))
         .bind(id)
         .bind(worker)
         .execute(db.pool())
@@ -128,7 +123,7 @@ pub async fn finish(db: &Db, id: i64) -> sqlx::Result<()> {
 /// A failed attempt: retry after `retry_in` seconds, or give up (state `failed`).
 pub async fn attempt_failed(db: &Db, job: &Job, error: &str, retry_in: Option<i64>) -> sqlx::Result<()> {
     let (state, next) = match retry_in {
-        Some(s) => ("pending", ts(s)),
+        Some(s) => ("pending", Db::at(s)),
         None => ("failed", Db::now()),
     };
     let pdf = if job.pdf_status == "done" {

@@ -177,7 +177,13 @@ impl Db {
 
     /// The current time as stored in every timestamp column (RFC 3339, UTC, sortable as text).
     pub fn now() -> String {
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        Db::at(0)
+    }
+
+    /// `now()` moved by `offset_seconds` (negative for the past): leases, expiries, cut-offs.
+    pub fn at(offset_seconds: i64) -> String {
+        (chrono::Utc::now() + chrono::Duration::seconds(offset_seconds))
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     }
 }
 

@@ -4,19 +4,14 @@ use sqlx::Row;
 
 use super::Db;
 
-fn at(offset_seconds: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::seconds(offset_seconds))
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 /// Records a sign-in valid for `seconds`; expired ones of anybody go at the same time.
 pub async fn create(db: &Db, id_hash: &str, user_id: i64, seconds: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(at(0)).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(Db::now()).execute(db.pool()).await?;
     sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(id_hash)
         .bind(user_id)
-        .bind(at(0))
-        .bind(at(seconds))
+        .bind(Db::now())
+        .bind(Db::at(seconds))
         .execute(db.pool())
         .await?;
     Ok(())
@@ -26,7 +21,7 @@ pub async fn create(db: &Db, id_hash: &str, user_id: i64, seconds: i64) -> sqlx:
 pub async fn user_of(db: &Db, id_hash: &str) -> sqlx::Result<Option<i64>> {
     let row = sqlx::query("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > $2")
         .bind(id_hash)
-        .bind(at(0))
+        .bind(Db::now())
         .fetch_optional(db.pool())
         .await?;
     row.map(|r| r.try_get(0)).transpose()

@@ -30,7 +30,7 @@ pub struct Candidate {
 }
 
 fn cutoff(days: i64) -> String {
-    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    Db::at(-days * 86_400)
 }
 
 const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM excel_uploads e WHERE e.object_id = o.id)

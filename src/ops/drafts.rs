@@ -8,8 +8,7 @@ use crate::storage::{MediaKey, MediaStore};
 
 /// Removes drafts untouched for `max_age`; returns (drafts, photos) removed.
 pub async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::Result<(usize, usize)> {
-    let age = chrono::Duration::from_std(max_age)?;
-    let before = (chrono::Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let before = Db::at(-i64::try_from(max_age.as_secs())?);
     let (count, keys) = drafts::expire(db, &before).await?;
     let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     store.delete_all(&keys).await;
