@@ -60,7 +60,10 @@ pub fn router(settings: &Settings) -> Router<AppState> {
     let csp = content_security_policy(settings);
     let page = |body: &'static str, kind: &'static str| {
         let csp = csp.clone();
-        get(move |h: HeaderMap| async move { asset(&h, body, kind, &csp) })
+        // Hashed once here, not on every request.
+        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20]);
+        let etag = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+        get(move |h: HeaderMap| async move { asset(&h, body, kind, &etag, &csp) })
     };
     let mut router = Router::new();
     for (path, body, kind) in ASSETS {
@@ -74,18 +77,21 @@ pub fn router(settings: &Settings) -> Router<AppState> {
 }
 
 /// An embedded asset with an ETag: browsers revalidate (cheap 304s) and never run a stale app.
-fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str, csp: &HeaderValue) -> Response {
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20]);
-    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
+fn asset(
+    headers: &HeaderMap,
+    body: &'static str,
+    content_type: &'static str,
+    etag: &HeaderValue,
+    csp: &HeaderValue,
+) -> Response {
+    let fresh = headers.get(header::IF_NONE_MATCH) == Some(etag);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, content_type)], body).into_response()
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
+    h.insert(header::ETAG, etag.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
     response
