@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::api::{PASSWORD, started};
+use common::api::{Api, PASSWORD, started};
 use common::{Backend, sha256_hex};
 
 const DEVICE: &str = "GFM-WEB-1";
@@ -95,23 +95,53 @@ fn run_flow(flow: &str, base: &str, fixtures: &Path, tech: &str) {
     assert!(stdout.contains(&format!("flow {flow} passed")), "{stdout}");
 }
 
+/// A started deployment (host1, sup1) with the fixtures written, or `None` when the browser
+/// tools are missing (and allowed to be).
+struct Stage {
+    _dir: tempfile::TempDir,
+    _deployment: common::Deployment,
+    fixtures: PathBuf,
+    hashes: Vec<String>,
+    api: Api,
+    host: String,
+}
+
+impl Stage {
+    async fn new() -> Option<Stage> {
+        if !tools_ready() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fix = dir.path().join("fixtures");
+        let hashes = fixtures(&fix);
+        let (deployment, api, host) = started(Backend::Sqlite, dir.path()).await;
+        Some(Stage { _dir: dir, _deployment: deployment, fixtures: fix, hashes, api, host })
+    }
+
+    /// A technician with the Cleaning1 list `ROWS`; returns their id.
+    async fn technician(&self, name: &str) -> i64 {
+        let id = self.api.create_technician(&self.host, name, "Riyadh").await;
+        assert_eq!(self.api.upload_excel(&self.host, id, "Cleaning1", &ROWS).await.status, 201);
+        id
+    }
+
+    async fn run(&self, flow: &'static str, tech: &'static str) {
+        let (base, fix) = (self.api.server.base.clone(), self.fixtures.clone());
+        tokio::task::spawn_blocking(move || run_flow(flow, &base, &fix, tech)).await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn host_creates_a_technician_and_imports_excel_and_the_technician_sees_the_devices() {
-    if !tools_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fix = dir.path().join("fixtures");
-    fixtures(&fix);
-    let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
-    let doomed = api.create_technician(&host, "doomed", "Abha").await;
+    let Some(stage) = Stage::new().await else { return };
+    let (api, host) = (&stage.api, &stage.host);
+    let doomed = api.create_technician(host, "doomed", "Abha").await;
     assert_eq!(
-        api.upload_excel(&host, doomed, "Cleaning2", &[["GFM-X", "1", "Cleaning", "", "Abha"]]).await.status,
+        api.upload_excel(host, doomed, "Cleaning2", &[["GFM-X", "1", "Cleaning", "", "Abha"]]).await.status,
         201
     );
-    let base = api.server.base.clone();
-    tokio::task::spawn_blocking(move || run_flow("host", &base, &fix, "webtech1")).await.unwrap();
-    let techs = api.get(Some(&host), "/api/host/technicians/").await;
+    stage.run("host", "webtech1").await;
+    let techs = api.get(Some(host), "/api/host/technicians/").await;
     let names: BTreeSet<&str> =
         techs.body.as_array().unwrap().iter().map(|t| t["username"].as_str().unwrap()).collect();
     assert_eq!(
@@ -133,19 +163,13 @@ async fn host_creates_a_technician_and_imports_excel_and_the_technician_sees_the
 
 #[tokio::test(flavor = "multi_thread")]
 async fn technician_on_a_phone_fills_eight_slots_recovers_a_cut_off_upload_and_submits_then_nineteen() {
-    if !tools_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fix = dir.path().join("fixtures");
-    let hashes: BTreeSet<String> = fixtures(&fix).into_iter().collect();
-    let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
-    let id = api.create_technician(&host, "webtech2", "Riyadh").await;
-    assert_eq!(api.upload_excel(&host, id, "Cleaning1", &ROWS).await.status, 201);
+    let Some(stage) = Stage::new().await else { return };
+    let (api, host) = (&stage.api, &stage.host);
+    let hashes: BTreeSet<String> = stage.hashes.iter().cloned().collect();
+    let id = stage.technician("webtech2").await;
     let electrical = [[ELECTRICAL, "950", "Electro Mechanical", "", "Riyadh"]];
-    assert_eq!(api.upload_excel(&host, id, "Electrical", &electrical).await.status, 201);
-    let base = api.server.base.clone();
-    tokio::task::spawn_blocking(move || run_flow("technician", &base, &fix, "webtech2")).await.unwrap();
+    assert_eq!(api.upload_excel(host, id, "Electrical", &electrical).await.status, 201);
+    stage.run("technician", "webtech2").await;
 
     let tech = api.login("webtech2", PASSWORD).await;
     let subs = api.get(Some(&tech), "/api/technician/submissions").await;
@@ -165,15 +189,10 @@ async fn technician_on_a_phone_fills_eight_slots_recovers_a_cut_off_upload_and_s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn supervisor_rejects_with_a_reason_technician_resubmits_and_the_approved_pdf_downloads() {
-    if !tools_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fix = dir.path().join("fixtures");
-    fixtures(&fix);
-    let (_d, api, host) = started(Backend::Sqlite, dir.path()).await;
-    let id = api.create_technician(&host, "webtech3", "Riyadh").await;
-    assert_eq!(api.upload_excel(&host, id, "Cleaning1", &ROWS).await.status, 201);
+    let Some(stage) = Stage::new().await else { return };
+    let api = &stage.api;
+    let fix = &stage.fixtures;
+    stage.technician("webtech3").await;
     let tech = api.login("webtech3", PASSWORD).await;
     let device = api.device_id(&tech, DEVICE).await;
     // The first report arrives through the original's one-shot API, with camera-sized photos.
@@ -190,8 +209,7 @@ async fn supervisor_rejects_with_a_reason_technician_resubmits_and_the_approved_
     assert_eq!(r.status, 201, "{}", r.body);
     let first = r.body["submission"]["id"].as_i64().unwrap();
 
-    let base = api.server.base.clone();
-    tokio::task::spawn_blocking(move || run_flow("review", &base, &fix, "webtech3")).await.unwrap();
+    stage.run("review", "webtech3").await;
 
     let sup = api.login("sup1", PASSWORD).await;
     let s = api.get(Some(&sup), &format!("/api/supervisor/submissions/{first}")).await;

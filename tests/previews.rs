@@ -36,14 +36,6 @@ async fn fetch(url: &str) -> (u16, String, Vec<u8>) {
     (status, kind, resp.bytes().await.unwrap().to_vec())
 }
 
-fn files_under(dir: &std::path::Path) -> usize {
-    let mut n = 0;
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.path().is_dir() { n += files_under(&e.path()) } else { n += 1 }
-    }
-    n
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn previews_are_made_once_upright_and_only_under_the_photo_signature() {
     for backend in backends() {

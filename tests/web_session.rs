@@ -175,7 +175,7 @@ async fn an_excel_preview_stores_nothing_and_names_the_list_it_would_replace() {
     let files = api.get(Some(&host), &format!("/api/host/technicians/{id}/uploaded-files")).await;
     assert_eq!(files.body["files"].as_array().unwrap().len(), 0, "a preview records nothing");
     let excel_dir = d.media_root.join("excel_uploads");
-    let stored = walk(&excel_dir);
+    let stored = files_under(&excel_dir);
     assert_eq!(stored, 0, "a preview stores no file");
 
     assert_eq!(api.upload_excel(&host, id, "Cleaning1", &rows).await.status, 201);
@@ -188,12 +188,4 @@ async fn an_excel_preview_stores_nothing_and_names_the_list_it_would_replace() {
         2,
         "the preview changed nothing"
     );
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    let mut n = 0;
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.path().is_dir() { n += walk(&e.path()) } else { n += 1 }
-    }
-    n
 }

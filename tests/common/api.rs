@@ -212,16 +212,5 @@ pub fn today() -> String {
 
 /// Stored files under the media root's photo folder.
 pub fn photo_files(media_root: &std::path::Path) -> usize {
-    let mut n = 0;
-    let mut stack = vec![media_root.join("photos")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                n += 1;
-            }
-        }
-    }
-    n
+    super::files_under(&media_root.join("photos"))
 }

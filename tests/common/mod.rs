@@ -334,3 +334,19 @@ pub fn temp_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 pub mod api;
+
+/// Files (not folders) anywhere under `dir`; 0 when it does not exist.
+pub fn files_under(dir: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                n += 1;
+            }
+        }
+    }
+    n
+}
