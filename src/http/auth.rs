@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::body::{fields, text};
-use super::extract::{ClientAddr, SESSION_COOKIE, session_cookie};
+use super::extract::{ClientAddr, SESSION_COOKIE, active_user, session_cookie, session_user_id};
 use super::route;
 use crate::app::AppState;
 use crate::auth::session;
@@ -130,13 +130,7 @@ async fn sign_in(
 /// `GET /api/auth/session/`: who the cookie belongs to, and its CSRF token (after a reload).
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = session_cookie(&headers).ok_or(ApiError::Unauthenticated)?;
-    let user = sessions::user_of(&state.db, &session::id_of(secret))
-        .await?
-        .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))?;
-    let user = users::by_id(&state.db, user)
-        .await?
-        .filter(|u| u.is_active)
-        .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
+    let user = active_user(&state, session_user_id(&state, secret).await?).await?;
     let body = json!({ "user": user_json(&user), "csrf_token": state.tokens.csrf_for(secret) });
     Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(body)).into_response())
 }

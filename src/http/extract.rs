@@ -51,10 +51,7 @@ impl FromRequestParts<AppState> for AuthUser {
             }
             None => session_user(parts, state).await?,
         };
-        let user = users::by_id(&state.db, user_id)
-            .await?
-            .filter(|u| u.is_active)
-            .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))?;
+        let user = active_user(state, user_id).await?;
         Ok(AuthUser { id: user.id, username: user.username, role: user.role, city: user.city })
     }
 }
@@ -82,9 +79,22 @@ async fn session_user(parts: &Parts, state: &AppState) -> Result<i64, ApiError> 
             ));
         }
     }
+    session_user_id(state, secret).await
+}
+
+/// The user of an unexpired session secret.
+pub(crate) async fn session_user_id(state: &AppState, secret: &str) -> Result<i64, ApiError> {
     sessions::user_of(&state.db, &session::id_of(secret))
         .await?
         .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))
+}
+
+/// The account behind a token or session, if it still exists and is active.
+pub(crate) async fn active_user(state: &AppState, id: i64) -> Result<users::User, ApiError> {
+    users::by_id(&state.db, id)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))
 }
 
 /// The client's address: the socket peer, or the first X-Forwarded-For hop when configured
