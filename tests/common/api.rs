@@ -210,6 +210,16 @@ pub fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
 
+/// Another day of today's half-month, valid as a visit date on any day the tests run: the day
+/// before, or on the first day of a half (1st, 16th) the day after (within the one day of grace
+/// the server gives for time zones). Never a date outside the half, so the period rules apply.
+pub fn other_day_of_this_half() -> String {
+    use chrono::Datelike;
+    let t = chrono::Utc::now().date_naive();
+    let d = if t.day() == 1 || t.day() == 16 { t + chrono::Days::new(1) } else { t - chrono::Days::new(1) };
+    d.to_string()
+}
+
 /// Stored files under the media root's photo folder.
 pub fn photo_files(media_root: &std::path::Path) -> usize {
     super::files_under(&media_root.join("photos"))
