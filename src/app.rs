@@ -21,6 +21,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http;
+use crate::limits::Gates;
 use crate::reports::jobs::{Reports, Worker};
 use crate::storage::MediaStore;
 use crate::storage::guard::{self, GuardMode, StorageReport};
@@ -35,8 +36,8 @@ pub struct AppState {
     pub links: LinkSigner,
     pub login_limiter: Arc<LoginLimiter>,
     pub reports: Reports,
-    /// Photos being decoded for previews at once (each takes a core and ~100 MB at worst).
-    pub preview_permits: Arc<tokio::sync::Semaphore>,
+    /// Turns for password hashes, image decodes and PDF builds.
+    pub gates: Gates,
 }
 
 impl AppState {
@@ -48,7 +49,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         Ok(AppState {
             reports: Reports::new(&settings)?,
-            preview_permits: Arc::new(tokio::sync::Semaphore::new(2)),
+            gates: Gates::new(&settings.limits),
             tokens: TokenKeys::new(&settings.secret_key),
             links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
             // 5 failures per account, 30 per address, in 15 minutes.
@@ -67,6 +68,7 @@ impl AppState {
             store: self.store.clone(),
             settings: self.settings.clone(),
             reports: self.reports.clone(),
+            pdf_gate: self.gates.pdf.clone(),
             id: format!("{}-{}", crate::storage::identity::hostname(), uuid::Uuid::new_v4().simple()),
         }
     }
@@ -148,10 +150,16 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(http::testing::router());
     }
     let cors = cors_layer(&state.settings);
+    let pace = http::slow_body::BodyPace {
+        window: Duration::from_secs(state.settings.limits.upload_idle_timeout_seconds),
+        min_bytes_per_second: state.settings.limits.upload_min_bytes_per_second,
+    };
     app.route("/api", axum::routing::any(http::api_not_found))
         .route("/api/{*rest}", axum::routing::any(http::api_not_found))
         .method_not_allowed_fallback(http::method_not_allowed)
         .route_layer(axum::middleware::from_fn(crate::ops::metrics::track))
+        .layer(axum::middleware::from_fn(http::rejections::as_json))
+        .layer(axum::middleware::from_fn_with_state(pace, http::slow_body::pace))
         .layer(
             ServiceBuilder::new()
                 .layer(SetResponseHeaderLayer::overriding(
@@ -219,13 +227,11 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}; pass --listen HOST:PORT or set PORT"))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, pages = %format!("http://{local}/"), "listening");
-    // No Nagle: a response's last segment would otherwise wait for the client's delayed ACK (~40 ms).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    // The peer address feeds the per-address login limit.
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let limits = crate::server::ConnectionLimits {
+        max_connections: state.settings.limits.max_connections,
+        header_read_timeout: Duration::from_secs(state.settings.limits.header_read_timeout_seconds),
+    };
+    crate::server::run(listener, router(state), limits, shutdown_signal()).await?;
     tracing::info!("stopped: in-flight requests finished");
     Ok(())
 }

@@ -184,6 +184,8 @@ pub struct Settings {
     pub disk_refuse_percent: u8,
     /// Take the client address from X-Forwarded-For (behind a platform's proxy).
     pub trust_proxy_headers: bool,
+    /// Bounds on what clients can make the process hold at once.
+    pub limits: Limits,
 }
 
 const SECRET_FILE: &str = "secret_key";
@@ -373,6 +375,7 @@ impl Settings {
             disk_warn_percent: number(&get, "DISK_WARN_PERCENT", 80, 1, 100)? as u8,
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,
+            limits: Limits::from_env(&get)?,
         })
     }
 
@@ -400,6 +403,47 @@ fn number(
             Ok(n) if (min..=max).contains(&n) => Ok(n),
             _ => bail!("{key} is {v:?}; use a whole number from {min} to {max}"),
         },
+    }
+}
+
+/// Bounds on what clients can make the process hold at once: connections, slow clients, and the
+/// CPU- and memory-heavy work (password hashes, image decodes, PDF builds) that runs with a
+/// permit, queued for at most `queue_wait_seconds` and then answered 503 with Retry-After.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_read_timeout_seconds: u64,
+    /// An upload whose body sends nothing for this long is cut off; also the window over which
+    /// the minimum rate is judged.
+    pub upload_idle_timeout_seconds: u64,
+    pub upload_min_bytes_per_second: u64,
+    pub password_hash_concurrency: usize,
+    pub image_decode_concurrency: usize,
+    pub pdf_build_concurrency: usize,
+    pub queue_wait_seconds: u64,
+    /// Proxies in front of the service that append to X-Forwarded-For (1: the platform's own).
+    pub trusted_proxy_hops: usize,
+    /// A header the platform sets to the client's address (e.g. `Fly-Client-IP`), preferred
+    /// over X-Forwarded-For when set and proxy headers are trusted.
+    pub client_ip_header: Option<String>,
+}
+
+impl Limits {
+    fn from_env(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Limits> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as i64;
+        let n = |key, default, min, max| number(get, key, default, min, max);
+        Ok(Limits {
+            max_connections: n("MAX_CONNECTIONS", 1024, 1, 1_000_000)? as usize,
+            header_read_timeout_seconds: n("HEADER_READ_TIMEOUT_SECONDS", 15, 1, 3600)? as u64,
+            upload_idle_timeout_seconds: n("UPLOAD_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)? as u64,
+            upload_min_bytes_per_second: n("UPLOAD_MIN_BYTES_PER_SECOND", 1024, 0, 1 << 30)? as u64,
+            password_hash_concurrency: n("PASSWORD_HASH_CONCURRENCY", cores, 1, 256)? as usize,
+            image_decode_concurrency: n("IMAGE_DECODE_CONCURRENCY", 2, 1, 256)? as usize,
+            pdf_build_concurrency: n("PDF_BUILD_CONCURRENCY", 1, 1, 64)? as usize,
+            queue_wait_seconds: n("QUEUE_WAIT_SECONDS", 10, 0, 600)? as u64,
+            trusted_proxy_hops: n("TRUSTED_PROXY_HOPS", 1, 1, 16)? as usize,
+            client_ip_header: get("CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
+        })
     }
 }
 

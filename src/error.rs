@@ -34,6 +34,9 @@ pub enum ApiError {
     InsufficientStorage(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with Retry-After: a bounded kind of work had no free turn within the queue wait.
+    #[error("{0}")]
+    Busy(String),
     /// 409: the request lost a race with another one; sending it again is the fix.
     #[error("{0}")]
     Conflict(String),
@@ -85,8 +88,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::limits::Busy> for ApiError {
+    fn from(e: crate::limits::Busy) -> Self {
+        ApiError::Busy(e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Busy(m) = &self {
+            let body = Json(json!({ "error": "Service Busy", "detail": m }));
+            return (StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, "2")], body)
+                .into_response();
+        }
         let (status, body) = match self {
             ApiError::BadRequest(body) => (StatusCode::BAD_REQUEST, body),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "error": m })),
@@ -112,7 +126,9 @@ impl IntoResponse for ApiError {
             ApiError::InsufficientStorage(m) => {
                 (StatusCode::INSUFFICIENT_STORAGE, json!({ "error": "Insufficient Storage", "detail": m }))
             }
-            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m })),
+            ApiError::Unavailable(m) | ApiError::Busy(m) => {
+                (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m }))
+            }
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");

@@ -18,19 +18,20 @@ impl LoginLimiter {
         LoginLimiter { window, per_account, per_address, failures: Mutex::new(HashMap::new()) }
     }
 
-    /// Seconds to wait when either counter is full, else `None`.
-    pub fn check(&self, account: &str, address: &str) -> Option<u64> {
+    /// Counts an attempt before its password is checked, so a burst of parallel guesses is
+    /// counted as it arrives (check and count are one step under the lock). `Err` holds the
+    /// seconds to wait when either counter is full; nothing is counted then.
+    pub fn reserve(&self, account: &str, address: &str) -> Result<Attempt, u64> {
         let now = Instant::now();
+        let keys = [(format!("u:{account}"), self.per_account), (format!("a:{address}"), self.per_address)];
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let mut wait = None;
-        for (key, limit) in
-            [(format!("u:{account}"), self.per_account), (format!("a:{address}"), self.per_address)]
-        {
-            if let Some(q) = map.get_mut(&key) {
+        for (key, limit) in &keys {
+            if let Some(q) = map.get_mut(key) {
                 while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
                     q.pop_front();
                 }
-                if q.len() >= limit
+                if q.len() >= *limit
                     && let Some(first) = q.front()
                 {
                     let secs = self.window.saturating_sub(now.duration_since(*first)).as_secs().max(1);
@@ -38,24 +39,53 @@ impl LoginLimiter {
                 }
             }
         }
-        wait
-    }
-
-    pub fn record_failure(&self, account: &str, address: &str) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = wait {
+            return Err(w);
+        }
         if map.len() > 100_000 {
             // Bounded memory under a spray of random names: forget the oldest picture entirely.
             map.clear();
         }
-        for key in [format!("u:{account}"), format!("a:{address}")] {
-            map.entry(key).or_default().push_back(now);
+        let [(account, _), (address, _)] = keys;
+        for key in [&account, &address] {
+            map.entry(key.clone()).or_default().push_back(now);
         }
+        Ok(Attempt { account, address, at: now })
     }
 
-    pub fn record_success(&self, account: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&format!("u:{account}"));
+    /// A correct password: the account's failures are forgotten and this attempt is refunded to
+    /// the address. A wrong one needs no call: the reserved attempt stays counted.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&attempt.account);
+        if let Some(q) = map.get_mut(&attempt.address)
+            && let Some(i) = q.iter().position(|t| *t == attempt.at)
+        {
+            q.remove(i);
+        }
     }
+}
+
+impl LoginLimiter {
+    /// An attempt whose password was never checked (the service was busy): it does not count.
+    pub fn refund(&self, attempt: Attempt) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in [&attempt.account, &attempt.address] {
+            if let Some(q) = map.get_mut(key)
+                && let Some(i) = q.iter().position(|t| *t == attempt.at)
+            {
+                q.remove(i);
+            }
+        }
+    }
+}
+
+/// One counted login attempt, refunded on success.
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    address: String,
+    at: Instant,
 }
 
 #[cfg(test)]
@@ -66,21 +96,43 @@ mod tests {
     fn an_account_is_limited_after_its_failures_and_freed_by_success() {
         let l = LoginLimiter::new(Duration::from_secs(60), 3, 100);
         for _ in 0..3 {
-            assert!(l.check("tech1", "1.2.3.4").is_none());
-            l.record_failure("tech1", "1.2.3.4");
+            assert!(l.reserve("tech1", "1.2.3.4").is_ok());
         }
-        assert!(l.check("tech1", "5.6.7.8").is_some(), "the account is limited from any address");
-        assert!(l.check("other", "5.6.7.8").is_none());
-        l.record_success("tech1");
-        assert!(l.check("tech1", "5.6.7.8").is_none());
+        assert!(l.reserve("tech1", "5.6.7.8").is_err(), "the account is limited from any address");
+        let other = l.reserve("other", "5.6.7.8").expect("another account is free");
+        l.succeeded(other);
+        l.failures.lock().unwrap().remove("u:tech1");
+        let ok = l.reserve("tech1", "5.6.7.8").expect("forgotten failures free the account");
+        l.succeeded(ok);
+        assert!(l.reserve("tech1", "5.6.7.8").is_ok());
     }
 
     #[test]
     fn an_address_is_limited_across_accounts() {
         let l = LoginLimiter::new(Duration::from_secs(60), 100, 2);
-        l.record_failure("a", "9.9.9.9");
-        l.record_failure("b", "9.9.9.9");
-        assert!(l.check("c", "9.9.9.9").is_some());
-        assert!(l.check("c", "1.1.1.1").is_none());
+        l.reserve("a", "9.9.9.9").unwrap();
+        l.reserve("b", "9.9.9.9").unwrap();
+        assert!(l.reserve("c", "9.9.9.9").is_err());
+        assert!(l.reserve("c", "1.1.1.1").is_ok());
+    }
+
+    #[test]
+    fn parallel_guesses_are_counted_as_they_arrive_not_after_their_hash() {
+        let l = std::sync::Arc::new(LoginLimiter::new(Duration::from_secs(60), 5, 1000));
+        let admitted: usize = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                (0..40).map(|_| s.spawn(|| l.reserve("victim", "7.7.7.7").is_ok() as usize)).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(admitted, 5, "exactly the limit may reach the password check");
+    }
+
+    #[test]
+    fn a_success_refunds_its_attempt_to_the_address() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 100, 2);
+        for user in ["a", "b", "c"] {
+            let attempt = l.reserve(user, "8.8.8.8").expect("successes do not use up the address");
+            l.succeeded(attempt);
+        }
     }
 }

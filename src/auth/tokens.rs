@@ -34,6 +34,16 @@ pub struct Claims {
     pub iat: i64,
     pub jti: String,
     pub user_id: i64,
+    /// The user's token version when it was issued (tokens from before versions count as 0).
+    #[serde(default)]
+    pub ver: i64,
+}
+
+/// Who a verified token speaks for, and with which token version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUser {
+    pub user_id: i64,
+    pub version: i64,
 }
 
 #[derive(Clone)]
@@ -77,7 +87,7 @@ impl TokenKeys {
         mac.verify_slice(&given).is_ok()
     }
 
-    pub fn issue(&self, user_id: i64, kind: TokenKind) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: i64, version: i64, kind: TokenKind) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let life = match kind {
             TokenKind::Access => ACCESS_SECONDS,
@@ -89,16 +99,18 @@ impl TokenKeys {
             iat: now,
             jti: uuid::Uuid::new_v4().simple().to_string(),
             user_id,
+            ver: version,
         };
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     /// The user id of a valid, unexpired token of `kind`.
-    pub fn verify(&self, token: &str, kind: TokenKind) -> Option<i64> {
+    pub fn verify(&self, token: &str, kind: TokenKind) -> Option<TokenUser> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        (data.claims.token_type == kind.name()).then_some(data.claims.user_id)
+        (data.claims.token_type == kind.name())
+            .then_some(TokenUser { user_id: data.claims.user_id, version: data.claims.ver })
     }
 }
 
@@ -118,11 +130,11 @@ mod tests {
     #[test]
     fn an_access_token_verifies_as_access_only() {
         let k = keys();
-        let access = k.issue(7, TokenKind::Access).unwrap();
-        let refresh = k.issue(7, TokenKind::Refresh).unwrap();
-        assert_eq!(k.verify(&access, TokenKind::Access), Some(7));
+        let access = k.issue(7, 0, TokenKind::Access).unwrap();
+        let refresh = k.issue(7, 0, TokenKind::Refresh).unwrap();
+        assert_eq!(k.verify(&access, TokenKind::Access), Some(TokenUser { user_id: 7, version: 0 }));
         assert_eq!(k.verify(&refresh, TokenKind::Access), None);
-        assert_eq!(k.verify(&refresh, TokenKind::Refresh), Some(7));
+        assert_eq!(k.verify(&refresh, TokenKind::Refresh), Some(TokenUser { user_id: 7, version: 0 }));
     }
 
     #[test]

@@ -119,7 +119,7 @@ pub struct NewDraftPhoto<'a> {
 /// key of the photo it replaced (whose row is gone; its file is the caller's to delete), or
 /// `None` when the draft vanished meanwhile (finalized or expired).
 pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Option<String>>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let now = Db::now();
     let touched = sqlx::query("UPDATE drafts SET updated_at = $1 WHERE id = $2")
         .bind(&now)
@@ -177,7 +177,7 @@ pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<u64> {
 
 /// Deletes one draft with its photos' object rows; returns the keys whose files are to go.
 pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Vec<String>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let keys = remove_with_objects(&mut tx, id).await?;
     tx.commit().await?;
     Ok(keys)
@@ -191,7 +191,11 @@ async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Ve
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    remove(&mut *tx, id).await?;
+    // A finalize that committed meanwhile handed these objects to its submission: the draft is
+    // gone, and they are not ours to delete.
+    if remove(&mut *tx, id).await? == 0 {
+        return Ok(Vec::new());
+    }
     let objects: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<sqlx::Result<_>>()?;
     super::objects::delete_ids(&mut *tx, &objects).await?;
     rows.iter().map(|r| r.try_get(1)).collect()
@@ -200,7 +204,7 @@ async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Ve
 /// Deletes drafts untouched since `before` with their photos' object rows; returns the keys
 /// whose files are now to be deleted.
 pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<String>)> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let ids: Vec<i64> = sqlx::query("SELECT id FROM drafts WHERE updated_at < $1")
         .bind(before)
         .fetch_all(&mut *tx)

@@ -29,7 +29,8 @@ pub struct JobStatus {
     pub email_sent_at: Option<String>,
 }
 
-pub async fn enqueue(db: &Db, submission_id: i64, email_configured: bool) -> sqlx::Result<i64> {
+/// Queues a report job, in the caller's transaction (the approval that asks for it).
+pub async fn enqueue(conn: &mut AnyConnection, submission_id: i64, email_configured: bool) -> sqlx::Result<i64> {
     let now = Db::now();
     sqlx::query(
         "INSERT INTO report_jobs (submission_id, state, pdf_status, email_status, attempts, next_attempt_at, created_at, updated_at)
@@ -38,7 +39,7 @@ pub async fn enqueue(db: &Db, submission_id: i64, email_configured: bool) -> sql
     .bind(submission_id)
     .bind(if email_configured { "pending" } else { "not_configured" })
     .bind(now)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *conn)
     .await?
     .try_get(0)
 }
@@ -83,21 +84,44 @@ pub async fn renew(db: &Db, id: i64, worker: &str, lease_seconds: i64) -> sqlx::
     Ok(done.rows_affected() > 0)
 }
 
-/// Records the stored PDF on the job and on its submission, in the caller's transaction.
-pub async fn pdf_done(conn: &mut AnyConnection, job: &Job, object_id: i64) -> sqlx::Result<()> {
+/// Records the stored PDF on the job and on its submission, in the caller's transaction, if the
+/// submission is still Approved; false (nothing recorded) when it no longer is.
+pub async fn pdf_done(conn: &mut AnyConnection, job: &Job, object_id: i64) -> sqlx::Result<bool> {
     let now = Db::now();
+    let linked = sqlx::query(
+        "UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3 AND status = 'Approved'",
+    )
+    .bind(object_id)
+    .bind(&now)
+    .bind(job.submission_id)
+    .execute(&mut *conn)
+    .await?;
+    if linked.rows_affected() == 0 {
+        return Ok(false);
+    }
     sqlx::query("UPDATE report_jobs SET pdf_status = 'done', pdf_object_id = $1, last_error = NULL, updated_at = $2 WHERE id = $3")
         .bind(object_id)
         .bind(&now)
         .bind(job.id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(object_id)
-        .bind(&now)
-        .bind(job.submission_id)
-        .execute(&mut *conn)
-        .await?;
+    Ok(true)
+}
+
+/// Ends a job whose submission is no longer Approved (or no longer exists): nothing is made or
+/// sent for it, and its statuses say so.
+pub async fn cancel(db: &Db, id: i64, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE report_jobs SET state = 'cancelled', last_error = $1, locked_by = NULL, locked_until = NULL,
+             pdf_status = CASE WHEN pdf_status = 'done' THEN 'done' ELSE 'cancelled' END,
+             email_status = CASE WHEN email_status = 'sent' THEN 'sent' ELSE 'cancelled' END,
+             updated_at = $2 WHERE id = $3",
+    )
+    .bind(reason)
+    .bind(Db::now())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 

@@ -109,6 +109,17 @@ impl Db {
         &self.pool
     }
 
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first cannot upgrade its lock once
+    /// another writer got in, and fails with "database is locked" at once instead of waiting
+    /// for `busy_timeout`. PostgreSQL's row locks need no such help.
+    pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -190,4 +201,9 @@ impl Db {
 /// True when a write failed on a UNIQUE constraint (or unique index).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// True when a write failed on a FOREIGN KEY constraint (a row it refers to was deleted).
+pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
 }

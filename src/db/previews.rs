@@ -33,7 +33,7 @@ pub async fn photo_id(db: &Db, photo_key: &str) -> sqlx::Result<Option<i64>> {
 /// Records a stored preview; a preview made meanwhile by another request is replaced (the
 /// loser's object stays unreferenced for cleanup).
 pub async fn record(db: &Db, photo_id: i64, edge: u32, stored: &StoredObject) -> sqlx::Result<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let id = super::objects::insert(&mut tx, Area::Previews, stored, Some("image/jpeg")).await?;
     sqlx::query(
         "INSERT INTO photo_previews (photo_object_id, edge, preview_object_id) VALUES ($1, $2, $3)

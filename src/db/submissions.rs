@@ -286,14 +286,40 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubmission<'_>) -> sqlx::Re
     .try_get(0)
 }
 
-/// Reopens a rejected submission for its resubmission; returns the stored objects of the
-/// photos it replaces (their rows are removed here, their files after the commit).
+/// Reopens a rejected submission for its resubmission, if it is still Rejected: the state check
+/// and the change are one conditional UPDATE, so of two overlapping resubmissions exactly one
+/// reopens it (the other gets `None` and must refuse, removing only its own files). Returns the
+/// stored objects the reopened report no longer refers to — its photos and an earlier PDF — whose
+/// rows go with this transaction and whose files go after the commit. Queued report jobs of the
+/// earlier state are cancelled in the same transaction.
 pub async fn reopen(
     conn: &mut AnyConnection,
     id: i64,
     s: &NewSubmission<'_>,
-) -> sqlx::Result<Vec<(i64, String)>> {
-    let old = sqlx::query(
+) -> sqlx::Result<Option<Vec<(i64, String)>>> {
+    let now = Db::now();
+    let reopened = sqlx::query(
+        "UPDATE submissions SET status = 'Pending', job_description = $1, job_status = $2, remarks = $3,
+             updated_at = $4 WHERE id = $5 AND status = 'Rejected'",
+    )
+    .bind(s.job_description)
+    .bind(s.job_status)
+    .bind(s.remarks)
+    .bind(&now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if reopened.rows_affected() == 0 {
+        return Ok(None);
+    }
+    // The row is ours now (write lock on SQLite, row lock on PostgreSQL).
+    let old_pdf: Option<i64> = sqlx::query("SELECT pdf_object_id FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    sqlx::query("UPDATE submissions SET pdf_object_id = NULL WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    let mut old = sqlx::query(
         "SELECT o.id, o.object_key FROM photos p JOIN stored_object o ON o.id = p.object_id WHERE p.submission_id = $1",
     )
     .bind(id)
@@ -304,17 +330,28 @@ pub async fn reopen(
     .collect::<sqlx::Result<Vec<(i64, String)>>>()?;
     sqlx::query("DELETE FROM photos WHERE submission_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query(
-        "UPDATE submissions SET status = 'Pending', job_description = $1, job_status = $2, remarks = $3,
-             updated_at = $4 WHERE id = $5 AND status = 'Rejected'",
+        "UPDATE report_jobs SET state = 'cancelled', locked_by = NULL, locked_until = NULL, updated_at = $1
+         WHERE submission_id = $2 AND state = 'pending'",
     )
-    .bind(s.job_description)
-    .bind(s.job_status)
-    .bind(s.remarks)
-    .bind(Db::now())
+    .bind(&now)
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    Ok(old)
+    if let Some(pdf) = old_pdf {
+        // The job rows keep their history; only the link to the object they made goes.
+        sqlx::query("UPDATE report_jobs SET pdf_object_id = NULL WHERE pdf_object_id = $1")
+            .bind(pdf)
+            .execute(&mut *conn)
+            .await?;
+        let row = sqlx::query("SELECT id, object_key FROM stored_object WHERE id = $1")
+            .bind(pdf)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = row {
+            old.push((r.try_get(0)?, r.try_get(1)?));
+        }
+    }
+    Ok(Some(old))
 }
 
 pub struct NewPhoto<'a> {
@@ -344,29 +381,89 @@ pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::R
     Ok(())
 }
 
-/// Records a review unless the submission already has that status; false when nothing changed
-/// (so two concurrent approvals cannot both succeed and queue two reports). The review's remarks
-/// replace an earlier review's: a resubmission approved without remarks must not carry the old
-/// rejection reason into its report (the technician's own remarks are a column of their own).
-pub async fn review(
+/// The outcome of a conditional review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reviewed {
+    /// The status changed (for an approval, its report job is queued in the same transaction).
+    Done,
+    /// The submission was not in a state this review may change; here is the state it was in.
+    Refused(Option<&'static str>),
+}
+
+/// Approves a Pending (or, as the original's API allows, a Rejected) submission and queues its
+/// report job, in one transaction whose conditional UPDATE decides the race: of an approval and a
+/// rejection fired at once exactly one changes the row. The review's remarks replace an earlier
+/// review's: an approved resubmission must not carry the old rejection reason into its report.
+pub async fn approve(
     db: &Db,
     id: i64,
-    status: &str,
     remarks: Option<&str>,
     reviewer: i64,
-) -> sqlx::Result<bool> {
+    email_configured: bool,
+) -> sqlx::Result<(Reviewed, Option<i64>)> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
-        "UPDATE submissions SET status = $1, review_remarks = $2, reviewed_by_id = $3,
-             reviewed_at = $4, updated_at = $4 WHERE id = $5 AND status <> $1",
+        "UPDATE submissions SET status = 'Approved', review_remarks = $1, reviewed_by_id = $2,
+             reviewed_at = $3, updated_at = $3 WHERE id = $4 AND status IN ('Pending', 'Rejected')",
     )
-    .bind(status)
     .bind(remarks)
     .bind(reviewer)
     .bind(Db::now())
     .bind(id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        let state = status_in(&mut tx, id).await?;
+        return Ok((Reviewed::Refused(state), None));
+    }
+    let job = super::jobs::enqueue(&mut tx, id, email_configured).await?;
+    tx.commit().await?;
+    Ok((Reviewed::Done, Some(job)))
+}
+
+/// Rejects a Pending submission. An Approved one is refused: its report may already be with the
+/// client, and a rejected visit must never be e-mailed as approved.
+pub async fn reject(db: &Db, id: i64, remarks: &str, reviewer: i64) -> sqlx::Result<Reviewed> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE submissions SET status = 'Rejected', review_remarks = $1, reviewed_by_id = $2,
+             reviewed_at = $3, updated_at = $3 WHERE id = $4 AND status = 'Pending'",
+    )
+    .bind(remarks)
+    .bind(reviewer)
+    .bind(Db::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(Reviewed::Refused(status_in(&mut tx, id).await?));
+    }
+    tx.commit().await?;
+    Ok(Reviewed::Done)
+}
+
+async fn status_in(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<&'static str>> {
+    let status: Option<String> = sqlx::query("SELECT status FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    Ok(status.map(|s| match s.as_str() {
+        "Approved" => "Approved",
+        "Rejected" => "Rejected",
+        _ => "Pending",
+    }))
+}
+
+/// The status of a submission now (the report job re-checks it before each step).
+pub async fn status(db: &Db, id: i64) -> sqlx::Result<Option<(String, Option<i64>)>> {
+    sqlx::query("SELECT status, pdf_object_id FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()
 }
 
 pub async fn status_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {

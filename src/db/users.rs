@@ -15,9 +15,11 @@ pub struct User {
     pub city: Option<String>,
     pub is_active: bool,
     pub created_at: String,
+    /// Carried in the user's tokens; a token with another version is revoked.
+    pub token_version: i64,
 }
 
-const COLUMNS: &str = "id, username, password_hash, role, city, is_active, created_at";
+const COLUMNS: &str = "id, username, password_hash, role, city, is_active, created_at, token_version";
 
 fn from_row(r: &AnyRow) -> sqlx::Result<User> {
     let role: String = r.try_get(3)?;
@@ -29,6 +31,7 @@ fn from_row(r: &AnyRow) -> sqlx::Result<User> {
         city: r.try_get(4)?,
         is_active: r.try_get::<i64, _>(5)? != 0,
         created_at: r.try_get(6)?,
+        token_version: r.try_get(7)?,
     })
 }
 
@@ -93,7 +96,10 @@ pub async fn create(
 }
 
 pub async fn set_password(db: &Db, username: &str, hash: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+    // The new version revokes every access and refresh token issued with the old password.
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, token_version = token_version + 1 WHERE username = $2",
+    )
         .bind(hash)
         .bind(username)
         .execute(db.pool())
@@ -121,12 +127,17 @@ pub struct Deleted {
 /// Deletes a technician with their assignments, submissions, photos and uploads in one
 /// transaction, and the rows of the stored objects only they referenced.
 pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>> {
-    let mut tx = db.pool().begin().await?;
-    let user = sqlx::query("SELECT username FROM users WHERE id = $1 AND role = 'technician'")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let mut tx = db.begin_write().await?;
+    // On PostgreSQL the account and its drafts are locked first, so an upload racing this delete
+    // either commits before the lists below are read (and its files are deleted with the rest) or
+    // waits and then fails on the missing account; on SQLite the write lock does the same.
+    let lock = if db.backend() == super::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT username FROM users WHERE id = $1 AND role = 'technician'{lock}");
+    let user = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
     let Some(user) = user else { return Ok(None) };
+    if !lock.is_empty() {
+        sqlx::query("SELECT id FROM drafts WHERE technician_id = $1 FOR UPDATE").bind(id).fetch_all(&mut *tx).await?;
+    }
     let count = |sql: &'static str| sqlx::query(sql).bind(id);
     let mut d = Deleted { username: user.try_get(0)?, ..Deleted::default() };
     d.assignments = count("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1")

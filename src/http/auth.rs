@@ -46,24 +46,41 @@ async fn authenticate(state: &AppState, addr: &str, req: Request) -> Result<user
     let (Some(username), Some(pass)) = (username, pass) else {
         return Err(ApiError::BadRequest(Value::Object(errors)));
     };
-    if let Some(wait) = state.login_limiter.check(&username, addr) {
-        tracing::warn!(username, client = addr, "login rate limited");
-        return Err(ApiError::TooManyRequests(format!(
-            "Too many failed login attempts. Try again in {} minute(s).",
-            wait.div_ceil(60)
-        )));
-    }
-    let user = users::by_username(&state.db, &username).await?;
+    let attempt = match state.login_limiter.reserve(&username, addr) {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::warn!(username, client = addr, "login rate limited");
+            return Err(ApiError::TooManyRequests(format!(
+                "Too many failed login attempts. Try again in {} minute(s).",
+                wait.div_ceil(60)
+            )));
+        }
+    };
+    // The attempt is counted before the hash runs; one never checked (busy) is refunded.
+    let turn = match state.gates.hashing.enter().await {
+        Ok(t) => t,
+        Err(busy) => {
+            state.login_limiter.refund(attempt);
+            return Err(busy.into());
+        }
+    };
+    let user = match users::by_username(&state.db, &username).await {
+        Ok(u) => u,
+        Err(e) => {
+            state.login_limiter.refund(attempt);
+            return Err(e.into());
+        }
+    };
     let hash = user.as_ref().filter(|u| u.is_active).map(|u| u.password_hash.clone());
     let ok = password::verify(hash, pass).await;
+    drop(turn);
     match (ok, user) {
         (true, Some(u)) => {
-            state.login_limiter.record_success(&username);
+            state.login_limiter.succeeded(attempt);
             tracing::info!(username, role = %u.role, "login");
             Ok(u)
         }
         _ => {
-            state.login_limiter.record_failure(&username, addr);
             tracing::info!(username, client = addr, "login failed");
             Err(ApiError::non_field("Invalid username or password"))
         }
@@ -81,8 +98,8 @@ async fn login(
 ) -> Result<Json<Value>, ApiError> {
     let user = authenticate(&state, &addr, req).await?;
     Ok(Json(json!({
-        "access": state.tokens.issue(user.id, TokenKind::Access)?,
-        "refresh": state.tokens.issue(user.id, TokenKind::Refresh)?,
+        "access": state.tokens.issue(user.id, user.token_version, TokenKind::Access)?,
+        "refresh": state.tokens.issue(user.id, user.token_version, TokenKind::Refresh)?,
         "user": user_json(&user),
     })))
 }
@@ -152,12 +169,15 @@ async fn refresh(State(state): State<AppState>, req: Request) -> Result<Json<Val
             "details": { "refresh": ["This field is required."] }
         })));
     };
-    let user_id = state
+    let t = state
         .tokens
         .verify(&token, TokenKind::Refresh)
         .ok_or_else(|| ApiError::AuthFailed("Token is invalid or expired".into()))?;
-    match users::by_id(&state.db, user_id).await? {
-        Some(u) if u.is_active => Ok(Json(json!({ "access": state.tokens.issue(u.id, TokenKind::Access)? }))),
+    match users::by_id(&state.db, t.user_id).await? {
+        Some(u) if u.is_active && u.token_version == t.version => Ok(Json(json!({
+            "access": state.tokens.issue(u.id, u.token_version, TokenKind::Access)?
+        }))),
+        Some(u) if u.is_active => Err(super::extract::revoked()),
         _ => Err(ApiError::AuthFailed("Token is invalid or expired".into())),
     }
 }

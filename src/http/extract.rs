@@ -36,7 +36,7 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user_id = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let (user_id, version) = match parts.headers.get(axum::http::header::AUTHORIZATION) {
             Some(header) => {
                 let value = header
                     .to_str()
@@ -44,14 +44,18 @@ impl FromRequestParts<AppState> for AuthUser {
                 let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
                     return Err(ApiError::Unauthenticated);
                 };
-                state
+                let t = state
                     .tokens
                     .verify(token, TokenKind::Access)
-                    .ok_or_else(|| ApiError::AuthFailed("Given token not valid for any token type".into()))?
+                    .ok_or_else(|| ApiError::AuthFailed("Given token not valid for any token type".into()))?;
+                (t.user_id, Some(t.version))
             }
-            None => session_user(parts, state).await?,
+            None => (session_user(parts, state).await?, None),
         };
         let user = active_user(state, user_id).await?;
+        if version.is_some_and(|v| v != user.token_version) {
+            return Err(revoked());
+        }
         Ok(AuthUser { id: user.id, username: user.username, role: user.role, city: user.city })
     }
 }
@@ -89,6 +93,11 @@ pub(crate) async fn session_user_id(state: &AppState, secret: &str) -> Result<i6
         .ok_or_else(|| ApiError::AuthFailed("Your session has ended. Please sign in again.".into()))
 }
 
+/// A token issued before the account's password changed.
+pub(crate) fn revoked() -> ApiError {
+    ApiError::AuthFailed("This token was revoked when the password changed. Please sign in again.".into())
+}
+
 /// The account behind a token or session, if it still exists and is active.
 pub(crate) async fn active_user(state: &AppState, id: i64) -> Result<users::User, ApiError> {
     users::by_id(&state.db, id)
@@ -97,25 +106,110 @@ pub(crate) async fn active_user(state: &AppState, id: i64) -> Result<users::User
         .ok_or_else(|| ApiError::AuthFailed("User not found or inactive".into()))
 }
 
-/// The client's address: the socket peer, or the first X-Forwarded-For hop when configured
-/// to trust the platform's proxy.
+/// The client's address: the socket peer, or — behind trusted proxies — the address the proxy
+/// itself recorded. X-Forwarded-For is read from the right: each proxy appends the address it
+/// saw, so the entry `TRUSTED_PROXY_HOPS` places from the right was written by our own proxy,
+/// while everything left of it was written by the client and proves nothing.
 pub struct ClientAddr(pub String);
 
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.settings.trust_proxy_headers
-            && let Some(first) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-        {
-            return Ok(ClientAddr(first.trim().to_string()));
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let limits = &state.settings.limits;
+        let trusted = state.settings.trust_proxy_headers.then_some(Proxies {
+            hops: limits.trusted_proxy_hops,
+            client_ip_header: limits.client_ip_header.as_deref(),
+        });
+        let addr = client_address(&parts.headers, peer, trusted);
+        Ok(ClientAddr(addr.map_or_else(|| "unknown".into(), |a| a.to_string())))
+    }
+}
+
+/// How far proxy headers are believed.
+#[derive(Debug, Clone, Copy)]
+pub struct Proxies<'a> {
+    pub hops: usize,
+    pub client_ip_header: Option<&'a str>,
+}
+
+pub fn client_address(
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    trusted: Option<Proxies<'_>>,
+) -> Option<std::net::IpAddr> {
+    let Some(proxies) = trusted else { return peer };
+    let parse = |s: &str| s.trim().parse::<std::net::IpAddr>().ok();
+    if let Some(name) = proxies.client_ip_header
+        && let Some(ip) = headers.get(name).and_then(|v| v.to_str().ok()).and_then(parse)
+    {
+        return Some(ip);
+    }
+    // Several X-Forwarded-For headers are one list, in order.
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    match entries.len().checked_sub(proxies.hops.max(1)) {
+        Some(i) => parse(entries[i]).or(peer),
+        // Fewer entries than proxies: the request did not come through them all.
+        None => peer,
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn xff(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".into())))
+        h
+    }
+
+    fn ip(s: &str) -> Option<std::net::IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    const ONE: Option<Proxies<'static>> = Some(Proxies { hops: 1, client_ip_header: None });
+    const TWO: Option<Proxies<'static>> = Some(Proxies { hops: 2, client_ip_header: None });
+
+    #[test]
+    fn with_one_proxy_the_rightmost_entry_is_the_client_and_forged_entries_are_ignored() {
+        let peer = ip("10.0.0.1");
+        assert_eq!(client_address(&xff(&["203.0.113.9"]), peer, ONE), ip("203.0.113.9"));
+        assert_eq!(client_address(&xff(&["1.1.1.1, 203.0.113.9"]), peer, ONE), ip("203.0.113.9"));
+        assert_eq!(client_address(&xff(&["1.1.1.1", "203.0.113.9"]), peer, ONE), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn with_two_proxies_the_second_entry_from_the_right_is_the_client() {
+        let peer = ip("10.0.0.1");
+        let h = xff(&["6.6.6.6, 203.0.113.9, 10.1.1.1"]);
+        assert_eq!(client_address(&h, peer, TWO), ip("203.0.113.9"));
+        assert_eq!(client_address(&xff(&["10.1.1.1"]), peer, TWO), peer, "too few hops: the peer");
+    }
+
+    #[test]
+    fn untrusted_headers_and_garbage_fall_back_to_the_peer() {
+        let peer = ip("192.0.2.7");
+        assert_eq!(client_address(&xff(&["203.0.113.9"]), peer, None), peer);
+        assert_eq!(client_address(&xff(&["1.1.1.1, not-an-ip"]), peer, ONE), peer);
+        assert_eq!(client_address(&HeaderMap::new(), peer, ONE), peer);
+    }
+
+    #[test]
+    fn a_platform_client_ip_header_wins_when_configured() {
+        let mut h = xff(&["6.6.6.6"]);
+        h.insert("fly-client-ip", HeaderValue::from_static("198.51.100.4"));
+        let p = Some(Proxies { hops: 1, client_ip_header: Some("fly-client-ip") });
+        assert_eq!(client_address(&h, ip("10.0.0.1"), p), ip("198.51.100.4"));
     }
 }
 

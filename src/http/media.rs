@@ -97,7 +97,7 @@ async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<Str
         .await?
         .ok_or_else(|| ApiError::NotFound("File not found".into()))?;
     // Decoding a large photo takes memory and a core: a few at a time.
-    let _permit = state.preview_permits.acquire().await.map_err(|e| anyhow::anyhow!(e))?;
+    let _turn = state.gates.decoding.enter().await?;
     if let Some(k) = previews::find(&state.db, key.as_str(), edge).await? {
         return Ok(k);
     }

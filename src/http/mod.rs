@@ -7,6 +7,8 @@ pub mod extract;
 pub mod health;
 pub mod host;
 pub mod media;
+pub mod rejections;
+pub mod slow_body;
 pub mod submission_json;
 pub mod supervisor;
 pub mod technician;

@@ -11,7 +11,7 @@ use super::extract::{AuthUser, BaseUrl};
 use super::route;
 use super::submission_json::{self, Links};
 use crate::app::AppState;
-use crate::db::submissions::{self, Filters};
+use crate::db::submissions::{self, Filters, Reviewed};
 use crate::db::{jobs, objects};
 use crate::domain::{DeviceType, Role, period};
 use crate::error::ApiError;
@@ -84,7 +84,11 @@ fn filters(q: ListQuery) -> Result<Filters, ApiError> {
         (None, None) => None,
         (p, s) => {
             let size = s.unwrap_or(50).min(200);
-            Some((size, (p.unwrap_or(1) - 1) * size))
+            let offset = (p.unwrap_or(1) - 1)
+                .checked_mul(size)
+                .filter(|o| *o <= i64::from(i32::MAX))
+                .ok_or_else(|| ApiError::field("page", "This page number is too large."))?;
+            Some((size, offset))
         }
     };
     Ok(Filters {
@@ -154,10 +158,12 @@ async fn approve(
     let rec = find(&state, &id).await?;
     // Empty remarks (the original UI always sent "") are no remarks; the technician's stay as they are.
     let remarks = text(&body, "remarks").filter(|r| !r.trim().is_empty());
-    if !submissions::review(&state.db, rec.id, "Approved", remarks.as_deref(), user.id).await? {
-        return Err(ApiError::message("Submission is already approved"));
-    }
-    let job = jobs::enqueue(&state.db, rec.id, state.reports.email_configured()).await?;
+    let email = state.reports.email_configured();
+    let job = match submissions::approve(&state.db, rec.id, remarks.as_deref(), user.id, email).await? {
+        (Reviewed::Done, Some(job)) => job,
+        (Reviewed::Refused(None), _) => return Err(ApiError::NotFound("Submission not found".into())),
+        _ => return Err(ApiError::message("Submission is already approved")),
+    };
     state.reports.wake.notify_one();
     tracing::info!(submission = rec.id, job, by = user.username, "submission approved; report queued");
     let json = load(&state, &id, &base).await?;
@@ -168,6 +174,15 @@ async fn approve(
         "pdf_status": json["pdf_status"],
         "email_status": json["email_status"],
     })))
+}
+
+/// A 409: the approval's report may already be with the client, so it is not taken back.
+fn approved_cannot_be_rejected() -> ApiError {
+    ApiError::Conflict(
+        "Submission is already approved; an approved report cannot be rejected. \
+         Ask the technician to file a new report if the visit must be redone."
+            .into(),
+    )
 }
 
 async fn reject(
@@ -183,6 +198,9 @@ async fn reject(
     if rec.status == "Rejected" {
         return Err(ApiError::message("Submission is already rejected"));
     }
+    if rec.status == "Approved" {
+        return Err(approved_cannot_be_rejected());
+    }
     let remarks = text(&body, "remarks").unwrap_or_default();
     if remarks.trim().is_empty() {
         return Err(ApiError::message("Remarks are required for rejection"));
@@ -193,8 +211,11 @@ async fn reject(
     if remarks.chars().count() > 2000 {
         return Err(ApiError::message("Remarks must be at most 2000 characters long"));
     }
-    if !submissions::review(&state.db, rec.id, "Rejected", Some(remarks.trim()), user.id).await? {
-        return Err(ApiError::message("Submission is already rejected"));
+    match submissions::reject(&state.db, rec.id, remarks.trim(), user.id).await? {
+        Reviewed::Done => {}
+        Reviewed::Refused(Some("Approved")) => return Err(approved_cannot_be_rejected()),
+        Reviewed::Refused(None) => return Err(ApiError::NotFound("Submission not found".into())),
+        Reviewed::Refused(_) => return Err(ApiError::message("Submission is already rejected")),
     }
     tracing::info!(submission = rec.id, by = user.username, "submission rejected");
     let json = load(&state, &id, &base).await?;
@@ -210,7 +231,10 @@ async fn preview_pdf(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Supervisor])?;
     let rec = find(&state, &id).await?;
-    let built = build::build(&state.db, &state.store, &state.settings, rec.id).await?;
+    let built = {
+        let _turn = state.gates.pdf.enter().await?;
+        build::build(&state.db, &state.store, &state.settings, rec.id).await?
+    };
     let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
     let size = built.pdf.len() as u64;
     let bytes = bytes::Bytes::from(built.pdf);

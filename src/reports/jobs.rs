@@ -34,6 +34,8 @@ pub struct Worker {
     pub store: MediaStore,
     pub settings: Arc<Settings>,
     pub reports: Reports,
+    /// Shared with the preview endpoint: PDF builds at once, whoever asks.
+    pub pdf_gate: crate::limits::Gate,
     pub id: String,
 }
 
@@ -78,7 +80,13 @@ impl Worker {
         let result = self.steps(&mut job).await;
         heartbeat.abort();
         match result {
-            Ok(()) => {
+            Ok(Outcome::Cancelled(reason)) => {
+                tracing::info!(job = job.id, submission = job.submission_id, reason, "report job cancelled");
+                if let Err(e) = jobs::cancel(&self.db, job.id, reason).await {
+                    tracing::warn!(job = job.id, error = %e, "could not mark the report job cancelled");
+                }
+            }
+            Ok(Outcome::Done) => {
                 if let Err(e) = jobs::finish(&self.db, job.id).await {
                     tracing::warn!(job = job.id, error = %e, "could not mark the report job done");
                 }
@@ -103,9 +111,28 @@ impl Worker {
         }
     }
 
-    async fn steps(&self, job: &mut jobs::Job) -> anyhow::Result<()> {
+    /// Whether the job may go on: its submission still Approved and, once a PDF is made, that
+    /// PDF still the submission's own (a resubmission clears it).
+    async fn still_current(&self, job: &jobs::Job) -> anyhow::Result<Option<&'static str>> {
+        Ok(match submissions::status(&self.db, job.submission_id).await? {
+            None => Some("the submission no longer exists"),
+            Some((status, _)) if status != "Approved" => Some("the submission is no longer approved"),
+            Some((_, pdf)) if job.pdf_status == "done" && pdf != job.pdf_object_id => {
+                Some("the submission's report was replaced")
+            }
+            Some(_) => None,
+        })
+    }
+
+    async fn steps(&self, job: &mut jobs::Job) -> anyhow::Result<Outcome> {
+        if let Some(reason) = self.still_current(job).await? {
+            return Ok(Outcome::Cancelled(reason));
+        }
         if job.pdf_status != "done" {
-            let built = build::build(&self.db, &self.store, &self.settings, job.submission_id).await?;
+            let built = {
+                let _turn = self.pdf_gate.enter_patiently().await;
+                build::build(&self.db, &self.store, &self.settings, job.submission_id).await?
+            };
             let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
             let size = built.pdf.len() as u64;
             let bytes = bytes::Bytes::from(built.pdf);
@@ -118,18 +145,25 @@ impl Worker {
                 )
                 .await?;
             let recorded = async {
-                let mut tx = self.db.pool().begin().await?;
+                let mut tx = self.db.begin_write().await?;
                 let object_id =
                     objects::insert(&mut tx, Area::Pdfs, &stored, Some("application/pdf")).await?;
-                jobs::pdf_done(&mut tx, job, object_id).await?;
+                if !jobs::pdf_done(&mut tx, job, object_id).await? {
+                    return Ok(None);
+                }
                 tx.commit().await?;
-                Ok::<_, sqlx::Error>(object_id)
+                Ok::<_, sqlx::Error>(Some(object_id))
             }
             .await;
             match recorded {
-                Ok(id) => {
+                Ok(Some(id)) => {
                     job.pdf_status = "done".into();
                     job.pdf_object_id = Some(id);
+                }
+                Ok(None) => {
+                    // Rejected or reopened while the PDF was made: it is nobody's report.
+                    let _ = self.store.delete(&key).await;
+                    return Ok(Outcome::Cancelled("the submission is no longer approved"));
                 }
                 Err(e) => {
                     let _ = self.store.delete(&key).await;
@@ -138,9 +172,12 @@ impl Worker {
             }
         }
         if !matches!(job.email_status.as_str(), "pending" | "retrying") {
-            return Ok(());
+            return Ok(Outcome::Done);
         }
-        let Some(mailer) = &self.reports.mailer else { return Ok(()) };
+        let Some(mailer) = &self.reports.mailer else { return Ok(Outcome::Done) };
+        if let Some(reason) = self.still_current(job).await? {
+            return Ok(Outcome::Cancelled(reason));
+        }
         // The attachment is the stored PDF, read back: after a crash between the two steps the
         // same report is sent without being made again.
         let row = match job.pdf_object_id {
@@ -183,6 +220,13 @@ impl Worker {
         jobs::email_sent(&self.db, job.id).await?;
         job.email_status = "sent".into();
         tracing::info!(job = job.id, submission = job.submission_id, "report e-mailed");
-        Ok(())
+        Ok(Outcome::Done)
     }
+}
+
+/// How a job's steps ended when nothing failed.
+enum Outcome {
+    Done,
+    /// Its submission changed under it; the reason is recorded on the job.
+    Cancelled(&'static str),
 }

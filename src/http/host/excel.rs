@@ -145,7 +145,7 @@ pub async fn upload(
         .await?;
     let rows = Value::Array(parsed.rows.clone());
     let result = async {
-        let mut tx = state.db.pool().begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let object_id =
             objects::insert(&mut tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
         let (ids, created) = devices::get_or_create(&mut tx, &parsed.devices, device_type.as_str()).await?;

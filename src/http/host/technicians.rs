@@ -47,7 +47,10 @@ pub async fn create(
     let (Some(username), Some(pass), Some(city), true) = (username, pass, city, errors.is_empty()) else {
         return Err(ApiError::BadRequest(accounts::to_json(&errors)));
     };
-    let hash = password::hash(pass).await?;
+    let hash = {
+        let _turn = state.gates.hashing.enter().await?;
+        password::hash(pass).await?
+    };
     let created = match users::create(&state.db, &username, &hash, Role::Technician, Some(&city)).await {
         Ok(u) => u,
         Err(users::CreateError::UsernameTaken) => {

@@ -58,7 +58,17 @@ pub async fn submit(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     user.require(&[Role::Technician])?;
     let mut mp = mp;
-    if let Err(e) = state.store.check_room(declared.0, state.settings.disk_refuse_percent) {
+    // Too large is the client's to fix, whatever the free space: 413 before any disk check.
+    let too_large = declared.0.filter(|n| *n > MAX_REQUEST_BYTES as u64).map(|n| {
+        ApiError::PayloadTooLarge(format!(
+            "The report is {:.1} MB; at most {:.1} MB (19 photos of 10 MB and the form) is accepted. \
+             Nothing was stored.",
+            n as f64 / 1048576.0,
+            MAX_REQUEST_BYTES as f64 / 1048576.0
+        ))
+    });
+    let room = || state.store.check_room(declared.0, state.settings.disk_refuse_percent).map_err(ApiError::from);
+    if let Some(e) = too_large.map_or_else(|| room().err(), Some) {
         // Answer now without storing anything; the rest of the body is read and dropped in the
         // background so a client still sending gets to read the answer instead of a reset.
         tokio::spawn(async move { drain_multipart(&mut mp).await });

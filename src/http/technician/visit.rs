@@ -158,11 +158,18 @@ pub async fn fields(state: &AppState, text: &HashMap<String, String>) -> Result<
     }
 }
 
-/// A visit date in the accepted format and not in the future (a day's grace for time zones).
+/// How far back a visit date may lie: a report is filed soon after the visit, and a year covers
+/// a late resubmission while refusing typos such as 1900 or year -1.
+pub const MAX_VISIT_AGE_DAYS: u64 = 366;
+
+/// A visit date in the accepted format, not in the future (a day's grace for time zones) and
+/// not more than a year back.
 pub fn check_date(raw: &str) -> Result<chrono::NaiveDate, &'static str> {
+    let today = chrono::Utc::now().date_naive();
     match period::parse_date(raw) {
-        Some(d) if d > chrono::Utc::now().date_naive() + chrono::Days::new(1) => {
-            Err("The visit date cannot be in the future.")
+        Some(d) if d > today + chrono::Days::new(1) => Err("The visit date cannot be in the future."),
+        Some(d) if d < today - chrono::Days::new(MAX_VISIT_AGE_DAYS) => {
+            Err("The visit date cannot be more than a year in the past.")
         }
         Some(d) => Ok(d),
         None => Err("Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
@@ -226,10 +233,14 @@ pub async fn write_rows(
     draft: Option<i64>,
 ) -> Result<(i64, Vec<MediaKey>), ApiError> {
     let written = async {
-        let mut tx = state.db.pool().begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let (id, replaced) = match reuse {
             Some(id) => {
-                let old = submissions::reopen(&mut tx, id, new).await?;
+                // Another request resubmitted (or the row changed) since the period check:
+                // this one lost, and the winner's photos stay untouched.
+                let Some(old) = submissions::reopen(&mut tx, id, new).await? else {
+                    return Ok(Err(duplicate(new.period)));
+                };
                 let ids: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
                 objects::delete_ids(&mut tx, &ids).await?;
                 (id, old.into_iter().map(|(_, k)| k).collect())
@@ -285,8 +296,18 @@ pub async fn write_rows(
     }
     .await;
     // A refusal inside the transaction rolls it back (the transaction is dropped uncommitted).
-    let (id, replaced) = written
-        .map_err(|e| if crate::db::is_unique_violation(&e) { duplicate(new.period) } else { e.into() })??;
+    let (id, replaced) = written.map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            duplicate(new.period)
+        } else if crate::db::is_foreign_key_violation(&e) {
+            // The technician or the device was deleted while the photos were arriving.
+            ApiError::Conflict(
+                "This device or account was removed while the report was being sent; nothing was stored.".into(),
+            )
+        } else {
+            e.into()
+        }
+    })??;
     let replaced: Vec<MediaKey> = replaced.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     state.store.delete_all(&replaced).await;
     Ok((id, replaced))
