@@ -149,6 +149,13 @@ mod tests {
     }
 
     #[test]
+    fn a_token_carries_the_version_it_was_issued_with() {
+        let k = keys();
+        let t = k.issue(7, 3, TokenKind::Refresh).unwrap();
+        assert_eq!(k.verify(&t, TokenKind::Refresh), Some(TokenUser { user_id: 7, version: 3 }));
+    }
+
+    #[test]
     fn unsigned_expired_and_foreign_tokens_are_refused() {
         let k = keys();
         let now = chrono::Utc::now().timestamp();
@@ -161,10 +168,11 @@ mod tests {
             iat: now - 100,
             jti: "y".into(),
             user_id: 1,
+            ver: 0,
         };
         let t = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &expired, &k.encoding).unwrap();
         assert_eq!(k.verify(&t, TokenKind::Access), None);
-        let other = TokenKeys::new(&Secret::new("z".repeat(40))).issue(1, TokenKind::Access).unwrap();
+        let other = TokenKeys::new(&Secret::new("z".repeat(40))).issue(1, 0, TokenKind::Access).unwrap();
         assert_eq!(k.verify(&other, TokenKind::Access), None);
         assert_eq!(k.verify("not.a.jwt", TokenKind::Access), None);
     }

@@ -30,7 +30,11 @@ pub struct JobStatus {
 }
 
 /// Queues a report job, in the caller's transaction (the approval that asks for it).
-pub async fn enqueue(conn: &mut AnyConnection, submission_id: i64, email_configured: bool) -> sqlx::Result<i64> {
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    submission_id: i64,
+    email_configured: bool,
+) -> sqlx::Result<i64> {
     let now = Db::now();
     sqlx::query(
         "INSERT INTO report_jobs (submission_id, state, pdf_status, email_status, attempts, next_attempt_at, created_at, updated_at)

@@ -318,7 +318,10 @@ pub async fn reopen(
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    sqlx::query("UPDATE submissions SET pdf_object_id = NULL WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE submissions SET pdf_object_id = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     let mut old = sqlx::query(
         "SELECT o.id, o.object_key FROM photos p JOIN stored_object o ON o.id = p.object_id WHERE p.submission_id = $1",
     )
@@ -390,9 +393,10 @@ pub enum Reviewed {
     Refused(Option<&'static str>),
 }
 
-/// Approves a Pending (or, as the original's API allows, a Rejected) submission and queues its
-/// report job, in one transaction whose conditional UPDATE decides the race: of an approval and a
-/// rejection fired at once exactly one changes the row. The review's remarks replace an earlier
+/// Approves a Pending submission and queues its report job, in one transaction whose
+/// conditional UPDATE decides the race: of an approval and a rejection fired at once exactly one
+/// changes the row. (The original's API also approved a Rejected one, so a rejection answered 200
+/// could be overturned by an approval already in flight; its UI never offered that.) The review's remarks replace an earlier
 /// review's: an approved resubmission must not carry the old rejection reason into its report.
 pub async fn approve(
     db: &Db,
@@ -404,7 +408,7 @@ pub async fn approve(
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE submissions SET status = 'Approved', review_remarks = $1, reviewed_by_id = $2,
-             reviewed_at = $3, updated_at = $3 WHERE id = $4 AND status IN ('Pending', 'Rejected')",
+             reviewed_at = $3, updated_at = $3 WHERE id = $4 AND status = 'Pending'",
     )
     .bind(remarks)
     .bind(reviewer)

@@ -100,10 +100,10 @@ pub async fn set_password(db: &Db, username: &str, hash: &str) -> sqlx::Result<b
     let done = sqlx::query(
         "UPDATE users SET password_hash = $1, token_version = token_version + 1 WHERE username = $2",
     )
-        .bind(hash)
-        .bind(username)
-        .execute(db.pool())
-        .await?;
+    .bind(hash)
+    .bind(username)
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -136,7 +136,10 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
     let user = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
     let Some(user) = user else { return Ok(None) };
     if !lock.is_empty() {
-        sqlx::query("SELECT id FROM drafts WHERE technician_id = $1 FOR UPDATE").bind(id).fetch_all(&mut *tx).await?;
+        sqlx::query("SELECT id FROM drafts WHERE technician_id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
     }
     let count = |sql: &'static str| sqlx::query(sql).bind(id);
     let mut d = Deleted { username: user.try_get(0)?, ..Deleted::default() };

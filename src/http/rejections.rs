@@ -29,8 +29,8 @@ pub async fn as_json(req: Request, next: Next) -> Response {
         Err(_) => String::new(),
     };
     tracing::info!(status = status.as_u16(), rejection = text, "request refused before its handler");
-    let mut out = (status, Json(json!({ "error": title(status), "detail": sentence(status, &text) })))
-        .into_response();
+    let mut out =
+        (status, Json(json!({ "error": title(status), "detail": sentence(status, &text) }))).into_response();
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             out.headers_mut().insert(name, value.clone());
@@ -47,7 +47,9 @@ fn title(status: StatusCode) -> &'static str {
 fn sentence(status: StatusCode, text: &str) -> &'static str {
     let t = text.to_ascii_lowercase();
     match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than this endpoint accepts; nothing was stored.",
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than this endpoint accepts; nothing was stored."
+        }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             "The request body has the wrong Content-Type for this endpoint (JSON, a form, or multipart/form-data)."
         }
@@ -57,7 +59,9 @@ fn sentence(status: StatusCode, text: &str) -> &'static str {
         _ if t.contains("query string") => {
             "The query string is not valid: give each parameter once, with a value of the right kind."
         }
-        _ if t.contains("json") => "The JSON body could not be read: check its syntax and the type of each field.",
+        _ if t.contains("json") => {
+            "The JSON body could not be read: check its syntax and the type of each field."
+        }
         _ if t.contains("path") => "The address names an item that cannot exist; check the id in the URL.",
         StatusCode::UNPROCESSABLE_ENTITY => "The request body could not be read as this endpoint expects.",
         _ => "The request could not be read; check its format and try again.",
@@ -84,7 +88,10 @@ mod tests {
             .route(
                 "/q",
                 get(|| async {
-                    plain(StatusCode::BAD_REQUEST, "Failed to deserialize query string: duplicate field `status`")
+                    plain(
+                        StatusCode::BAD_REQUEST,
+                        "Failed to deserialize query string: duplicate field `status`",
+                    )
                 }),
             )
             .route("/ok", get(|| async { "fine" }))

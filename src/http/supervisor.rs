@@ -162,6 +162,11 @@ async fn approve(
     let job = match submissions::approve(&state.db, rec.id, remarks.as_deref(), user.id, email).await? {
         (Reviewed::Done, Some(job)) => job,
         (Reviewed::Refused(None), _) => return Err(ApiError::NotFound("Submission not found".into())),
+        (Reviewed::Refused(Some("Rejected")), _) => {
+            return Err(ApiError::Conflict(
+                "Submission was rejected; it can be approved once the technician resubmits it.".into(),
+            ));
+        }
         _ => return Err(ApiError::message("Submission is already approved")),
     };
     state.reports.wake.notify_one();

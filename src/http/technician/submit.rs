@@ -67,7 +67,8 @@ pub async fn submit(
             MAX_REQUEST_BYTES as f64 / 1048576.0
         ))
     });
-    let room = || state.store.check_room(declared.0, state.settings.disk_refuse_percent).map_err(ApiError::from);
+    let room =
+        || state.store.check_room(declared.0, state.settings.disk_refuse_percent).map_err(ApiError::from);
     if let Some(e) = too_large.map_or_else(|| room().err(), Some) {
         // Answer now without storing anything; the rest of the body is read and dropped in the
         // background so a client still sending gets to read the answer instead of a reset.

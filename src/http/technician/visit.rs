@@ -302,7 +302,8 @@ pub async fn write_rows(
         } else if crate::db::is_foreign_key_violation(&e) {
             // The technician or the device was deleted while the photos were arriving.
             ApiError::Conflict(
-                "This device or account was removed while the report was being sent; nothing was stored.".into(),
+                "This device or account was removed while the report was being sent; nothing was stored."
+                    .into(),
             )
         } else {
             e.into()

@@ -1,0 +1,547 @@
+//! The promises under attack, through the real binary: conflicting requests fired at once, many
+//! times, on SQLite and PostgreSQL (exactly one winner, no 500, every acknowledged photo still
+//! served); bursts of logins and PDF builds with bounded memory; slow clients cut off within
+//! their timeouts; tokens revoked by a password change; client addresses behind proxies.
+
+mod common;
+
+use std::time::Duration;
+
+use common::api::*;
+use common::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ROUNDS: usize = 6;
+
+/// A started deployment with one technician, a cleaning device, and everyone's tokens.
+struct World {
+    d: Deployment,
+    api: Api,
+    host: String,
+    sup: String,
+    tech: String,
+    tech_id: i64,
+    device: i64,
+    /// `ROUNDS` cleaning devices, `device` the first.
+    devices: Vec<i64>,
+}
+
+async fn world(backend: Backend, dir: &std::path::Path, env: &[(&str, &str)]) -> World {
+    let mut d = Deployment::new(backend, dir).await.without("ATM_TEST_ROUTES");
+    for (k, v) in env {
+        d = d.with(k, v);
+    }
+    seed_staff(&d);
+    let api = Api::new(d.start().unwrap());
+    let host = api.login("host1", PASSWORD).await;
+    let sup = api.login("sup1", PASSWORD).await;
+    let tech_id = api.create_technician(&host, "tech_r", "Riyadh").await;
+    let names: Vec<String> = (0..ROUNDS).map(|i| format!("RACE-{i}")).collect();
+    let rows: Vec<[&str; 5]> = names.iter().map(|n| [n.as_str(), "838", "Cleaning", "", "Riyadh"]).collect();
+    let r = api.upload_excel(&host, tech_id, "Cleaning1", &rows).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let tech = api.login("tech_r", PASSWORD).await;
+    let mut devices = Vec::new();
+    for n in &names {
+        devices.push(api.device_id(&tech, n).await);
+    }
+    World { d, api, host, sup, tech, tech_id, device: devices[0], devices }
+}
+
+/// Every photo of a submission answers with exactly the bytes that were sent for its slot.
+async fn assert_photos_served(api: &Api, sup: &str, id: i64, sent: &[(String, Vec<u8>)], what: &str) {
+    let r = api.get(Some(sup), &format!("/api/supervisor/submissions/{id}")).await;
+    assert_eq!(r.status, 200, "{what}: {}", r.body);
+    let photos = r.body["submission"]["photos"].as_array().unwrap().clone();
+    assert_eq!(photos.len(), sent.len(), "{what}: every acknowledged photo is recorded");
+    for p in photos {
+        let slot = format!("section{}_{}", p["section"], p["order_index"]);
+        let resp = api.http.get(p["file_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{what}: {slot} is served");
+        let got = resp.bytes().await.unwrap();
+        let want = &sent.iter().find(|(s, _)| *s == slot).unwrap().1;
+        assert_eq!(got.as_ref(), want.as_slice(), "{what}: {slot} holds the winner's bytes");
+    }
+}
+
+fn no_server_error(statuses: &[u16], what: &str) {
+    assert!(statuses.iter().all(|s| *s < 500), "{what}: a race must never answer 5xx: {statuses:?}");
+}
+
+async fn reject(w: &World, id: i64) {
+    let r = w
+        .api
+        .patch_json(
+            Some(&w.sup),
+            &format!("/api/supervisor/submissions/{id}/reject"),
+            json!({"remarks": "Photos are blurry, retake"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overlapping_resubmissions_have_one_winner_whose_photos_survive() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        let (form, _) = report(w.device, &today(), false, 1);
+        let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["submission"]["id"].as_i64().unwrap();
+        for round in 0..ROUNDS {
+            reject(&w, id).await;
+            let (fa, sent_a) = report(w.device, &today(), false, 10 + 2 * round as u8);
+            let (fb, sent_b) = report(w.device, &today(), false, 11 + 2 * round as u8);
+            let (a, b) = tokio::join!(
+                w.api.post_form(Some(&w.tech), "/api/technician/submit", fa),
+                w.api.post_form(Some(&w.tech), "/api/technician/submit", fb),
+            );
+            let what = format!("{backend:?} round {round}");
+            no_server_error(&[a.status, b.status], &what);
+            let winners: Vec<_> =
+                [(&a, &sent_a), (&b, &sent_b)].into_iter().filter(|(r, _)| r.status == 201).collect();
+            assert_eq!(winners.len(), 1, "{what}: exactly one resubmission wins: {} / {}", a.body, b.body);
+            let loser = if a.status == 201 { &b } else { &a };
+            assert_eq!(loser.status, 400, "{what}: {}", loser.body);
+            assert!(
+                loser.body["non_field_errors"][0].as_str().unwrap_or("").contains("already submitted"),
+                "{what}: the loser reads the duplicate message: {}",
+                loser.body
+            );
+            assert_photos_served(&w.api, &w.sup, id, winners[0].1, &what).await;
+            assert_eq!(photo_files(&w.d.media_root), 8, "{what}: no file of the loser or the past is left");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approve_and_reject_at_once_have_one_winner_and_the_report_follows_it() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        let mut approvals = 0;
+        for round in 0..ROUNDS {
+            let what = format!("{backend:?} round {round}");
+            let (form, _) = report(w.devices[round], &today(), false, 1 + round as u8);
+            let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+            assert_eq!(r.status, 201, "{what}: {}", r.body);
+            let id = r.body["submission"]["id"].as_i64().unwrap();
+            let path = format!("/api/supervisor/submissions/{id}");
+            let (approve, reject) = (format!("{path}/approve"), format!("{path}/reject"));
+            let (ap, rj) = tokio::join!(
+                w.api.patch_json(Some(&w.sup), &approve, json!({"remarks": ""})),
+                w.api.patch_json(Some(&w.sup), &reject, json!({"remarks": "Wrong device photographed"})),
+            );
+            no_server_error(&[ap.status, rj.status], &what);
+            assert_eq!(
+                [ap.status, rj.status].iter().filter(|s| **s == 200).count(),
+                1,
+                "{what}: exactly one review wins: {} / {}",
+                ap.body,
+                rj.body
+            );
+            let detail = w.api.get(Some(&w.sup), &path).await;
+            if ap.status == 200 {
+                approvals += 1;
+                assert_eq!(rj.status, 409, "{what}: an approved report is not rejected: {}", rj.body);
+                assert_eq!(detail.body["submission"]["status"], "Approved", "{what}");
+                let mut pdf = Value::Null;
+                for _ in 0..300 {
+                    pdf = w.api.get(Some(&w.sup), &path).await.body["submission"]["pdf_url"].clone();
+                    if !pdf.is_null() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                assert!(pdf.is_string(), "{what}: the approval's PDF is made");
+                let r = w
+                    .api
+                    .patch_json(
+                        Some(&w.sup),
+                        &format!("{path}/reject"),
+                        json!({"remarks": "Too late to reject this"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 409, "{what}: reject after approve is refused: {}", r.body);
+                let after = w.api.get(Some(&w.sup), &path).await;
+                assert_eq!(after.body["submission"]["status"], "Approved", "{what}");
+            } else {
+                assert_eq!(detail.body["submission"]["status"], "Rejected", "{what}");
+                assert!(
+                    detail.body["submission"]["pdf_url"].is_null(),
+                    "{what}: no PDF for a rejected visit"
+                );
+                assert!(ap.status == 409 || ap.status == 400, "{what}: {}", ap.body);
+                let (form, _) = report(w.devices[round], &today(), false, 100 + round as u8);
+                let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+                assert_eq!(r.status, 201, "{what}: resubmission after the rejection: {}", r.body);
+                let again = w.api.get(Some(&w.sup), &path).await;
+                assert_eq!(again.body["submission"]["status"], "Pending", "{what}");
+                assert!(
+                    again.body["submission"]["pdf_url"].is_null(),
+                    "{what}: a resubmission has no old PDF"
+                );
+            }
+        }
+        eprintln!("{backend:?}: approvals won {approvals} of {ROUNDS} races");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn draft_finalize_and_one_shot_submit_at_once_have_one_winner() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        let mut submission: Option<i64> = None;
+        for round in 0..ROUNDS {
+            let what = format!("{backend:?} round {round}");
+            if let Some(id) = submission {
+                reject(&w, id).await;
+            }
+            let r = w
+                .api
+                .post_json(
+                    Some(&w.tech),
+                    "/api/technician/drafts/",
+                    json!({"device_id": w.device, "visit_date": today()}),
+                )
+                .await;
+            assert!(r.status == 201 || r.status == 200, "{what}: {}", r.body);
+            let draft = r.body["id"].as_i64().or(r.body["draft"]["id"].as_i64()).expect("draft id");
+            let mut draft_sent = Vec::new();
+            for (i, slot) in slots(false).into_iter().enumerate() {
+                let bytes = jpeg(100 + (round * 10 + i) as u8);
+                let r = w
+                    .api
+                    .put_bytes(
+                        Some(&w.tech),
+                        &format!("/api/technician/drafts/{draft}/photos/{slot}"),
+                        bytes.clone(),
+                    )
+                    .await;
+                assert!(r.status < 300, "{what}: {}", r.body);
+                draft_sent.push((slot, bytes));
+            }
+            let fields = json!({"job_description": "Routine", "job_status": "Ok", "remarks": "All clean"});
+            let (one_shot, one_shot_sent) = report(w.device, &today(), false, 200 + round as u8);
+            let finalize = format!("/api/technician/drafts/{draft}/submit/");
+            let (fin, sub) = tokio::join!(
+                w.api.post_json(Some(&w.tech), &finalize, fields),
+                w.api.post_form(Some(&w.tech), "/api/technician/submit", one_shot),
+            );
+            no_server_error(&[fin.status, sub.status], &what);
+            let won = [fin.status, sub.status].iter().filter(|s| **s == 201).count();
+            assert_eq!(won, 1, "{what}: exactly one filing wins: {} / {}", fin.body, sub.body);
+            let (winner, sent) = if fin.status == 201 { (&fin, &draft_sent) } else { (&sub, &one_shot_sent) };
+            let id = winner.body["submission"]["id"].as_i64().unwrap();
+            assert_photos_served(&w.api, &w.sup, id, sent, &what).await;
+            if fin.status != 201 {
+                // The losing draft keeps its photos for the technician to discard or resend.
+                let r = w.api.delete(Some(&w.tech), &format!("/api/technician/drafts/{draft}/")).await;
+                assert!(r.status < 300, "{what}: {}", r.body);
+            }
+            assert_eq!(photo_files(&w.d.media_root), 8, "{what}: only the winner's photos are stored");
+            submission = Some(id);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_a_technician_during_an_upload_leaves_no_row_without_file_nor_file_without_row() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        // The first technician's report stays throughout: its photos must never be touched.
+        let (form, kept) = report(w.device, &today(), false, 1);
+        let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+        let kept_id = r.body["submission"]["id"].as_i64().unwrap();
+        for round in 0..ROUNDS {
+            let what = format!("{backend:?} round {round}");
+            let name = format!("tech_d{round}");
+            let id = w.api.create_technician(&w.host, &name, "Jeddah").await;
+            let interaction = format!("DEL-{round}");
+            let r = w
+                .api
+                .upload_excel(&w.host, id, "Cleaning1", &[[&interaction, "1", "Cleaning", "", "Jeddah"]])
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            let token = w.api.login(&name, PASSWORD).await;
+            let device = w.api.device_id(&token, &interaction).await;
+            let (form, _) = report(device, &today(), false, 50 + round as u8);
+            let delete = format!("/api/host/technicians/{id}/");
+            let (up, del) = tokio::join!(
+                w.api.post_form(Some(&token), "/api/technician/submit", form),
+                w.api.delete(Some(&w.host), &delete),
+            );
+            no_server_error(&[up.status, del.status], &what);
+            assert_eq!(del.status, 200, "{what}: {}", del.body);
+            assert!(matches!(up.status, 201 | 401 | 409), "{what}: {} {}", up.status, up.body);
+            assert_eq!(photo_files(&w.d.media_root), 8, "{what}: the deleted technician left no photo file");
+        }
+        assert_photos_served(&w.api, &w.sup, kept_id, &kept, &format!("{backend:?}")).await;
+        let r = w.api.get(Some(&w.sup), "/api/supervisor/submissions").await;
+        assert_eq!(r.body["count"], 1, "{backend:?}: no row of a deleted technician is left");
+        let _ = w.tech_id;
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// The bound this test holds the service to (the debug build; README "Reliability" has the
+/// release numbers): 64 logins and 8 PDF previews at once, over the idle process's own size.
+const BURST_BOUND_MIB: u64 = 160;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_logins_and_pdf_previews_is_answered_within_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(Backend::Sqlite, tmp.path(), &[("QUEUE_WAIT_SECONDS", "5")]).await;
+    let r = w
+        .api
+        .upload_excel(
+            &w.host,
+            w.tech_id,
+            "Electrical",
+            &[["RACE-E", "9", "Electro Mechanical", "", "Riyadh"]],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let electrical = w.api.device_id(&w.tech, "RACE-E").await;
+    let (form, _) = report(electrical, &today(), true, 7);
+    let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["submission"]["id"].as_i64().unwrap();
+    let pid = w.api.server.child.id();
+    // Warm up once (fonts, first hash), then measure the burst alone.
+    let r = w
+        .api
+        .post_json(Some(&w.sup), &format!("/api/supervisor/submissions/{id}/preview-pdf"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let before = rss_kib(pid);
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+    let logins = (0..64).map(|i| {
+        let api = &w.api;
+        async move {
+            let password = if i % 2 == 0 { PASSWORD.to_string() } else { format!("wrong-{i}") };
+            let user = if i % 2 == 0 { "sup1".to_string() } else { format!("nobody{i}") };
+            api.post_json(None, "/api/auth/login/", json!({"username": user, "password": password}))
+                .await
+                .status
+        }
+    });
+    let previews = (0..8).map(|_| {
+        let api = &w.api;
+        let sup = &w.sup;
+        async move {
+            api.post_json(Some(sup), &format!("/api/supervisor/submissions/{id}/preview-pdf"), json!({}))
+                .await
+                .status
+        }
+    });
+    let (logins, previews) =
+        tokio::join!(futures_util::future::join_all(logins), futures_util::future::join_all(previews));
+    let peak = peak_rss_kib(pid);
+    eprintln!(
+        "burst: idle {} MiB, peak {} MiB; logins {:?}; previews {:?}",
+        before / 1024,
+        peak / 1024,
+        count(&logins),
+        count(&previews)
+    );
+    assert!(logins.iter().all(|s| [200, 400, 429, 503].contains(s)), "{logins:?}");
+    assert!(previews.iter().all(|s| [200, 503].contains(s)), "{previews:?}");
+    assert!(
+        logins.iter().any(|s| *s == 200) && previews.iter().any(|s| *s == 200),
+        "the burst is served, not only refused"
+    );
+    assert!(
+        peak.saturating_sub(before) < BURST_BOUND_MIB * 1024,
+        "the burst grew the process by {} MiB (bound {BURST_BOUND_MIB} MiB)",
+        (peak - before) / 1024
+    );
+    // The service is still whole afterwards.
+    assert_eq!(w.api.get(None, "/healthz").await.status, 200);
+}
+
+fn count(statuses: &[u16]) -> Vec<(u16, usize)> {
+    let mut out: Vec<(u16, usize)> = Vec::new();
+    for s in statuses {
+        match out.iter_mut().find(|(k, _)| k == s) {
+            Some((_, n)) => *n += 1,
+            None => out.push((*s, 1)),
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_trickling_its_headers_is_disconnected_after_the_header_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(Backend::Sqlite, tmp.path(), &[("HEADER_READ_TIMEOUT_SECONDS", "2")]).await;
+    let addr = w.api.server.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    // One header byte a second, forever, unless the server hangs up.
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buf = [0u8; 256];
+        loop {
+            if tcp.write_all(b"X").await.is_err() {
+                return;
+            }
+            match tokio::time::timeout(Duration::from_secs(1), tcp.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(_)) => {} // a 408 may come first; the close follows
+                Err(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection stayed open for 30 s with a 2 s header timeout");
+    eprintln!("trickled headers: disconnected after {:?}", started.elapsed());
+    assert_eq!(w.api.get(None, "/healthz").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_body_trickled_below_the_minimum_rate_is_cut_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(
+        Backend::Sqlite,
+        tmp.path(),
+        &[("UPLOAD_IDLE_TIMEOUT_SECONDS", "2"), ("UPLOAD_MIN_BYTES_PER_SECOND", "1024")],
+    )
+    .await;
+    let r = w
+        .api
+        .post_json(
+            Some(&w.tech),
+            "/api/technician/drafts/",
+            json!({"device_id": w.device, "visit_date": today()}),
+        )
+        .await;
+    let draft = r.body["id"].as_i64().or(r.body["draft"]["id"].as_i64()).expect("draft id");
+    let slot = &slots(false)[0];
+    let photo = jpeg(3);
+    let addr = w.api.server.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "PUT /api/technician/drafts/{draft}/photos/{slot} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+        w.tech,
+        photo.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&photo[..64]).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buf = vec![0u8; 4096];
+        let mut answer = Vec::new();
+        for b in &photo[64..] {
+            if tcp.write_all(std::slice::from_ref(b)).await.is_err() {
+                break;
+            }
+            match tokio::time::timeout(Duration::from_millis(500), tcp.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        }
+        answer
+    })
+    .await;
+    let answer = ended.expect("a body at 2 B/s was not cut within 30 s (window 2 s)");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 4"),
+        "a cut upload is a 4xx or a closed connection: {text}"
+    );
+    assert!(temp_files(&w.d.media_root).is_empty(), "the partial file is gone");
+    assert_eq!(photo_files(&w.d.media_root), 0, "nothing of the slow photo is stored");
+    let r = w.api.get(Some(&w.tech), &format!("/api/technician/drafts/{draft}/")).await;
+    assert_eq!(r.status, 200, "the service still answers: {}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_password_revokes_every_access_and_refresh_token_issued_before() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        let r = w
+            .api
+            .post_json(None, "/api/auth/login/", json!({"username": "tech_r", "password": PASSWORD}))
+            .await;
+        let (access, refresh) =
+            (r.body["access"].as_str().unwrap().to_string(), r.body["refresh"].as_str().unwrap().to_string());
+        assert_eq!(w.api.get(Some(&access), "/api/technician/devices").await.status, 200);
+        let out =
+            w.d.command(&["user", "set-password", "--username", "tech_r"])
+                .env("ATM_PASSWORD", "A brand new passphrase 2026")
+                .output()
+                .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let r = w.api.get(Some(&access), "/api/technician/devices").await;
+        assert_eq!(r.status, 401, "{backend:?}: the old access token is revoked: {}", r.body);
+        assert!(r.body.to_string().contains("revoked"), "{}", r.body);
+        let r = w.api.post_json(None, "/api/auth/refresh/", json!({"refresh": refresh})).await;
+        assert_eq!(r.status, 401, "{backend:?}: the old refresh token mints nothing: {}", r.body);
+        let new = w.api.login("tech_r", "A brand new passphrase 2026").await;
+        assert_eq!(w.api.get(Some(&new), "/api/technician/devices").await.status, 200);
+    }
+}
+
+async fn failed_login(api: &Api, user: &str, xff: &str) -> u16 {
+    api.send(
+        api.req(reqwest::Method::POST, None, "/api/auth/login/")
+            .header("x-forwarded-for", xff)
+            .json(&json!({"username": user, "password": "not the password"})),
+    )
+    .await
+    .status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_proxies_the_address_is_the_one_the_proxy_appended_not_the_forged_one() {
+    for hops in ["1", "2"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(
+            Backend::Sqlite,
+            tmp.path(),
+            &[("TRUST_PROXY_HEADERS", "true"), ("TRUSTED_PROXY_HOPS", hops)],
+        )
+        .await;
+        let seen_by_proxy = |client: &str, i: usize| match hops {
+            "1" => format!("10.9.{}.{}, {client}", i / 200, i % 200),
+            _ => format!("10.9.{}.{}, {client}, 172.16.0.1", i / 200, i % 200),
+        };
+        // 30 failures per address in the window: each with a new forged leftmost entry and a new
+        // account, all from one real address.
+        let mut statuses = Vec::new();
+        for i in 0..31 {
+            statuses.push(failed_login(&w.api, &format!("ghost{i}"), &seen_by_proxy("203.0.113.9", i)).await);
+        }
+        assert_eq!(statuses[..30].iter().filter(|s| **s == 400).count(), 30, "hops {hops}: {statuses:?}");
+        assert_eq!(statuses[30], 429, "hops {hops}: forged entries must not escape the per-address limit");
+        // Another real client is not limited by the first one's failures.
+        assert_eq!(failed_login(&w.api, "ghost-x", &seen_by_proxy("198.51.100.20", 0)).await, 400);
+        let logs = w.api.server.logs();
+        assert!(logs.contains("203.0.113.9"), "hops {hops}: the log records the real address");
+        assert!(!logs.contains("10.9.0.5"), "hops {hops}: the log never records a forged address");
+    }
+}
