@@ -277,7 +277,9 @@ async fn deleting_a_technician_during_an_upload_leaves_no_row_without_file_nor_f
             );
             no_server_error(&[up.status, del.status], &what);
             assert_eq!(del.status, 200, "{what}: {}", del.body);
-            assert!(matches!(up.status, 201 | 401 | 409), "{what}: {} {}", up.status, up.body);
+            // The upload wins (and the delete removes it with the rest), or it finds the account,
+            // its device or its assignment gone.
+            assert!(matches!(up.status, 201 | 400 | 401 | 409), "{what}: {} {}", up.status, up.body);
             assert_eq!(photo_files(&w.d.media_root), 8, "{what}: the deleted technician left no photo file");
         }
         assert_photos_served(&w.api, &w.sup, kept_id, &kept, &format!("{backend:?}")).await;
@@ -312,7 +314,10 @@ const BURST_BOUND_MIB: u64 = 160;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_logins_and_pdf_previews_is_answered_within_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
-    let w = world(Backend::Sqlite, tmp.path(), &[("QUEUE_WAIT_SECONDS", "5")]).await;
+    // Each login comes from its own address (through a trusted proxy), so every one of them
+    // reaches the password check instead of the per-address limit.
+    let env = [("QUEUE_WAIT_SECONDS", "5"), ("TRUST_PROXY_HEADERS", "true")];
+    let w = world(Backend::Sqlite, tmp.path(), &env).await;
     let r = w
         .api
         .upload_excel(
@@ -340,11 +345,15 @@ async fn a_burst_of_logins_and_pdf_previews_is_answered_within_bounded_memory() 
     let logins = (0..64).map(|i| {
         let api = &w.api;
         async move {
-            let password = if i % 2 == 0 { PASSWORD.to_string() } else { format!("wrong-{i}") };
-            let user = if i % 2 == 0 { "sup1".to_string() } else { format!("nobody{i}") };
-            api.post_json(None, "/api/auth/login/", json!({"username": user, "password": password}))
-                .await
-                .status
+            // Four real sign-ins among sixty guesses at unknown names: every one runs a hash.
+            let (user, password) = if i % 16 == 0 {
+                ("sup1".to_string(), PASSWORD.to_string())
+            } else {
+                (format!("nobody{i}"), format!("wrong-{i}"))
+            };
+            let body = json!({"username": user, "password": password});
+            let req = api.req(reqwest::Method::POST, None, "/api/auth/login/");
+            api.send(req.header("x-forwarded-for", format!("198.18.0.{i}")).json(&body)).await.status
         }
     });
     let previews = (0..8).map(|_| {
@@ -368,10 +377,7 @@ async fn a_burst_of_logins_and_pdf_previews_is_answered_within_bounded_memory() 
     );
     assert!(logins.iter().all(|s| [200, 400, 429, 503].contains(s)), "{logins:?}");
     assert!(previews.iter().all(|s| [200, 503].contains(s)), "{previews:?}");
-    assert!(
-        logins.iter().any(|s| *s == 200) && previews.iter().any(|s| *s == 200),
-        "the burst is served, not only refused"
-    );
+    assert!(logins.contains(&200) && previews.contains(&200), "the burst is served, not only refused");
     assert!(
         peak.saturating_sub(before) < BURST_BOUND_MIB * 1024,
         "the burst grew the process by {} MiB (bound {BURST_BOUND_MIB} MiB)",

@@ -160,6 +160,47 @@ pub fn client_address(
     }
 }
 
+/// The absolute origin for links: MEDIA_BASE_URL, else the request's own host.
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(base) = &state.settings.media_base_url {
+            return Ok(BaseUrl(base.clone()));
+        }
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+            .unwrap_or("localhost");
+        let scheme = match parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
+            Some("https") if state.settings.trust_proxy_headers => "https",
+            _ => "http",
+        };
+        Ok(BaseUrl(format!("{scheme}://{host}")))
+    }
+}
+
+/// The request's Content-Length, when it declared one.
+pub struct DeclaredLength(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for DeclaredLength {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(DeclaredLength(
+            parts
+                .headers
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod client_address_tests {
     use super::*;
@@ -210,46 +251,5 @@ mod client_address_tests {
         h.insert("fly-client-ip", HeaderValue::from_static("198.51.100.4"));
         let p = Some(Proxies { hops: 1, client_ip_header: Some("fly-client-ip") });
         assert_eq!(client_address(&h, ip("10.0.0.1"), p), ip("198.51.100.4"));
-    }
-}
-
-/// The absolute origin for links: MEDIA_BASE_URL, else the request's own host.
-pub struct BaseUrl(pub String);
-
-impl FromRequestParts<AppState> for BaseUrl {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(base) = &state.settings.media_base_url {
-            return Ok(BaseUrl(base.clone()));
-        }
-        let host = parts
-            .headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-            .unwrap_or("localhost");
-        let scheme = match parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
-            Some("https") if state.settings.trust_proxy_headers => "https",
-            _ => "http",
-        };
-        Ok(BaseUrl(format!("{scheme}://{host}")))
-    }
-}
-
-/// The request's Content-Length, when it declared one.
-pub struct DeclaredLength(pub Option<u64>);
-
-impl<S: Send + Sync> FromRequestParts<S> for DeclaredLength {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(DeclaredLength(
-            parts
-                .headers
-                .get(axum::http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok()),
-        ))
     }
 }

@@ -73,7 +73,7 @@ pub async fn submit(
         // Answer now without storing anything; the rest of the body is read and dropped in the
         // background so a client still sending gets to read the answer instead of a reset.
         tokio::spawn(async move { drain_multipart(&mut mp).await });
-        return Err(e.into());
+        return Err(e);
     }
     let mut upload = Upload::default();
     let read = receive(&state, &mut mp, &mut upload).await;
