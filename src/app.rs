@@ -37,6 +37,8 @@ pub struct AppState {
     pub reports: Reports,
     /// Photos being decoded for previews at once (each takes a core and ~100 MB at worst).
     pub preview_permits: Arc<tokio::sync::Semaphore>,
+    /// The last `/readyz` check, shared so a burst of calls costs one probe.
+    pub readiness: Arc<http::health::Readiness>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
         Ok(AppState {
             reports: Reports::new(&settings)?,
             preview_permits: Arc::new(tokio::sync::Semaphore::new(2)),
+            readiness: Arc::default(),
             tokens: TokenKeys::new(&settings.secret_key),
             links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
             // 5 failures per account, 30 per address, in 15 minutes.
