@@ -166,7 +166,8 @@ async fn a_damaged_backup_object_is_named_by_restore_which_restores_the_rest_and
                 std::fs::read(restored.media_root.join(&key)).unwrap_or_else(|e| panic!("{key}: {e}"));
             assert_eq!(&sha256_hex(&bytes), sha, "{key}");
         }
-        assert!(restored.start().is_err(), "{backend:?}: serve started on an incomplete restore");
+        let refused = restored.start().err().expect("serve started on an incomplete restore");
+        assert!(refused.logs.contains("--accept-damaged"), "{backend:?}: {}", refused.logs);
 
         // Accepting the loss on the same target finishes the restore; fsck names the key.
         let out = restored.run(&["restore", "--accept-damaged", dir.to_str().unwrap()]);
