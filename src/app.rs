@@ -38,6 +38,8 @@ pub struct AppState {
     pub reports: Reports,
     /// Turns for password hashes, image decodes and PDF builds.
     pub gates: Gates,
+    /// The last `/readyz` check, shared so a burst of calls costs one probe.
+    pub readiness: Arc<http::health::Readiness>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
         Ok(AppState {
             reports: Reports::new(&settings)?,
             gates: Gates::new(&settings.limits),
+            readiness: Arc::default(),
             tokens: TokenKeys::new(&settings.secret_key),
             links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
             // 5 failures per account, 30 per address, in 15 minutes.

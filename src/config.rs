@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+mod secret_strength;
+
 /// Where a setting's value came from; the start-up report and `doctor` print it, because
 /// "which MEDIA_ROOT did the process actually use?" is the question the predecessor never answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -275,7 +277,21 @@ impl Settings {
                 "SECRET_KEY is shorter than 32 characters; in production use a long random value, \
                  e.g. the output of `openssl rand -hex 32`"
             ),
-            Some(key) => (Secret::new(key), Source::Env),
+            Some(key) => {
+                if let Some(why) = secret_strength::weakness(&key) {
+                    if production {
+                        bail!(
+                            "SECRET_KEY is not random enough: {why}; in production use a long random value, \
+                             e.g. the output of `openssl rand -hex 32`"
+                        );
+                    }
+                    tracing::warn!(
+                        "SECRET_KEY is not random enough: {why}; production would refuse it \
+                         (make one with `openssl rand -hex 32`)"
+                    );
+                }
+                (Secret::new(key), Source::Env)
+            }
             None if production => bail!(
                 "SECRET_KEY is not set; in production it must be set to a long random value \
                  (e.g. `openssl rand -hex 32`) so tokens survive restarts and match across instances"
@@ -584,12 +600,41 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_weak_and_placeholder_secrets_naming_the_variable_and_the_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let weak =
+            ["a".repeat(32), "abc".repeat(12), "django-insecure-0123456789abcdefghij0123456789".to_string()];
+        for key in weak.iter().map(String::as_str) {
+            for marker in [("ATM_ENV", "production"), ("RENDER", "true")] {
+                let err =
+                    Settings::from_map(Flags::default(), env(&[marker, ("SECRET_KEY", key)]), tmp.path())
+                        .unwrap_err()
+                        .to_string();
+                assert!(err.contains("SECRET_KEY") && err.contains("openssl rand -hex 32"), "{err}");
+                assert!(!err.contains(key), "the error repeats the secret: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn development_accepts_a_weak_secret_and_production_a_random_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let weak = "a".repeat(32);
+        let s = Settings::from_map(Flags::default(), env(&[("SECRET_KEY", &weak)]), tmp.path()).unwrap();
+        assert_eq!(s.secret_key.expose(), weak);
+        let good = hex::encode(rand::random::<[u8; 32]>());
+        let pairs = [("ATM_ENV", "production"), ("SECRET_KEY", good.as_str())];
+        let s = Settings::from_map(Flags::default(), env(&pairs), tmp.path()).unwrap();
+        assert!(s.is_production());
+    }
+
+    #[test]
     fn a_platform_variable_means_production_but_a_plain_container_does_not() {
         let tmp = tempfile::tempdir().unwrap();
-        let key = "k".repeat(40);
+        let key = "9d4b7e1f0c8a3562e7b9d1f4a0c6e8b2";
         let s = Settings::from_map(
             Flags::default(),
-            env(&[("FLY_APP_NAME", "atm"), ("SECRET_KEY", &key)]),
+            env(&[("FLY_APP_NAME", "atm"), ("SECRET_KEY", key)]),
             tmp.path(),
         )
         .unwrap();

@@ -199,3 +199,30 @@ async fn a_platform_variable_applies_production_rules_but_a_plain_container_does
     let refused = d.start().map(|_| ()).expect_err("Render accepted tmpfs");
     assert!(refused.logs.contains("On Render"), "{}", refused.logs);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_refuses_weak_and_placeholder_secret_keys_in_serve_and_doctor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.production();
+    let weak = [
+        "a".repeat(32),
+        "0123456789".repeat(4),
+        "xyz".repeat(15),
+        "changeme-changeme-changeme-changeme".to_string(),
+        "your-secret-key-here-please-change-it-0123456789".to_string(),
+        format!("django-insecure-{}", "k".repeat(30)),
+    ];
+    for key in &weak {
+        let d = d.clone().with("SECRET_KEY", key);
+        let refused = d.start().err().unwrap_or_else(|| panic!("serve started with SECRET_KEY={key}"));
+        assert!(
+            refused.logs.contains("SECRET_KEY") && refused.logs.contains("openssl rand"),
+            "{}",
+            refused.logs
+        );
+        assert!(!refused.logs.contains(key.as_str()), "the logs repeat the secret: {}", refused.logs);
+        let out = d.run(&["doctor"]);
+        assert!(!out.status.success(), "doctor accepted SECRET_KEY={key}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("SECRET_KEY"));
+    }
+}

@@ -57,7 +57,19 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
                 m.objects.len(),
                 bytes as f64 / 1048576.0
             );
-            Ok(0)
+            let damaged: Vec<_> = m.damaged().collect();
+            if damaged.is_empty() {
+                return Ok(0);
+            }
+            for e in &damaged {
+                println!("DAMAGED  {}: {}", e.key, e.damaged.as_deref().unwrap_or_default());
+            }
+            println!(
+                "{} object(s) were already damaged in the store; they are marked damaged in the manifest \
+                 and a restore will not bring them back as good. Run `atm-maint fsck` on this deployment.",
+                damaged.len()
+            );
+            Ok(1)
         }
         (None, None) => anyhow::bail!(
             "give the backup folder: `atm-maint backup <dir>` or `atm-maint backup verify <dir>`"
@@ -65,15 +77,57 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
     }
 }
 
-pub async fn restore(settings: Settings, dir: PathBuf) -> anyhow::Result<i32> {
+pub const RESTORE_HELP: &str = "Restore a backup onto an empty media store and an empty database.
+
+Every object is checked against the manifest before it goes into the store; damaged ones are \
+listed by key and never restored as good. Without --accept-damaged a restore with damaged \
+objects exits with status 1: the database and the verified objects stay, but the storage marker \
+is not written, so `serve` refuses to start on the incomplete copy. Then either repair the \
+backup's files and run the same restore again (it continues where it stopped), or accept the \
+loss with --accept-damaged (on the same target, or on an empty one).";
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The backup folder (with manifest.json)
+    pub dir: PathBuf,
+    /// Finish even though some objects are damaged in the backup: they are left out and
+    /// recorded, and `atm-maint fsck` reports them as missing
+    #[arg(long)]
+    pub accept_damaged: bool,
+}
+
+pub async fn restore(settings: Settings, args: RestoreArgs) -> anyhow::Result<i32> {
     let store = crate::storage::open(&settings)?;
-    let m = backup::restore(&settings, &store, &dir).await?;
+    let opts = backup::RestoreOptions { accept_damaged: args.accept_damaged };
+    let r = backup::restore(&settings, &store, &args.dir, opts).await?;
+    for d in &r.damaged {
+        println!("DAMAGED  {}: {}", d.key, d.reason);
+    }
     println!(
-        "restored {} objects and the database from {} into {} and {}",
-        m.objects.len(),
-        dir.display(),
+        "{} {} of {} objects and the database from {} into {} and {}",
+        if r.resumed { "continued the restore:" } else { "restored" },
+        r.restored,
+        r.manifest.objects.len(),
+        args.dir.display(),
         store.describe(),
         settings.database_display()
     );
-    Ok(0)
+    if r.damaged.is_empty() {
+        return Ok(0);
+    }
+    if r.complete {
+        println!(
+            "{} damaged object(s) left out and recorded; `atm-maint fsck` reports them as missing",
+            r.damaged.len()
+        );
+        return Ok(0);
+    }
+    println!(
+        "restore INCOMPLETE: {} object(s) damaged in the backup (listed above). The storage marker is \
+         not written, so `serve` refuses to start. Repair those files and run the same restore again, \
+         or accept the loss with `atm-maint restore --accept-damaged {}`.",
+        r.damaged.len(),
+        args.dir.display()
+    );
+    Ok(1)
 }

@@ -1,10 +1,11 @@
 //! `atm-maint fsck [--json] [--quick] [--repair [--grace-hours N]]`: is every recorded file there
 //! and intact, and is every file recorded? Exit 0 only when everything matches.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{Db, meta};
 use crate::ops::fsck::{self, Finding, Options};
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +38,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
         recent: Duration::from_secs(args.recent_seconds),
     };
     let report = fsck::run(&db, &store, &opts).await?;
+    let left_out = restore_damaged(&db).await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -56,7 +58,12 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
         }
         for f in &report.findings {
             let line = match f {
-                Finding::Missing { key } => format!("MISSING    {key}: recorded but not in the store"),
+                Finding::Missing { key } => match left_out.get(key) {
+                    Some(reason) => format!(
+                        "MISSING    {key}: recorded but not in the store (left out of a partial restore: {reason})"
+                    ),
+                    None => format!("MISSING    {key}: recorded but not in the store"),
+                },
                 Finding::Orphan { key, size, age_hours } => {
                     format!("ORPHAN     {key}: {size} bytes, {age_hours} h old, no row")
                 }
@@ -77,4 +84,13 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<i32> {
         }
     }
     Ok(if report.is_clean() { 0 } else { 1 })
+}
+
+/// Objects an accepted partial restore left out, by key, with the reason; they show up as
+/// missing, and saying why saves the operator a search.
+async fn restore_damaged(db: &Db) -> HashMap<String, String> {
+    let recorded = meta::get(db, meta::RESTORE_DAMAGED).await.ok().flatten().unwrap_or_default();
+    serde_json::from_str::<Vec<crate::ops::backup::Damaged>>(&recorded)
+        .map(|v| v.into_iter().map(|d| (d.key, d.reason)).collect())
+        .unwrap_or_default()
 }

@@ -52,7 +52,8 @@ pub enum Command {
     /// Back up the database and media into a new folder, or verify a backup
     Backup(backup::Args),
     /// Restore a backup onto empty storage and an empty database
-    Restore { dir: PathBuf },
+    #[command(long_about = backup::RESTORE_HELP)]
+    Restore(backup::RestoreArgs),
     /// Run database migrations and exit
     Migrate,
     /// Storage identity commands
@@ -89,7 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Fsck(args) => fsck::run(settings, args).await,
         Command::Backup(args) => backup::run(settings, args).await,
         Command::Cleanup(args) => cleanup::run(settings, args).await,
-        Command::Restore { dir } => backup::restore(settings, dir).await,
+        Command::Restore(args) => backup::restore(settings, args).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,
     }

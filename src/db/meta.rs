@@ -4,6 +4,10 @@ use super::Db;
 use sqlx::Row;
 
 pub const STORAGE_ID: &str = "storage_id";
+/// The backup (its manifest's SHA-256) a restore into this database has not finished yet.
+pub const RESTORE_PENDING: &str = "restore_pending";
+/// JSON list of `{key, reason}`: objects left out of an accepted partial restore.
+pub const RESTORE_DAMAGED: &str = "restore_damaged";
 
 pub async fn get(db: &Db, name: &str) -> sqlx::Result<Option<String>> {
     let row = sqlx::query("SELECT value FROM app_meta WHERE name = $1")
@@ -24,6 +28,11 @@ pub async fn set(db: &Db, name: &str, value: &str) -> sqlx::Result<()> {
     .bind(Db::now())
     .execute(db.pool())
     .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &Db, name: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM app_meta WHERE name = $1").bind(name).execute(db.pool()).await?;
     Ok(())
 }
 

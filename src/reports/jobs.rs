@@ -203,6 +203,7 @@ impl Worker {
             .unwrap_or_default();
         let mail = ReportMail {
             job_id: job.id,
+            submission_id: job.submission_id,
             submission_type: &r.submission_type,
             electrical,
             interaction_id: &r.interaction_id,

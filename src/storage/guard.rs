@@ -290,6 +290,19 @@ async fn check_identity(db: &Db, store: &MediaStore, root: &Path, r: &mut Storag
             r.identity = "matched";
             Ok(Some(id))
         }
+        (Decision::Refuse(identity::Refusal::MarkerMissing { .. }), _) if restore_unfinished(db).await => {
+            // A restore stopped at damaged objects withholds the marker on purpose; say that
+            // rather than "the storage was wiped".
+            r.identity = "refused";
+            r.problem(
+                "restore_unfinished",
+                "a restore into this database stopped at objects damaged in the backup, so the storage \
+                 is not marked yet; run the same `atm-maint restore <dir>` again once the backup is \
+                 repaired, or accept the loss with `atm-maint restore --accept-damaged <dir>`"
+                    .to_string(),
+            );
+            Ok(None)
+        }
         (Decision::Refuse(refusal), _) => {
             r.identity = "refused";
             r.problem(refusal.code(), refusal.message(root));
@@ -317,4 +330,8 @@ async fn check_identity(db: &Db, store: &MediaStore, root: &Path, r: &mut Storag
         Ok(id) => r.storage_id = id,
         Err(e) => r.problem("storage_marker_unwritable", format!("cannot record the storage identity: {e}")),
     }
+}
+
+async fn restore_unfinished(db: &Db) -> bool {
+    matches!(meta::get(db, meta::RESTORE_PENDING).await, Ok(Some(_)))
 }
