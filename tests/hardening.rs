@@ -368,10 +368,13 @@ async fn a_burst_of_logins_and_pdf_previews_is_answered_within_bounded_memory() 
     let (logins, previews) =
         tokio::join!(futures_util::future::join_all(logins), futures_util::future::join_all(previews));
     let peak = peak_rss_kib(pid);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(pid);
     eprintln!(
-        "burst: idle {} MiB, peak {} MiB; logins {:?}; previews {:?}",
+        "burst: idle {} MiB, peak {} MiB, 2 s later {} MiB; logins {:?}; previews {:?}",
         before / 1024,
         peak / 1024,
+        after / 1024,
         count(&logins),
         count(&previews)
     );
