@@ -69,15 +69,12 @@ fn no_server_error(statuses: &[u16], what: &str) {
     assert!(statuses.iter().all(|s| *s < 500), "{what}: a race must never answer 5xx: {statuses:?}");
 }
 
+async fn reject_with(w: &World, path: &str, remarks: &str) -> Reply {
+    w.api.patch_json(Some(&w.sup), &format!("{path}/reject"), json!({ "remarks": remarks })).await
+}
+
 async fn reject(w: &World, id: i64) {
-    let r = w
-        .api
-        .patch_json(
-            Some(&w.sup),
-            &format!("/api/supervisor/submissions/{id}/reject"),
-            json!({"remarks": "Photos are blurry, retake"}),
-        )
-        .await;
+    let r = reject_with(w, &format!("/api/supervisor/submissions/{id}"), "Photos are blurry, retake").await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -156,14 +153,7 @@ async fn approve_and_reject_at_once_have_one_winner_and_the_report_follows_it() 
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 assert!(pdf.is_string(), "{what}: the approval's PDF is made");
-                let r = w
-                    .api
-                    .patch_json(
-                        Some(&w.sup),
-                        &format!("{path}/reject"),
-                        json!({"remarks": "Too late to reject this"}),
-                    )
-                    .await;
+                let r = reject_with(&w, &path, "Too late to reject this").await;
                 assert_eq!(r.status, 409, "{what}: reject after approve is refused: {}", r.body);
                 let after = w.api.get(Some(&w.sup), &path).await;
                 assert_eq!(after.body["submission"]["status"], "Approved", "{what}");

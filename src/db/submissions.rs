@@ -406,17 +406,7 @@ pub async fn approve(
     email_configured: bool,
 ) -> sqlx::Result<(Reviewed, Option<i64>)> {
     let mut tx = db.begin_write().await?;
-    let done = sqlx::query(
-        "UPDATE submissions SET status = 'Approved', review_remarks = $1, reviewed_by_id = $2,
-             reviewed_at = $3, updated_at = $3 WHERE id = $4 AND status = 'Pending'",
-    )
-    .bind(remarks)
-    .bind(reviewer)
-    .bind(Db::now())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !review_pending(&mut tx, id, "Approved", remarks, reviewer).await? {
         let state = status_in(&mut tx, id).await?;
         return Ok((Reviewed::Refused(state), None));
     }
@@ -429,21 +419,33 @@ pub async fn approve(
 /// client, and a rejected visit must never be e-mailed as approved.
 pub async fn reject(db: &Db, id: i64, remarks: &str, reviewer: i64) -> sqlx::Result<Reviewed> {
     let mut tx = db.begin_write().await?;
-    let done = sqlx::query(
-        "UPDATE submissions SET status = 'Rejected', review_remarks = $1, reviewed_by_id = $2,
-             reviewed_at = $3, updated_at = $3 WHERE id = $4 AND status = 'Pending'",
-    )
-    .bind(remarks)
-    .bind(reviewer)
-    .bind(Db::now())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !review_pending(&mut tx, id, "Rejected", Some(remarks), reviewer).await? {
         return Ok(Reviewed::Refused(status_in(&mut tx, id).await?));
     }
     tx.commit().await?;
     Ok(Reviewed::Done)
+}
+
+/// The one conditional UPDATE both reviews are: true when this request moved it from Pending.
+async fn review_pending(
+    conn: &mut AnyConnection,
+    id: i64,
+    to: &str,
+    remarks: Option<&str>,
+    reviewer: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE submissions SET status = $1, review_remarks = $2, reviewed_by_id = $3,
+             reviewed_at = $4, updated_at = $4 WHERE id = $5 AND status = 'Pending'",
+    )
+    .bind(to)
+    .bind(remarks)
+    .bind(reviewer)
+    .bind(Db::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 async fn status_in(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<&'static str>> {
