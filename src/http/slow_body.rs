@@ -4,7 +4,7 @@
 //! (and at least one byte), or the body ends with an error and the upload's partial file goes.
 
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -44,21 +44,36 @@ pub struct TooSlow {
     window: u64,
 }
 
+/// Only time spent waiting for the client counts: a handler that pauses between reads (a photo's
+/// fsync, a database write) does not use up the client's window.
 struct Paced {
     inner: Body,
     pace: BodyPace,
+    /// Bytes received in the current window.
     got: u64,
+    /// Time spent waiting for the client in the current window, up to the current wait.
+    waited: Duration,
+    /// When the current wait for the client began, while one is under way.
+    pending_since: Option<Instant>,
     deadline: Pin<Box<Sleep>>,
     failed: bool,
 }
 
 impl Paced {
     fn new(inner: Body, pace: BodyPace) -> Paced {
-        Paced { inner, pace, got: 0, deadline: Box::pin(tokio::time::sleep(pace.window)), failed: false }
+        Paced {
+            inner,
+            pace,
+            got: 0,
+            waited: Duration::ZERO,
+            pending_since: None,
+            deadline: Box::pin(tokio::time::sleep(pace.window)),
+            failed: false,
+        }
     }
 
-    /// At the end of a window: enough came (start the next one) or the body is cut.
-    fn judge(&mut self) -> Result<(), TooSlow> {
+    /// At the end of a window of waiting: enough came (start the next one) or the body is cut.
+    fn judge(&mut self, now: Instant) -> Result<(), TooSlow> {
         let needed = self.pace.min_bytes();
         if self.got < needed {
             self.failed = true;
@@ -67,7 +82,8 @@ impl Paced {
             return Err(TooSlow { got: self.got, needed, window: self.pace.window.as_secs() });
         }
         self.got = 0;
-        self.deadline.as_mut().reset(Instant::now() + self.pace.window);
+        self.waited = Duration::ZERO;
+        self.pending_since = self.pending_since.map(|_| now);
         Ok(())
     }
 }
@@ -84,21 +100,32 @@ impl HttpBody for Paced {
         if this.failed {
             return Poll::Ready(Some(Err(Box::new(TooSlow { got: 0, needed: 0, window: 0 }))));
         }
+        let now = Instant::now();
         match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
+            Poll::Ready(frame) => {
+                if let Some(since) = this.pending_since.take() {
+                    this.waited += now - since;
+                }
+                if let Some(Ok(f)) = &frame
+                    && let Some(data) = f.data_ref()
+                {
                     this.got += data.len() as u64;
                 }
-                if this.deadline.as_mut().poll(cx).is_ready() {
-                    this.judge()?;
+                if this.waited >= this.pace.window {
+                    this.judge(now)?;
                 }
-                Poll::Ready(Some(Ok(frame)))
+                Poll::Ready(frame.map(|r| r.map_err(Into::into)))
             }
-            Poll::Ready(other) => Poll::Ready(other.map(|r| r.map_err(Into::into))),
             Poll::Pending => {
-                ready!(this.deadline.as_mut().poll(cx));
-                this.judge()?;
-                // A new window: register its timer with this task before waiting.
+                let since = *this.pending_since.get_or_insert(now);
+                let mut left = this.pace.window.saturating_sub(this.waited + (now - since));
+                if left.is_zero() {
+                    this.waited += now - since;
+                    this.judge(now)?;
+                    left = this.pace.window;
+                }
+                this.deadline.as_mut().reset(now + left);
+                // Registers the timer with this task; it wakes us to judge the window.
                 let _ = this.deadline.as_mut().poll(cx);
                 Poll::Pending
             }
@@ -143,6 +170,17 @@ mod tests {
         let pace = BodyPace { window: Duration::from_secs(10), min_bytes_per_second: 0 };
         let body = Body::new(Paced::new(trickle(Duration::from_secs(3600), 1, 1), pace));
         assert!(body.collect().await.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_pausing_between_reads_does_not_use_up_the_clients_window() {
+        let pace = BodyPace { window: Duration::from_secs(10), min_bytes_per_second: 1024 };
+        // Less than one window's minimum, but all of it there at once: the client was not slow.
+        let mut body = Body::new(Paced::new(Body::from(vec![b'x'; 100]), pace));
+        // The server takes a minute before it reads (a fsync, a busy database): not the client's fault.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let got = body.frame().await.expect("a frame").expect("not cut");
+        assert_eq!(got.into_data().unwrap().len(), 100);
     }
 
     #[tokio::test(start_paused = true)]
