@@ -601,3 +601,27 @@ async fn small_hostile_inputs_get_a_clear_json_4xx_and_store_nothing() {
         assert_eq!(photo_files(&w.d.media_root), 0, "{backend:?}: nothing was stored");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_beyond_the_limit_wait_until_one_is_released() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No setup requests: a client's idle keep-alive connection would hold a slot of its own.
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.with("MAX_CONNECTIONS", "3");
+    let server = d.start().unwrap();
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let fresh = || reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        // A request in progress (headers not finished) keeps its connection and its slot.
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        held.push(tcp);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = server.url("/healthz");
+    let waiting = tokio::time::timeout(Duration::from_secs(2), fresh().get(&url).send()).await;
+    assert!(waiting.is_err(), "a fourth connection was served while three held every slot");
+    held.pop();
+    let served = tokio::time::timeout(Duration::from_secs(10), fresh().get(&url).send()).await;
+    assert_eq!(served.expect("served once a slot is free").unwrap().status(), 200);
+}
