@@ -625,3 +625,47 @@ async fn connections_beyond_the_limit_wait_until_one_is_released() {
     let served = tokio::time::timeout(Duration::from_secs(10), fresh().get(&url).send()).await;
     assert_eq!(served.expect("served once a slot is free").unwrap().status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queued_report_job_of_a_submission_no_longer_approved_makes_no_pdf_and_is_cancelled() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        let (form, _) = report(w.device, &today(), false, 1);
+        let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+        let id = r.body["submission"]["id"].as_i64().unwrap();
+        reject(&w, id).await;
+        // A job left behind by an older version, or queued just before the state changed.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&w.d.database_url).await.unwrap();
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        sqlx::query(
+            "INSERT INTO report_jobs (submission_id, state, pdf_status, email_status, attempts, next_attempt_at, created_at, updated_at)
+             VALUES ($1, 'pending', 'pending', 'not_configured', 0, $2, $2, $2)",
+        )
+        .bind(id)
+        .bind(&now)
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let path = format!("/api/supervisor/submissions/{id}");
+        let mut report = Value::Null;
+        for _ in 0..100 {
+            report = w.api.get(Some(&w.sup), &path).await.body["submission"]["report"].clone();
+            if report["state"] == "cancelled" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(report["state"], "cancelled", "{backend:?}: {report}");
+        assert_eq!(report["pdf_status"], "cancelled", "{backend:?}: {report}");
+        let detail = w.api.get(Some(&w.sup), &path).await;
+        assert_eq!(detail.body["submission"]["status"], "Rejected");
+        assert!(
+            detail.body["submission"]["pdf_url"].is_null(),
+            "{backend:?}: no approval PDF for a rejected visit"
+        );
+        assert_eq!(files_under(&w.d.media_root.join("pdfs")), 0, "{backend:?}: no PDF file was made");
+    }
+}
