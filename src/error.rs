@@ -34,6 +34,10 @@ pub enum ApiError {
     InsufficientStorage(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 422: the request was understood but its object cannot be processed (a stored photo
+    /// that does not decode); asking again gives the same answer.
+    #[error("{0}")]
+    Unprocessable(String),
     /// 409: the request lost a race with another one; sending it again is the fix.
     #[error("{0}")]
     Conflict(String),
@@ -114,6 +118,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m })),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 (

@@ -2,6 +2,8 @@
 //! sidebar texts, and a checklist page — 5 pages for cleaning, 7 for electrical. Every dynamic
 //! text comes from the submission (visit date, city, status, remarks, technician); under each
 //! photo its short SHA-256, and on the last page when and from which stored files it was made.
+//! A stored photo that cannot be decoded gets a labelled placeholder box with its full SHA-256
+//! instead of failing the whole report: the evidence of what was filed stays on the page.
 
 use std::sync::Arc;
 
@@ -34,7 +36,8 @@ pub struct ReportPhoto {
     pub label: String,
     pub sha256: String,
     pub key: String,
-    pub print: PrintPhoto,
+    /// `None` when the stored photo could not be decoded: a placeholder is drawn in its place.
+    pub print: Option<PrintPhoto>,
 }
 
 pub struct ReportInput {
@@ -315,14 +318,33 @@ fn photo_page(
     for (p, (cx, cy, cw, ch)) in photos.iter().zip(cells) {
         // Aspect ratio kept: the photo fits inside its cell, above a line for its receipt.
         let (bw, bh) = (cw - 4.0, ch - 16.0);
-        let scale = (bw / p.print.width as f32).min(bh / p.print.height as f32);
-        let (w, h) = (p.print.width as f32 * scale, p.print.height as f32 * scale);
-        jpeg(s, &p.print.jpeg, cx + (cw - w) / 2.0, cy + 2.0 + (bh - h) / 2.0, w, h)?;
+        match &p.print {
+            Some(print) => {
+                let scale = (bw / print.width as f32).min(bh / print.height as f32);
+                let (w, h) = (print.width as f32 * scale, print.height as f32 * scale);
+                jpeg(s, &print.jpeg, cx + (cw - w) / 2.0, cy + 2.0 + (bh - h) / 2.0, w, h)?;
+            }
+            None => placeholder(s, f, p, (cx + 2.0, cy + 2.0, bw, bh)),
+        }
         let caption = format!("{} · sha256 {}", p.label, &p.sha256[..12.min(p.sha256.len())]);
         centred(s, f, cx, cw, cy + ch - 5.0, &caption, St(6.0, false, (200, 200, 200)));
     }
     sidebar(s, f, texts.0, texts.1, texts.2);
     Ok(())
+}
+
+/// The box drawn where a photo could not be rendered: its slot, the reason and the full SHA-256,
+/// so the reader can still match the page to the stored original.
+fn placeholder(s: &mut Surface<'_>, f: &Fonts, p: &ReportPhoto, (x, y, w, h): (f32, f32, f32, f32)) {
+    rect(s, x, y, w, h, (60, 60, 60));
+    let mid = y + h / 2.0;
+    let light = (230, 230, 230);
+    centred(s, f, x, w, mid - 24.0, &p.label, St(9.0, true, WHITE));
+    centred(s, f, x, w, mid - 8.0, "photo could not be rendered", St(8.0, false, light));
+    centred(s, f, x, w, mid + 8.0, "SHA-256", St(6.0, true, light));
+    let (a, b) = p.sha256.split_at(p.sha256.len().min(32));
+    centred(s, f, x, w, mid + 17.0, a, St(6.0, false, light));
+    centred(s, f, x, w, mid + 25.0, b, St(6.0, false, light));
 }
 
 fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Result<()> {
