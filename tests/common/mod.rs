@@ -12,6 +12,12 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_atm-maint");
 
+/// The binary under test: `ATM_TEST_BIN` when set (worktrees sharing one CARGO_TARGET_DIR also
+/// share the uplifted `target/debug/atm-maint`, so each may point at its own `deps/` copy).
+pub fn bin() -> String {
+    std::env::var("ATM_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -116,7 +122,7 @@ impl Deployment {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(bin());
         c.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATA_DIR", &self.data_dir)

@@ -47,8 +47,8 @@ impl Collector {
         }
         self.width = self.width.max(col + 1);
         let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(()) };
-        // What the value costs once written (`"col_NN":…,`), plus its place in memory.
-        self.spent += 24 + json_len(&value);
+        // What the value costs once written: `"col_NN":` and a comma around its own text.
+        self.spent += 10 + json_len(&value);
         if self.spent > self.limits.max_data_bytes {
             return Err(ExcelError::DataTooLarge { limit_mb: self.limits.max_data_bytes / (1024 * 1024) });
         }
@@ -106,7 +106,7 @@ impl Collector {
 fn json_len(v: &Value) -> u64 {
     match v {
         Value::String(s) => s.len() as u64 + 2,
-        Value::Number(_) => 20,
+        Value::Number(n) => n.to_string().len() as u64,
         _ => 5,
     }
 }
