@@ -1,4 +1,5 @@
-//! Hostile device lists, generated here: a far cell, too many rows or columns, a sheet whose
+//! Hostile device lists, generated here (the two `.xls` fixtures were written by Python's xlwt):
+//! a far cell, too many rows or columns, a sheet whose
 //! `<dimension>` lies, deflate bombs (with honest and with lying zip sizes) and a huge
 //! shared-strings part. Each is refused with a 400 a person can act on, with and without
 //! `dry_run`, while the server's peak memory stays bounded; the server keeps answering and
@@ -102,6 +103,8 @@ fn sheet(cells: &str, dimension: &str) -> Body {
 
 struct Case {
     name: &'static str,
+    /// `.xlsx` unless the case says otherwise.
+    xls: bool,
     bytes: Vec<u8>,
     /// Words the refusal must contain.
     message: &'static str,
@@ -111,6 +114,13 @@ fn corpus() -> Vec<Case> {
     let a1 = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>GFM1</t></is></c>"#;
     vec![
         Case {
+            xls: true,
+            name: "an .xls (Excel 97) with a cell at IV65536",
+            bytes: include_bytes!("fixtures/far-cell.xls").to_vec(),
+            message: "The sheet uses 256 columns; at most 64 are read. Remove the cells beyond column BL.",
+        },
+        Case {
+            xls: false,
             name: "one cell at A1 and one at XFD1048576",
             bytes: xlsx(|s| {
                 s.write_string(1_048_575, 16_383, "far").unwrap();
@@ -118,6 +128,7 @@ fn corpus() -> Vec<Case> {
             message: "The sheet uses 16384 columns; at most 64 are read. Remove the cells beyond column BL.",
         },
         Case {
+            xls: false,
             name: "2000 rows with cells in A and XFD",
             bytes: xlsx(|s| {
                 for r in 2..2000 {
@@ -128,6 +139,7 @@ fn corpus() -> Vec<Case> {
             message: "at most 64 are read",
         },
         Case {
+            xls: false,
             name: "100001 rows",
             bytes: xlsx(|s| {
                 for r in 2..=100_000 {
@@ -137,6 +149,7 @@ fn corpus() -> Vec<Case> {
             message: "The sheet uses 100001 rows; at most 100000 are read.",
         },
         Case {
+            xls: false,
             name: "65 columns",
             bytes: xlsx(|s| {
                 for c in 1..65 {
@@ -146,6 +159,7 @@ fn corpus() -> Vec<Case> {
             message: "The sheet uses 65 columns",
         },
         Case {
+            xls: false,
             name: "a <dimension> of A1 over cells out to XFD",
             bytes: package(vec![(
                 "xl/worksheets/sheet1.xml",
@@ -154,6 +168,7 @@ fn corpus() -> Vec<Case> {
             message: "The sheet uses 16384 columns",
         },
         Case {
+            xls: false,
             name: "a deflate bomb: 400 MB of sheet XML",
             bytes: package(vec![(
                 "xl/worksheets/sheet1.xml",
@@ -167,6 +182,7 @@ fn corpus() -> Vec<Case> {
             message: "unpacks to more than 64 MB",
         },
         Case {
+            xls: false,
             name: "a deflate bomb whose zip headers claim 1 KB",
             bytes: lie_about_size(
                 package(vec![(
@@ -185,6 +201,7 @@ fn corpus() -> Vec<Case> {
             message: "not a readable .xlsx or .xls workbook",
         },
         Case {
+            xls: false,
             name: "40 MB of shared strings",
             bytes: package(vec![
                 ("xl/worksheets/sheet1.xml", sheet(&format!("{a1}</row>"), "A1")),
@@ -204,11 +221,15 @@ fn corpus() -> Vec<Case> {
 }
 
 async fn upload(api: &Api, host: &str, tech: i64, bytes: Vec<u8>, dry_run: bool) -> Reply {
+    upload_named(api, host, tech, bytes, dry_run, "devices.xlsx").await
+}
+
+async fn upload_named(api: &Api, host: &str, tech: i64, bytes: Vec<u8>, dry_run: bool, name: &str) -> Reply {
     let form = Form::new()
         .text("technician_id", tech.to_string())
         .text("device_type", "Cleaning1")
         .text("dry_run", dry_run.to_string())
-        .part("file", Part::bytes(bytes).file_name("devices.xlsx"));
+        .part("file", Part::bytes(bytes).file_name(name.to_string()));
     api.post_form(Some(host), "/api/host/upload-excel", form).await
 }
 
@@ -223,7 +244,8 @@ async fn every_hostile_workbook_is_refused_with_a_message_in_bounded_memory_and_
             assert!(case.bytes.len() < 20 * 1024 * 1024, "{}: {} bytes", case.name, case.bytes.len());
             for dry_run in [true, false] {
                 api.server.reset_peak_rss();
-                let r = upload(&api, &host, tech, case.bytes.clone(), dry_run).await;
+                let name = if case.xls { "devices.xls" } else { "devices.xlsx" };
+                let r = upload_named(&api, &host, tech, case.bytes.clone(), dry_run, name).await;
                 let peak = api.server.peak_rss_mb();
                 eprintln!(
                     "{backend:?} {} (dry_run={dry_run}): {} bytes, peak RSS {peak} MB",

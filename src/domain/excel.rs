@@ -287,6 +287,28 @@ mod tests {
         assert_eq!(column_name(16_384), "XFD");
     }
 
+    /// Both made with Python's xlwt (BIFF8, the format of Excel 97-2003), see tests/fixtures.
+    const XLS: &[u8] = include_bytes!("../../tests/fixtures/devices.xls");
+    const FAR_XLS: &[u8] = include_bytes!("../../tests/fixtures/far-cell.xls");
+
+    #[test]
+    fn a_real_xls_is_read_and_one_with_a_far_cell_is_refused_before_calamine_opens_it() {
+        let sheet = parse(XLS, &ExcelLimits::default()).unwrap();
+        assert_eq!(sheet.row_count, 3);
+        assert_eq!(sheet.devices.len(), 2);
+        assert_eq!(sheet.devices[1].city, "Abha");
+        assert_eq!(sheet.devices[1].cost_center, "839");
+        assert_eq!(
+            xls::check(FAR_XLS, &ExcelLimits::default()),
+            Err(ExcelError::TooManyColumns { used: 256, max: 64 })
+        );
+        let tight = ExcelLimits { max_columns: 300, ..ExcelLimits::default() };
+        assert_eq!(
+            xls::check(FAR_XLS, &tight),
+            Err(ExcelError::XlsTooLarge { cells: 65_536 * 256, max: xls::MAX_XLS_CELLS })
+        );
+    }
+
     #[test]
     fn garbage_is_a_load_error() {
         assert_eq!(

@@ -258,6 +258,20 @@ fn sheet_cells(stream: &[u8], pos: usize, limits: &ExcelLimits) -> Result<u64, E
             }
             0x000A => break,
             0x0200 => {
+                // The record's ends are one past the last row and column it covers.
+                let (rows_end, cols_end) = match data.len() {
+                    10 => (u16_at(data, 2).map(u32::from), u16_at(data, 6).map(u32::from)),
+                    _ => (u32_at(data, 4), u16_at(data, 10).map(u32::from)),
+                };
+                if let Some(cols) = cols_end.filter(|c| *c > limits.max_columns) {
+                    return Err(ExcelError::TooManyColumns {
+                        used: u64::from(cols),
+                        max: limits.max_columns,
+                    });
+                }
+                if let Some(rows) = rows_end.filter(|r| *r > limits.max_rows) {
+                    return Err(ExcelError::TooManyRows { used: u64::from(rows), max: limits.max_rows });
+                }
                 reserved = reserved.max(declared_dimensions(data));
                 if reserved > MAX_XLS_CELLS {
                     return Err(ExcelError::XlsTooLarge { cells: reserved, max: MAX_XLS_CELLS });
@@ -355,6 +369,9 @@ mod tests {
         dims.extend(1_000_000u32.to_le_bytes());
         dims.extend([0, 0, 200, 0, 0, 0]);
         let e = scan(&stream(&[record(0x0200, &dims), cell(0, 0)]), &limits).unwrap_err();
+        assert!(matches!(e, ExcelError::TooManyColumns { used: 200, .. }), "{e:?}");
+        let wide = ExcelLimits { max_rows: 1_048_576, max_columns: 300, ..limits };
+        let e = scan(&stream(&[record(0x0200, &dims), cell(0, 0)]), &wide).unwrap_err();
         assert!(matches!(e, ExcelError::XlsTooLarge { .. }), "{e:?}");
     }
 
