@@ -103,11 +103,13 @@ async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<Str
         return Ok(k);
     }
     let original = state.store.read(key).await?;
-    let made = tokio::task::spawn_blocking(move || rendition(&original, edge))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?
+    let made = tokio::task::spawn_blocking(move || rendition(&original, edge)).await;
+    let made = made
+        .map_err(anyhow::Error::from)
+        .and_then(|r| r)
         .map_err(|e| {
-            // The stored bytes will not decode on a retry either: a clear 422, not a 500 loop.
+            // The stored bytes will not decode on a retry either (nor stop panicking the
+            // decoder): a clear 422, not a 500 loop.
             tracing::warn!(key = %key, edge, error = format!("{e:#}"), "photo could not be rendered");
             ApiError::Unprocessable(
                 "This photo cannot be shown as a preview (it could not be decoded). Open the original file instead."

@@ -66,10 +66,11 @@ pub async fn build(
             .unwrap_or_else(|| format!("Slot {}", p.order_index));
         tasks.push(tokio::spawn(async move {
             let _lane = lanes.acquire_owned().await?;
-            let print = match tokio::task::spawn_blocking(move || photos::prepare(&original)).await? {
+            let made = tokio::task::spawn_blocking(move || photos::prepare(&original)).await;
+            // A photo that cannot be decoded (or panics its decoder) will not decode on a retry
+            // either: the report is made with a placeholder for it rather than failing for ever.
+            let print = match made.map_err(anyhow::Error::from).and_then(|r| r) {
                 Ok(print) => Some(print),
-                // A photo that cannot be decoded will not decode on a retry either: the report is
-                // made with a placeholder for it rather than failing for ever.
                 Err(e) => {
                     tracing::warn!(
                         submission_id,

@@ -18,6 +18,21 @@ pub const MAX_HELD_PART_BYTES: u64 = 16 * 1024 * 1024;
 
 const MB: u64 = 1024 * 1024;
 
+type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+/// One entry's bound: what it may inflate to, and whether calamine holds it whole.
+#[derive(Clone, Copy)]
+struct Bound {
+    limit: u64,
+    held: bool,
+}
+
+impl Bound {
+    fn exceeded(self) -> ExcelError {
+        too_big(self.held, self.limit)
+    }
+}
+
 /// Checks the archive against `limits`; `Ok` means calamine may open it.
 pub fn check(bytes: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
     let entries = declared_entries(bytes).ok_or_else(not_zip)?;
@@ -29,53 +44,62 @@ pub fn check(bytes: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
         return Err(ExcelError::TooManyParts { parts: zip.len() as u64, max: MAX_ENTRIES });
     }
     let total = limits.max_unzipped_bytes;
-    let held_limit = MAX_HELD_PART_BYTES.min(total);
-    let names: Vec<String> = (0..zip.len())
-        .map(|i| zip.by_index_raw(i).map(|f| normalized(&f.name().unwrap_or_default())))
-        .collect::<Result<_, _>>()
-        .map_err(|_| unreadable())?;
-
-    // The package relationships name the workbook part, which calamine holds whole too.
-    let mut held_names = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        if name == "_rels/.rels" {
-            let mut rels = Vec::new();
-            inflate(&mut zip, i, held_limit, &mut rels)?;
-            held_names.extend(targets(&String::from_utf8_lossy(&rels)));
-        }
-    }
-    let held = |name: &str| {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        matches!(base, "sharedstrings.xml" | "styles.xml" | "theme1.xml")
-            || name.ends_with(".rels")
-            || held_names.iter().any(|h| h == name)
-    };
-
+    let bounds = bounds(&mut zip, total)?;
     let mut declared = 0u64;
-    for (i, name) in names.iter().enumerate() {
+    for (i, bound) in bounds.iter().enumerate() {
         let size = zip.by_index_raw(i).map_err(|_| unreadable())?.size();
-        let limit = if held(name) { held_limit } else { total };
-        if size > limit {
-            return Err(too_big(held(name), limit));
+        if size > bound.limit {
+            return Err(bound.exceeded());
         }
         declared = declared.saturating_add(size);
         if declared > total {
             return Err(ExcelError::Unzipped { limit_mb: total / MB });
         }
     }
+    // Declared sizes can lie: count what really comes out, into nothing.
     let mut used = 0u64;
-    for (i, name) in names.iter().enumerate() {
-        let limit = if held(name) { held_limit } else { total };
-        let room = limit.min(total - used);
-        let n = inflate(&mut zip, i, room, &mut io::sink()).map_err(|e| match e {
-            // Past the total rather than past this part's own bound: name the total.
-            ExcelError::Unzipped { .. } if room < limit => ExcelError::Unzipped { limit_mb: total / MB },
-            ExcelError::Unzipped { .. } => too_big(held(name), limit),
+    for (i, bound) in bounds.iter().enumerate() {
+        let room = bound.limit.min(total - used);
+        used += inflate(&mut zip, i, room, &mut io::sink()).map_err(|e| match e {
+            ExcelError::Unzipped { .. } if room < bound.limit => {
+                ExcelError::Unzipped { limit_mb: total / MB }
+            }
+            ExcelError::Unzipped { .. } => bound.exceeded(),
             other => other,
         })?;
-        used += n;
     }
     Ok(())
+}
+
+/// Each entry's bound. The parts calamine holds whole are found by the names it gives them
+/// (`sharedStrings.xml`, `styles.xml`, `theme1.xml`, any `.rels`) and, for the workbook part,
+/// by what the package relationships point at.
+fn bounds(zip: &mut Zip<'_>, total: u64) -> Result<Vec<Bound>, ExcelError> {
+    let held_limit = MAX_HELD_PART_BYTES.min(total);
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index_raw(i).map(|f| normalized(&f.name().unwrap_or_default())))
+        .collect::<Result<_, _>>()
+        .map_err(|_| unreadable())?;
+    let mut targeted = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if name == "_rels/.rels" {
+            let mut rels = Vec::new();
+            inflate(zip, i, held_limit, &mut rels).map_err(|e| {
+                if matches!(e, ExcelError::Unzipped { .. }) { too_big(true, held_limit) } else { e }
+            })?;
+            targeted.extend(targets(&String::from_utf8_lossy(&rels)));
+        }
+    }
+    Ok(names
+        .iter()
+        .map(|name| {
+            let base = name.rsplit('/').next().unwrap_or(name);
+            let held = matches!(base, "sharedstrings.xml" | "styles.xml" | "theme1.xml")
+                || name.ends_with(".rels")
+                || targeted.contains(name);
+            Bound { limit: if held { held_limit } else { total }, held }
+        })
+        .collect())
 }
 
 fn not_zip() -> ExcelError {
@@ -100,12 +124,7 @@ fn normalized(name: &str) -> String {
 }
 
 /// Inflates entry `i` into `out`, refusing once more than `limit` bytes come out.
-fn inflate<W: Write>(
-    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    i: usize,
-    limit: u64,
-    out: &mut W,
-) -> Result<u64, ExcelError> {
+fn inflate<W: Write>(zip: &mut Zip<'_>, i: usize, limit: u64, out: &mut W) -> Result<u64, ExcelError> {
     let entry = zip.by_index(i).map_err(|_| unreadable())?;
     let mut bounded = entry.take(limit + 1);
     let n = io::copy(&mut bounded, out).map_err(|_| unreadable())?;

@@ -84,72 +84,88 @@ impl<'a> Cfb<'a> {
     }
 }
 
-/// The "Workbook" (or BIFF5 "Book") stream, assembled as calamine will; `None` when the file
-/// is not a compound file calamine can walk without looping or reading past the end.
-fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
-    let header = bytes.get(..512)?;
-    let size = match u16_at(header, 30)? {
-        9 => 512,
-        12 => 4096,
-        _ => return None,
-    };
-    let max_id = bytes.len() / size;
-    let mut cfb = Cfb { bytes, size, max_id, fat: Vec::new() };
-    let mut difat: Vec<u32> = u32s(&header[76..512]).collect();
-    let mut next = u32_at(header, 68)?;
-    let mut steps = 0;
-    while next < FREE_OR_SPECIAL {
-        steps += 1;
-        if steps > max_id + 1 {
-            return None;
+/// A directory entry: name, first sector, length.
+struct Entry {
+    name: String,
+    start: u32,
+    len: usize,
+}
+
+impl<'a> Cfb<'a> {
+    /// The header's sector size and the FAT gathered through the DIFAT, as calamine does.
+    fn open(bytes: &'a [u8]) -> Option<Cfb<'a>> {
+        let header = bytes.get(..512)?;
+        let size = match u16_at(header, 30)? {
+            9 => 512,
+            12 => 4096,
+            _ => return None,
+        };
+        let max_id = bytes.len() / size;
+        let mut cfb = Cfb { bytes, size, max_id, fat: Vec::new() };
+        let mut difat: Vec<u32> = u32s(&header[76..512]).collect();
+        let mut next = u32_at(header, 68)?;
+        let mut steps = 0;
+        while next < FREE_OR_SPECIAL {
+            steps += 1;
+            if steps > max_id + 1 {
+                return None;
+            }
+            difat.extend(u32s(cfb.sector(next)?));
+            next = difat.pop()?;
         }
-        difat.extend(u32s(cfb.sector(next)?));
-        next = difat.pop()?;
+        for id in difat.into_iter().filter(|id| *id < DIFAT_SPECIAL) {
+            let sector = cfb.sector(id)?;
+            cfb.fat.extend(u32s(sector));
+        }
+        Some(cfb)
     }
-    for id in difat.into_iter().filter(|id| *id < DIFAT_SPECIAL) {
-        let sector = cfb.sector(id)?;
-        cfb.fat.extend(u32s(sector));
-    }
-    let dirs = cfb.chain(u32_at(header, 48)?, usize::MAX)?;
-    let entries: Vec<(String, u32, usize)> = dirs
-        .chunks_exact(128)
-        .map(|d| {
+
+    fn directory(&self) -> Option<Vec<Entry>> {
+        let dirs = self.chain(u32_at(self.bytes, 48)?, usize::MAX)?;
+        let entry = |d: &[u8]| {
             let units: Vec<u16> = d[..64].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
             let name: String = char::decode_utf16(units)
                 .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
                 .take_while(|c| *c != '\0')
                 .collect();
-            let len = if size == 512 {
-                u32_at(d, 116 + 4).map(|l| l as usize)
-            } else {
-                u32_at(d, 120)
+            let len = match self.size {
+                512 => u32_at(d, 120).map(|l| l as usize),
+                _ => u32_at(d, 120)
                     .zip(u32_at(d, 124))
-                    .map(|(lo, hi)| ((u64::from(hi) << 32) | u64::from(lo)) as usize)
+                    .map(|(lo, hi)| ((u64::from(hi) << 32) | u64::from(lo)) as usize),
             };
-            (name, u32_at(d, 116).unwrap_or(END_OF_CHAIN), len.unwrap_or(0))
-        })
-        .collect();
-    let mini_fat_len = u32_at(header, 64)? as usize;
+            Entry { name, start: u32_at(d, 116).unwrap_or(END_OF_CHAIN), len: len.unwrap_or(0) }
+        };
+        Some(dirs.chunks_exact(128).map(entry).collect())
+    }
+}
+
+/// The "Workbook" (or BIFF5 "Book") stream, assembled as calamine will; `None` when the file
+/// is not a compound file calamine can walk without looping or reading past the end.
+fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
+    let cfb = Cfb::open(bytes)?;
+    let entries = cfb.directory()?;
+    let mini_fat_len = u32_at(bytes, 64)? as usize;
     let (ministream, mini_fat) = if mini_fat_len > 0 {
         let root = entries.first()?;
-        let ministream = cfb.chain(root.1, root.2)?;
-        let mini_fat = cfb.chain(u32_at(header, 60)?, mini_fat_len.checked_mul(size)?)?;
+        let ministream = cfb.chain(root.start, root.len)?;
+        let mini_fat = cfb.chain(u32_at(bytes, 60)?, mini_fat_len.checked_mul(cfb.size)?)?;
         (ministream, u32s(&mini_fat).collect::<Vec<_>>())
     } else {
         (Vec::new(), Vec::new())
     };
     let stream = |name: &str| -> Option<Vec<u8>> {
-        let (_, start, len) = entries.iter().find(|e| e.0.eq_ignore_ascii_case(name))?;
-        if *len >= 4096 {
-            return cfb.chain(*start, *len);
+        let e = entries.iter().find(|e| e.name.eq_ignore_ascii_case(name))?;
+        if e.len >= 4096 {
+            return cfb.chain(e.start, e.len);
         }
         // Small streams live in the mini stream, in 64-byte sectors; calamine stops at `len`.
         let mut out = Vec::new();
-        let mut id = *start;
-        while id != END_OF_CHAIN && out.len() < *len {
+        let mut id = e.start;
+        while id != END_OF_CHAIN && out.len() < e.len {
             let at = (id as usize).checked_mul(64)?;
             let sector = ministream.get(at..(at + 64).min(ministream.len()))?;
-            let take = sector.len().min(len - out.len());
+            let take = sector.len().min(e.len - out.len());
             out.extend_from_slice(&sector[..take]);
             id = *mini_fat.get(id as usize)?;
         }
@@ -220,89 +236,88 @@ fn scan(stream: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
     Ok(())
 }
 
+/// A sheet's extent so far: first and last row, first and last column.
+#[derive(Default)]
+struct Extent(Option<(u32, u32, u32, u32)>);
+
+impl Extent {
+    fn add(&mut self, r: u32, c0: u32, c1: u32) {
+        let (a, b, c, d) = self.0.unwrap_or((r, r, c0, c1));
+        self.0 = Some((a.min(r), b.max(r), c.min(c0), d.max(c1)));
+    }
+    fn cells(&self) -> u64 {
+        self.0.map_or(0, |(a, b, c, d)| u64::from(b - a + 1) * u64::from(d - c + 1))
+    }
+}
+
 /// The cells calamine allocates for the sheet at `pos`: what its DIMENSIONS record reserves,
 /// plus its values' and formulas' dense extents. Each cell is held to the row and column bounds.
 fn sheet_cells(stream: &[u8], pos: usize, limits: &ExcelLimits) -> Result<u64, ExcelError> {
-    #[derive(Default)]
-    struct Extent(Option<(u32, u32, u32, u32)>);
-    impl Extent {
-        fn add(&mut self, r: u32, c0: u32, c1: u32) {
-            let (a, b, c, d) = self.0.unwrap_or((r, r, c0, c1));
-            self.0 = Some((a.min(r), b.max(r), c.min(c0), d.max(c1)));
-        }
-        fn cells(&self) -> u64 {
-            self.0.map_or(0, |(a, b, c, d)| u64::from(b - a + 1) * u64::from(d - c + 1))
-        }
-    }
     let (mut values, mut formulas, mut reserved) = (Extent::default(), Extent::default(), 0u64);
     let (mut depth, mut seen_bof) = (0usize, false);
     for (_, typ, data) in records(stream, pos) {
-        if depth > 0 {
-            match typ {
-                0x0809 => depth += 1,
-                0x000A => depth -= 1,
-                _ => {}
-            }
-            continue;
-        }
-        let cell =
-            |data: &[u8]| -> Option<(u32, u32)> { Some((u16_at(data, 0)?.into(), u16_at(data, 2)?.into())) };
-        let (row, first, last) = match typ {
-            0x0809 if seen_bof => {
-                depth += 1;
-                continue;
-            }
-            0x0809 => {
-                seen_bof = true;
-                continue;
-            }
+        match typ {
+            // Nested substreams (embedded charts) are skipped by calamine, and so here.
+            0x0809 if depth > 0 || seen_bof => depth += 1,
+            0x0809 => seen_bof = true,
+            0x000A if depth > 0 => depth -= 1,
             0x000A => break,
-            0x0200 => {
-                // The record's ends are one past the last row and column it covers.
-                let (rows_end, cols_end) = match data.len() {
-                    10 => (u16_at(data, 2).map(u32::from), u16_at(data, 6).map(u32::from)),
-                    _ => (u32_at(data, 4), u16_at(data, 10).map(u32::from)),
-                };
-                if let Some(cols) = cols_end.filter(|c| *c > limits.max_columns) {
+            _ if depth > 0 => {}
+            0x0200 => reserved = reserved.max(dimensions(data, limits)?),
+            _ => {
+                let Some((row, first, last)) = cell_span(typ, data) else { continue };
+                if last >= limits.max_columns {
                     return Err(ExcelError::TooManyColumns {
-                        used: u64::from(cols),
+                        used: u64::from(last) + 1,
                         max: limits.max_columns,
                     });
                 }
-                if let Some(rows) = rows_end.filter(|r| *r > limits.max_rows) {
-                    return Err(ExcelError::TooManyRows { used: u64::from(rows), max: limits.max_rows });
+                if row >= limits.max_rows {
+                    return Err(ExcelError::TooManyRows { used: u64::from(row) + 1, max: limits.max_rows });
                 }
-                reserved = reserved.max(declared_dimensions(data));
-                if reserved > MAX_XLS_CELLS {
-                    return Err(ExcelError::XlsTooLarge { cells: reserved, max: MAX_XLS_CELLS });
+                values.add(row, first, last);
+                if typ == 0x0006 {
+                    formulas.add(row, first, last);
                 }
-                continue;
             }
-            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => match cell(data) {
-                Some((r, c)) => (r, c, c),
-                None => continue,
-            },
-            0x00BD => match (cell(data), data.len().checked_sub(6)) {
-                (Some((r, c)), Some(n)) => {
-                    let through = u32::from(u16_at(data, data.len() - 2).unwrap_or(0));
-                    (r, c, through.max(c + (n / 6) as u32))
-                }
-                _ => continue,
-            },
-            _ => continue,
-        };
-        if last >= limits.max_columns {
-            return Err(ExcelError::TooManyColumns { used: u64::from(last) + 1, max: limits.max_columns });
-        }
-        if row >= limits.max_rows {
-            return Err(ExcelError::TooManyRows { used: u64::from(row) + 1, max: limits.max_rows });
-        }
-        values.add(row, first, last);
-        if typ == 0x0006 {
-            formulas.add(row, first, last);
         }
     }
     Ok(reserved + values.cells() + formulas.cells())
+}
+
+/// Row and column span of a record calamine turns into cells (numbers, labels, booleans and
+/// errors, RK and MULRK numbers, shared-string labels, formulas).
+fn cell_span(typ: u16, data: &[u8]) -> Option<(u32, u32, u32)> {
+    let (row, col) = (u32::from(u16_at(data, 0)?), u32::from(u16_at(data, 2)?));
+    match typ {
+        0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => Some((row, col, col)),
+        0x00BD => {
+            let n = data.len().checked_sub(6)? / 6;
+            let through = u32::from(u16_at(data, data.len() - 2)?);
+            Some((row, col, through.max(col + n as u32)))
+        }
+        _ => None,
+    }
+}
+
+/// A DIMENSIONS record checked against the bounds; returns the cells calamine reserves for it.
+fn dimensions(data: &[u8], limits: &ExcelLimits) -> Result<u64, ExcelError> {
+    // The record's ends are one past the last row and column it covers.
+    let (rows_end, cols_end) = match data.len() {
+        10 => (u16_at(data, 2).map(u32::from), u16_at(data, 6).map(u32::from)),
+        _ => (u32_at(data, 4), u16_at(data, 10).map(u32::from)),
+    };
+    if let Some(cols) = cols_end.filter(|c| *c > limits.max_columns) {
+        return Err(ExcelError::TooManyColumns { used: u64::from(cols), max: limits.max_columns });
+    }
+    if let Some(rows) = rows_end.filter(|r| *r > limits.max_rows) {
+        return Err(ExcelError::TooManyRows { used: u64::from(rows), max: limits.max_rows });
+    }
+    let reserved = declared_dimensions(data);
+    if reserved > MAX_XLS_CELLS {
+        return Err(ExcelError::XlsTooLarge { cells: reserved, max: MAX_XLS_CELLS });
+    }
+    Ok(reserved)
 }
 
 /// What calamine reserves for a DIMENSIONS record (its own arithmetic, loops and all: an end
