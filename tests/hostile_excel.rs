@@ -318,3 +318,25 @@ async fn a_list_at_the_row_limit_is_read_whole_in_bounded_memory() {
     assert_eq!(r.body["data"].as_array().unwrap().len(), 20);
     assert!(peak < 2 * PEAK_RSS_MB, "peak RSS {peak} MB");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_largest_shared_strings_part_within_the_bound_is_read_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_d, api, host) = started(Backend::Sqlite, tmp.path()).await;
+    let tech = api.create_technician(&host, "tech_sst", "Tabuk").await;
+    // 15 MB of empty shared strings: the most strings a part under the 16 MB bound can hold.
+    let bytes = package(vec![
+        ("xl/worksheets/sheet1.xml", sheet(r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#, "A1")),
+        (
+            "xl/sharedStrings.xml",
+            Body::Repeat { head: "<sst>", unit: "<si/>", times: 3_000_000, tail: "</sst>" },
+        ),
+    ]);
+    api.server.reset_peak_rss();
+    let r = upload(&api, &host, tech, bytes, true).await;
+    let peak = api.server.peak_rss_mb();
+    eprintln!("15 MB of empty shared strings, dry run: {} peak RSS {peak} MB", r.status);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"], "Excel file contains no data rows");
+    assert!(peak < 2 * PEAK_RSS_MB, "peak RSS {peak} MB");
+}
