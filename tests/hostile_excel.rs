@@ -169,6 +169,15 @@ fn corpus() -> Vec<Case> {
         },
         Case {
             xls: false,
+            name: "a <dimension> of A1:XFD1048576 over two cells",
+            bytes: package(vec![(
+                "xl/worksheets/sheet1.xml",
+                sheet(&format!("{a1}</row>"), "A1:XFD1048576"),
+            )]),
+            message: "The sheet uses 16384 columns",
+        },
+        Case {
+            xls: false,
             name: "a deflate bomb: 400 MB of sheet XML",
             bytes: package(vec![(
                 "xl/worksheets/sheet1.xml",

@@ -141,6 +141,10 @@ fn parse_xlsx(bytes: &[u8], limits: &ExcelLimits) -> Result<cells::Rows, ExcelEr
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| ExcelError::Load(load_reason(&e)))?;
     let name = first_visible(&book)?;
     let mut reader = book.worksheet_cells_reader(&name).map_err(|e| ExcelError::Load(load_reason(&e)))?;
+    // A declared extent beyond the bounds is refused as it stands; one within them is not
+    // trusted either: every cell is checked as it arrives.
+    let declared = reader.dimensions();
+    cells::Collector::new(limits).check_extent(declared.end.0, declared.end.1)?;
     let mut kept = cells::Collector::new(limits);
     while let Some(cell) = reader.next_cell().map_err(|e| ExcelError::Load(load_reason(&e)))? {
         if matches!(cell.get_value(), DataRef::Empty) {

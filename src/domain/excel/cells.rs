@@ -33,9 +33,8 @@ impl Collector {
         Collector { limits: limits.clone(), rows: BTreeMap::new(), width: 0, spent: 0 }
     }
 
-    /// Takes the cell at 0-based (`row`, `col`); `value` is `None` for an error cell, which
-    /// counts for the bounds but stores nothing.
-    pub fn push(&mut self, row: u32, col: u32, value: Option<Value>) -> Result<(), ExcelError> {
+    /// Refuses a cell at 0-based (`row`, `col`) beyond the bounds.
+    pub fn check_extent(&self, row: u32, col: u32) -> Result<(), ExcelError> {
         if col >= self.limits.max_columns {
             return Err(ExcelError::TooManyColumns {
                 used: u64::from(col) + 1,
@@ -45,6 +44,13 @@ impl Collector {
         if row >= self.limits.max_rows {
             return Err(ExcelError::TooManyRows { used: u64::from(row) + 1, max: self.limits.max_rows });
         }
+        Ok(())
+    }
+
+    /// Takes the cell at 0-based (`row`, `col`); `value` is `None` for an error cell, which
+    /// counts for the bounds but stores nothing.
+    pub fn push(&mut self, row: u32, col: u32, value: Option<Value>) -> Result<(), ExcelError> {
+        self.check_extent(row, col)?;
         self.width = self.width.max(col + 1);
         let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(()) };
         // What the value costs once written: `"col_NN":` and a comma around its own text.

@@ -116,9 +116,16 @@ pub async fn upload(
     // Parsing is CPU work on untrusted input, bounded by the Excel limits: off the runtime.
     let parsed = {
         let (bytes, limits) = (bytes.clone(), state.settings.excel.clone());
-        tokio::task::spawn_blocking(move || sheet::parse(&bytes, &limits))
-            .await
-            .map_err(anyhow::Error::from)?
+        match tokio::task::spawn_blocking(move || sheet::parse(&bytes, &limits)).await {
+            Ok(parsed) => parsed,
+            // A reader that panics on a malformed file has found a file it cannot read: the
+            // sender gets the same answer as for any unreadable file, not a 500.
+            Err(e) if e.is_panic() => {
+                tracing::warn!(file = file_name, "the Excel reader panicked on this file");
+                Err(sheet::ExcelError::Load("the file is not a readable .xlsx or .xls workbook".into()))
+            }
+            Err(e) => return Err(anyhow::Error::from(e).into()),
+        }
     }
     .map_err(|e| {
         tracing::info!(file = file_name, error = %e, "device list refused");
