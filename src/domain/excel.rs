@@ -171,7 +171,7 @@ fn parse_xls(bytes: &[u8], limits: &ExcelLimits) -> Result<cells::Rows, ExcelErr
 }
 
 /// What a reader's failure means to the person who sent the file; calamine's own text names
-/// internals (XML nodes, record ids) and is logged, not sent.
+/// internals (XML nodes, record ids) and is not sent.
 fn load_reason(e: &dyn std::fmt::Display) -> String {
     let s = e.to_string();
     if s.to_lowercase().contains("zip") {
