@@ -121,6 +121,45 @@ mod tests {
         assert!(format!("{err:#}").to_lowercase().contains("limit"), "{err:#}");
     }
 
+    /// Photos just under the decoded bound are accepted at upload and still render: the bound is
+    /// the renderers' own allowance, not a guess below it. Slow (encodes ~250 MB images):
+    /// `cargo test --lib -- --ignored photos_at_the_bound`.
+    #[test]
+    #[ignore]
+    fn photos_at_the_bound_are_accepted_and_render() {
+        use crate::domain::photo::HeadTail;
+        let check = |bytes: &[u8]| {
+            let mut ht = HeadTail::default();
+            ht.push(bytes);
+            ht.inspect()
+        };
+        let mut png = Cursor::new(Vec::new());
+        image::RgbImage::from_fn(9400, 9400, |x, y| image::Rgb([x as u8, y as u8, 3]))
+            .write_to(&mut png, ImageFormat::Png)
+            .unwrap();
+        let rgba = {
+            let mut out = Cursor::new(Vec::new());
+            image::RgbaImage::from_fn(8100, 8100, |x, y| image::Rgba([x as u8, y as u8, 3, 200]))
+                .write_to(&mut out, ImageFormat::Png)
+                .unwrap();
+            out.into_inner()
+        };
+        let mut cmyk = Vec::new();
+        let pixels: Vec<u8> = (0..8000 * 8000 * 4).map(|i| (i % 253) as u8).collect();
+        jpeg_encoder::Encoder::new(&mut cmyk, 70)
+            .encode(&pixels, 8000, 8000, jpeg_encoder::ColorType::Cmyk)
+            .unwrap();
+        for (name, bytes) in [
+            ("RGB PNG 9400x9400", png.into_inner()),
+            ("RGBA PNG 8100x8100", rgba),
+            ("CMYK JPEG 8000x8000", cmyk),
+        ] {
+            assert!(check(&bytes).is_ok(), "{name}: {:?}", check(&bytes));
+            let thumb = rendition(&bytes, 320).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert_eq!(thumb.width.max(thumb.height), 320, "{name}");
+        }
+    }
+
     #[test]
     fn orientation_six_turns_a_landscape_photo_upright() {
         let img = DynamicImage::ImageRgb8(image::RgbImage::new(40, 20));
