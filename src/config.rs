@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 mod secret_strength;
+use crate::domain::excel::ExcelLimits;
 
 /// Where a setting's value came from; the start-up report and `doctor` print it, because
 /// "which MEDIA_ROOT did the process actually use?" is the question the predecessor never answered.
@@ -188,6 +189,8 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     /// Bounds on what clients can make the process hold at once.
     pub limits: Limits,
+    /// How much of an uploaded Excel workbook is read and kept.
+    pub excel: ExcelLimits,
 }
 
 const SECRET_FILE: &str = "secret_key";
@@ -392,6 +395,7 @@ impl Settings {
             disk_refuse_percent: number(&get, "DISK_REFUSE_PERCENT", 95, 1, 100)? as u8,
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,
             limits: Limits::from_env(&get)?,
+            excel: excel_limits(&get)?,
         })
     }
 
@@ -461,6 +465,21 @@ impl Limits {
             client_ip_header: get("CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
         })
     }
+}
+
+/// `EXCEL_MAX_*`: the import needs the first five columns, Excel has at most 16384 columns and
+/// 1048576 rows; sizes are in MB.
+fn excel_limits(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ExcelLimits> {
+    let d = ExcelLimits::default();
+    let mb = 1024 * 1024;
+    Ok(ExcelLimits {
+        max_columns: number(get, "EXCEL_MAX_COLUMNS", i64::from(d.max_columns), 5, 16_384)? as u32,
+        max_rows: number(get, "EXCEL_MAX_ROWS", i64::from(d.max_rows), 2, 1_048_576)? as u32,
+        max_unzipped_bytes: number(get, "EXCEL_MAX_UNZIPPED_MB", (d.max_unzipped_bytes / mb) as i64, 1, 1024)?
+            as u64
+            * mb,
+        max_data_bytes: number(get, "EXCEL_MAX_DATA_MB", (d.max_data_bytes / mb) as i64, 1, 256)? as u64 * mb,
+    })
 }
 
 fn flag_value(v: Option<String>, key: &str, default: bool) -> anyhow::Result<bool> {
@@ -651,6 +670,25 @@ mod tests {
         assert_eq!(s.listen, "0.0.0.0:10000".parse().unwrap());
         let err = Settings::from_map(Flags::default(), env(&[("PORT", "http")]), tmp.path());
         assert!(err.unwrap_err().to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn excel_limits_default_and_are_validated_with_the_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Settings::from_map(Flags::default(), env(&[]), tmp.path()).unwrap();
+        assert_eq!(s.excel, ExcelLimits::default());
+        assert_eq!((s.excel.max_columns, s.excel.max_rows), (64, 100_000));
+        let s = Settings::from_map(
+            Flags::default(),
+            env(&[("EXCEL_MAX_COLUMNS", "10"), ("EXCEL_MAX_UNZIPPED_MB", "8")]),
+            tmp.path(),
+        )
+        .unwrap();
+        assert_eq!((s.excel.max_columns, s.excel.max_unzipped_bytes), (10, 8 * 1024 * 1024));
+        let err = Settings::from_map(Flags::default(), env(&[("EXCEL_MAX_COLUMNS", "3")]), tmp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("EXCEL_MAX_COLUMNS") && err.contains("from 5 to 16384"), "{err}");
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum ApiError {
     /// 503 with Retry-After: a bounded kind of work had no free turn within the queue wait.
     #[error("{0}")]
     Busy(String),
+    /// 422: the request was understood but its object cannot be processed (a stored photo
+    /// that does not decode); asking again gives the same answer.
+    #[error("{0}")]
+    Unprocessable(String),
     /// 409: the request lost a race with another one; sending it again is the fix.
     #[error("{0}")]
     Conflict(String),
@@ -130,6 +134,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m }))
             }
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 (

@@ -39,7 +39,8 @@ pub struct NewUpload<'a> {
     pub file_name: &'a str,
     pub object_id: i64,
     pub device_type: &'a str,
-    pub parsed_data: &'a serde_json::Value,
+    /// The rows as JSON text (already serialised and size-checked by the parser).
+    pub parsed_data: &'a str,
     pub row_count: i64,
 }
 
@@ -58,7 +59,7 @@ pub async fn upsert(conn: &mut AnyConnection, u: &NewUpload<'_>) -> sqlx::Result
     .bind(u.file_name)
     .bind(u.object_id)
     .bind(u.device_type)
-    .bind(u.parsed_data.to_string())
+    .bind(u.parsed_data)
     .bind(u.row_count)
     .bind(Db::now())
     .fetch_one(&mut *conn)

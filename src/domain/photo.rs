@@ -1,6 +1,9 @@
 //! Photo validation by content: the first bytes must decode as a JPEG or PNG header, the pixel
-//! count is bounded (decompression bombs), and the file must end where its format says it ends
-//! (a truncated upload is refused).
+//! count, the longest side and the decoded size are bounded (decompression bombs), and the file
+//! must end where its format says it ends (a truncated upload is refused).
+//!
+//! [`MAX_DECODED_BYTES`] is the one bound shared by the upload check and every renderer
+//! (previews, the approval PDF, see [`decode_limits`]): a photo accepted here can be decoded there.
 
 use std::io::Cursor;
 
@@ -8,6 +11,13 @@ use std::io::Cursor;
 pub const MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// 100 megapixels: above any phone's normal mode, far below a bomb's 900.
 pub const MAX_PIXELS: u64 = 100_000_000;
+/// Largest decoded image, in bytes (width × height × channels × bytes per sample): 256 MiB.
+/// A 50 MP phone photo needs 150 MB; a 16-bit 10000×10000 PNG needs 600 MB and is refused.
+/// The renderers decode with exactly this allowance, so what is accepted is renderable.
+pub const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
+/// Longest accepted side. Viewers and browsers downsample or refuse images beyond 16,384 px, no
+/// camera's normal mode writes more, and a 60000×1 strip is not a photo of an ATM.
+pub const MAX_SIDE: u32 = 16_384;
 /// How much of the start of a file we keep for header inspection (EXIF and ICC segments
 /// come before the frame header in JPEGs).
 pub const HEAD_BYTES: usize = 512 * 1024;
@@ -57,10 +67,60 @@ pub enum PhotoError {
     Truncated,
     #[error("Image dimensions {width}x{height} exceed the limit of {MAX_PIXELS} pixels")]
     TooManyPixels { width: u32, height: u32 },
+    #[error("Image dimensions {width}x{height} exceed the limit of {MAX_SIDE} pixels per side")]
+    SideTooLong { width: u32, height: u32 },
+    #[error(
+        "Image dimensions {width}x{height} need {} MB once decoded ({bytes_per_pixel} bytes per pixel); \
+         the limit is {} MB. Send an 8-bit JPEG or a smaller image",
+        decoded_mb(*width, *height, *bytes_per_pixel),
+        MAX_DECODED_BYTES / (1024 * 1024)
+    )]
+    TooManyBytes { width: u32, height: u32, bytes_per_pixel: u8 },
     #[error("File size exceeds 10MB limit. File size: {0:.2}MB")]
     TooLarge(f64),
     #[error("The file is empty")]
     Empty,
+}
+
+fn decoded_mb(width: u32, height: u32, bytes_per_pixel: u8) -> u64 {
+    (u64::from(width) * u64::from(height) * u64::from(bytes_per_pixel)).div_ceil(1024 * 1024)
+}
+
+/// The `image` crate limits every renderer decodes with: the same allowance as the upload check.
+pub fn decode_limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits
+}
+
+/// Bytes per pixel once decoded, read from the headers only. The most of what the `image`
+/// decoder outputs and what the file stores is taken: a CMYK JPEG is decoded through four
+/// channels even though it comes out as RGB, a palette PNG expands to RGB or RGBA, 16-bit
+/// samples stay 16-bit.
+fn bytes_per_pixel(head: &[u8], format: PhotoFormat) -> Result<u8, PhotoError> {
+    let image_format = match format {
+        PhotoFormat::Jpeg => image::ImageFormat::Jpeg,
+        PhotoFormat::Png => image::ImageFormat::Png,
+    };
+    let reader = image::ImageReader::with_format(Cursor::new(head), image_format);
+    let decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::IoError(_) => PhotoError::Truncated,
+        _ => PhotoError::NotAnImage,
+    })?;
+    let output = image::ImageDecoder::color_type(&decoder).bytes_per_pixel();
+    let stored = match format {
+        PhotoFormat::Jpeg => {
+            let mut d = jpeg_decoder::Decoder::new(Cursor::new(head));
+            match d.read_info().ok().and(d.info()) {
+                Some(info) => info.pixel_format.pixel_bytes() as u8,
+                None => 0,
+            }
+        }
+        PhotoFormat::Png => 0,
+    };
+    Ok(output.max(stored))
 }
 
 /// Sniffs the format from magic bytes only; the client's name and content type are ignored.
@@ -94,6 +154,13 @@ pub fn inspect(head: &[u8], tail: &[u8], size: u64) -> Result<PhotoInfo, PhotoEr
     }
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(PhotoError::TooManyPixels { width, height });
+    }
+    if width.max(height) > MAX_SIDE {
+        return Err(PhotoError::SideTooLong { width, height });
+    }
+    let bpp = bytes_per_pixel(head, format)?;
+    if u64::from(width) * u64::from(height) * u64::from(bpp) > MAX_DECODED_BYTES {
+        return Err(PhotoError::TooManyBytes { width, height, bytes_per_pixel: bpp });
     }
     let complete = match format {
         // An end-of-image marker near the end; phones may append a small trailer after it.
@@ -139,7 +206,7 @@ impl HeadTail {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn encode(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {
@@ -173,6 +240,91 @@ mod tests {
         assert_eq!(check(&jpeg[..jpeg.len() - 40]), Err(PhotoError::Truncated));
         let png = encode(image::ImageFormat::Png, 64, 48);
         assert_eq!(check(&png[..png.len() - 5]), Err(PhotoError::Truncated));
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    /// A 1-pixel-high PNG of `w` pixels (or a header claiming `w`×`h`) with the given depth,
+    /// colour type and optional tRNS; its IDAT is a stored zlib block (valid for 1×1 at 8 bits).
+    pub(crate) fn png_claiming(w: u32, h: u32, depth: u8, color: u8, trns: bool) -> Vec<u8> {
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut out = (data.len() as u32).to_be_bytes().to_vec();
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            out.extend_from_slice(&crc32(&[kind, data].concat()).to_be_bytes());
+            out
+        };
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        out.extend(chunk(b"IHDR", &ihdr));
+        if color == 3 {
+            out.extend(chunk(b"PLTE", &[0, 0, 0, 255, 255, 255]));
+        }
+        if trns {
+            out.extend(chunk(b"tRNS", &[0]));
+        }
+        out.extend(chunk(b"IDAT", &[0x78, 0x01, 0x01, 0x02, 0x00, 0xFD, 0xFF, 0, 0, 0x00, 0x02, 0x00, 0x01]));
+        out.extend(chunk(b"IEND", &[]));
+        out
+    }
+
+    fn bpp_of(bytes: &[u8]) -> u8 {
+        bytes_per_pixel(bytes, sniff(bytes).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn bytes_per_pixel_counts_what_decoding_needs_for_every_kind_of_photo() {
+        let png = |img: image::DynamicImage| {
+            let mut out = Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+            out.into_inner()
+        };
+        assert_eq!(bpp_of(&png(image::DynamicImage::ImageRgb16(image::ImageBuffer::new(4, 4)))), 6);
+        assert_eq!(bpp_of(&png(image::DynamicImage::ImageLumaA8(image::ImageBuffer::new(4, 4)))), 2);
+        assert_eq!(bpp_of(&png(image::DynamicImage::ImageLumaA16(image::ImageBuffer::new(4, 4)))), 4);
+        assert_eq!(bpp_of(&png_claiming(1, 1, 8, 3, false)), 3, "a palette expands to RGB");
+        assert_eq!(bpp_of(&png_claiming(1, 1, 8, 3, true)), 4, "or to RGBA with transparency");
+        assert_eq!(bpp_of(&png_claiming(1, 1, 1, 0, false)), 1, "1-bit grey expands to 8 bits");
+        let mut cmyk = Vec::new();
+        jpeg_encoder::Encoder::new(&mut cmyk, 80)
+            .encode(&[9u8; 16 * 8 * 4], 16, 8, jpeg_encoder::ColorType::Cmyk)
+            .unwrap();
+        assert_eq!(bpp_of(&cmyk), 4, "CMYK is decoded through four channels");
+        assert_eq!(bpp_of(&encode(image::ImageFormat::Jpeg, 8, 8)), 3);
+    }
+
+    #[test]
+    fn photos_that_decode_past_the_bound_are_refused_from_their_headers() {
+        assert_eq!(
+            check(&png_claiming(10_000, 10_000, 16, 2, false)).unwrap_err().to_string(),
+            "Image dimensions 10000x10000 need 573 MB once decoded (6 bytes per pixel); the limit is \
+             256 MB. Send an 8-bit JPEG or a smaller image"
+        );
+        assert!(matches!(
+            check(&png_claiming(9_000, 9_000, 8, 3, true)),
+            Err(PhotoError::TooManyBytes { .. })
+        ));
+        assert!(check(&png_claiming(9_000, 9_000, 8, 3, false)).is_ok(), "243 MB as RGB fits");
+        assert_eq!(
+            check(&png_claiming(60_000, 1, 8, 2, false)),
+            Err(PhotoError::SideTooLong { width: 60_000, height: 1 })
+        );
+        assert!(matches!(
+            check(&png_claiming(100_000, 100_000, 8, 2, false)),
+            Err(PhotoError::TooManyPixels { .. })
+        ));
+        assert_eq!(decode_limits().max_alloc, Some(MAX_DECODED_BYTES), "the renderers use the same bound");
     }
 
     #[test]

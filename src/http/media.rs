@@ -2,6 +2,7 @@
 //! ETag, Last-Modified, the right Content-Type and `Cache-Control: private`.
 //! `GET /previews/{320|1600}/{key}?…`: a photo's thumbnail or screen-size copy under the photo's
 //! own signature, each made once on first request (EXIF orientation applied) and stored beside it.
+//! A stored photo that cannot be decoded answers 422 with a message, never a 500.
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -102,10 +103,19 @@ async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<Str
         return Ok(k);
     }
     let original = state.store.read(key).await?;
-    let made = tokio::task::spawn_blocking(move || rendition(&original, edge))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?
-        .map_err(|e| anyhow::anyhow!(e).context("making a preview"))?;
+    let made = tokio::task::spawn_blocking(move || rendition(&original, edge)).await;
+    let made = made
+        .map_err(anyhow::Error::from)
+        .and_then(|r| r)
+        .map_err(|e| {
+            // The stored bytes will not decode on a retry either (nor stop panicking the
+            // decoder): a clear 422, not a 500 loop.
+            tracing::warn!(key = %key, edge, error = format!("{e:#}"), "photo could not be rendered");
+            ApiError::Unprocessable(
+                "This photo cannot be shown as a preview (it could not be decoded). Open the original file instead."
+                    .into(),
+            )
+        })?;
     let preview = MediaKey::generate(Area::Previews, "jpg");
     let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(made.jpeg)) });
     let stored = state.store.put_stream(&preview, body, photo::MAX_BYTES).await?;

@@ -66,7 +66,21 @@ pub async fn build(
             .unwrap_or_else(|| format!("Slot {}", p.order_index));
         tasks.push(tokio::spawn(async move {
             let _lane = lanes.acquire_owned().await?;
-            let print = tokio::task::spawn_blocking(move || photos::prepare(&original)).await??;
+            let made = tokio::task::spawn_blocking(move || photos::prepare(&original)).await;
+            // A photo that cannot be decoded (or panics its decoder) will not decode on a retry
+            // either: the report is made with a placeholder for it rather than failing for ever.
+            let print = match made.map_err(anyhow::Error::from).and_then(|r| r) {
+                Ok(print) => Some(print),
+                Err(e) => {
+                    tracing::warn!(
+                        submission_id,
+                        key = p.key,
+                        error = format!("{e:#}"),
+                        "photo could not be rendered; placeholder drawn"
+                    );
+                    None
+                }
+            };
             Ok::<_, anyhow::Error>(ReportPhoto {
                 section: p.section as u8,
                 order: p.order_index as u8,

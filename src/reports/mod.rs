@@ -4,5 +4,6 @@ pub mod build;
 pub mod email;
 pub mod jobs;
 pub mod pdf;
+mod pdf_wording;
 pub mod photos;
 pub mod text;

@@ -2,6 +2,8 @@
 //! sidebar texts, and a checklist page — 5 pages for cleaning, 7 for electrical. Every dynamic
 //! text comes from the submission (visit date, city, status, remarks, technician); under each
 //! photo its short SHA-256, and on the last page when and from which stored files it was made.
+//! A stored photo that cannot be decoded gets a labelled placeholder box with its full SHA-256
+//! instead of failing the whole report: the evidence of what was filed stays on the page.
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use krilla::paint::Fill;
 use krilla::surface::Surface;
 use krilla::text::TextDirection;
 
+use super::pdf_wording::{CLEANING_ITEMS, CLEANING_SIDEBARS, ELECTRICAL_ITEMS, ELECTRICAL_SIDEBARS};
 use super::photos::PrintPhoto;
 use super::text::{Fonts, width, wrap};
 
@@ -34,7 +37,8 @@ pub struct ReportPhoto {
     pub label: String,
     pub sha256: String,
     pub key: String,
-    pub print: PrintPhoto,
+    /// `None` when the stored photo could not be decoded: a placeholder is drawn in its place.
+    pub print: Option<PrintPhoto>,
 }
 
 pub struct ReportInput {
@@ -54,103 +58,6 @@ pub struct ReportInput {
     pub photos: Vec<ReportPhoto>,
     pub generated_at: DateTime<Utc>,
 }
-
-/// (title, instructions, note) per section.
-const CLEANING_SIDEBARS: [(&str, &str, &str); 3] = [
-    (
-        "Cleaning. Site Machine",
-        "Photos must be clear, also showing machine and pylon from four sides from 3 to 5 meters away.",
-        "Site machine: not less than 3 photos",
-    ),
-    (
-        "Cleaning. Site Machine",
-        "Zoom in and out for front and back from 3 to 5 meters away.",
-        "Site machine: not less than 3 photos",
-    ),
-    (
-        "Cleaning. Civil and Site",
-        "Photos of asphalt and pavement from more than one side, with the security column.",
-        "Photos must not show the maintenance team",
-    ),
-];
-const ELECTRICAL_SIDEBARS: [(&str, &str, &str); 5] = [
-    (
-        "Electro. Site Machine",
-        "Photos must be nightly and clear, also showing machine and pylon from four sides from 3 to 5 meters away.",
-        "Site machine: not less than 4 photos",
-    ),
-    (
-        "Electro. Site Machine",
-        "Photos must be nightly and clear. Zoom in and out for front and back from 3 to 5 meters away.",
-        "Site machine: not less than 4 photos",
-    ),
-    (
-        "Electro. Equipment",
-        "Photos must be clear, also showing HVAC temperature, power voltmeter, internal and external lights.",
-        "Equipment photos required",
-    ),
-    (
-        "Electro. Components",
-        "Photos of the machine screen, keyboard, ATM code, kiosk and pylon.",
-        "Component photos required",
-    ),
-    (
-        "Electro. Final Check",
-        "Photos of the machine screen, keyboard, ATM code, kiosk and pylon.",
-        "Final check photos required",
-    ),
-];
-const CLEANING_ITEMS: &[(&str, bool)] = &[
-    ("Cleaning", true),
-    ("Inside Room & Glass", false),
-    ("Polishing Of Ground Tiles/Marble", false),
-    ("Inside Kiosk/Top of Kiosk", false),
-    ("A/C And Lighting Grills", false),
-    ("Totem", false),
-    ("Rust", false),
-    ("Drain Pipe", false),
-    ("Clean Ground Light", false),
-    ("Clean Pavement", false),
-    ("Branding", true),
-    ("Drive Thru", true),
-    ("Pylon (Logo, Letters, Sticker, Light, Acrylic and Posters)", false),
-    ("Kiosk (Logo, Letters, Sticker, Light, Acrylic and Posters)", false),
-    ("Unipolar & Canopy Sticker", false),
-    ("TID Plate", false),
-    ("QR Plate", false),
-    ("Lobby / Window", true),
-    ("Signage (Logo - Letters)", false),
-    ("Bank Sticker", false),
-    ("Poster On Glass", false),
-    ("Trash Bin Fire Resister", false),
-    ("Kiosk (Logo - Letters - Posters - Acrylic)", false),
-    ("QR Plate", false),
-];
-const ELECTRICAL_ITEMS: &[(&str, bool)] = &[
-    ("Air Conditioner (A/C)", true),
-    ("Clean A/C Filter", false),
-    ("Check A/C Drainage", false),
-    ("Check For A/C Sound Vibration, Bearing", false),
-    ("Check A/C Temperature - With Picture", false),
-    ("Electrical", true),
-    ("Check And Clean Lamps / Switches", false),
-    ("Check And Clean Convenience Outlets", false),
-    ("Check And Clean Stabilizer / UPS", false),
-    ("Check And Clean Inside", false),
-    ("Check Timer and Reset Time", false),
-    ("Change Busted Light", false),
-    ("Arrange Cable and Covered", false),
-    ("Panel Boards", true),
-    ("Check And Clean Panel Boards", false),
-    ("Retightening Of Wires and Cable Arrangements", false),
-    ("Neutral To Ground (Less Than 2V)", false),
-    ("Carpentry / Civil Works", true),
-    ("Check Door Hinges, Locks, Door Closer and Apply Grease", false),
-    ("Check For Holes and Cracks in The Cabinet", false),
-    ("Check Floor Tiles, Stairs, Paintings, Ceiling, And Glass", false),
-    ("Pavement Painting", false),
-    ("Check Asphalt, Boundary, Curb Stone, Security Poles", false),
-];
 
 pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     let fonts = Fonts::get();
@@ -315,14 +222,33 @@ fn photo_page(
     for (p, (cx, cy, cw, ch)) in photos.iter().zip(cells) {
         // Aspect ratio kept: the photo fits inside its cell, above a line for its receipt.
         let (bw, bh) = (cw - 4.0, ch - 16.0);
-        let scale = (bw / p.print.width as f32).min(bh / p.print.height as f32);
-        let (w, h) = (p.print.width as f32 * scale, p.print.height as f32 * scale);
-        jpeg(s, &p.print.jpeg, cx + (cw - w) / 2.0, cy + 2.0 + (bh - h) / 2.0, w, h)?;
+        match &p.print {
+            Some(print) => {
+                let scale = (bw / print.width as f32).min(bh / print.height as f32);
+                let (w, h) = (print.width as f32 * scale, print.height as f32 * scale);
+                jpeg(s, &print.jpeg, cx + (cw - w) / 2.0, cy + 2.0 + (bh - h) / 2.0, w, h)?;
+            }
+            None => placeholder(s, f, p, (cx + 2.0, cy + 2.0, bw, bh)),
+        }
         let caption = format!("{} · sha256 {}", p.label, &p.sha256[..12.min(p.sha256.len())]);
         centred(s, f, cx, cw, cy + ch - 5.0, &caption, St(6.0, false, (200, 200, 200)));
     }
     sidebar(s, f, texts.0, texts.1, texts.2);
     Ok(())
+}
+
+/// The box drawn where a photo could not be rendered: its slot, the reason and the full SHA-256,
+/// so the reader can still match the page to the stored original.
+fn placeholder(s: &mut Surface<'_>, f: &Fonts, p: &ReportPhoto, (x, y, w, h): (f32, f32, f32, f32)) {
+    rect(s, x, y, w, h, (60, 60, 60));
+    let mid = y + h / 2.0;
+    let light = (230, 230, 230);
+    centred(s, f, x, w, mid - 24.0, &p.label, St(9.0, true, WHITE));
+    centred(s, f, x, w, mid - 8.0, "photo could not be rendered", St(8.0, false, light));
+    centred(s, f, x, w, mid + 8.0, "SHA-256", St(6.0, true, light));
+    let (a, b) = p.sha256.split_at(p.sha256.len().min(32));
+    centred(s, f, x, w, mid + 17.0, a, St(6.0, false, light));
+    centred(s, f, x, w, mid + 25.0, b, St(6.0, false, light));
 }
 
 fn checklist(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) -> anyhow::Result<()> {

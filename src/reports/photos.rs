@@ -1,10 +1,13 @@
 //! Photos made ready for print and for screens: EXIF orientation applied, downscaled and
 //! re-encoded as JPEG, so a 19-photo report stays small enough to e-mail and review pages never
-//! load originals. Originals stay untouched.
+//! load originals. Originals stay untouched. Decoding is bounded by the same allowance the upload
+//! check uses ([`photo::decode_limits`]), so a photo that passed the upload decodes here.
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, ImageReader};
+
+use crate::domain::photo;
 
 /// The longest edge after downscaling: ~200 dpi over the tallest photo cell of an A4 page.
 pub const MAX_EDGE: u32 = 1400;
@@ -27,12 +30,16 @@ pub fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
 pub fn rendition(original: &[u8], edge: u32) -> anyhow::Result<PrintPhoto> {
     let img = match scaled_jpeg(original, edge) {
         Some(img) => img,
-        None => ImageReader::new(Cursor::new(original)).with_guessed_format()?.decode()?,
+        None => {
+            let mut reader = ImageReader::new(Cursor::new(original)).with_guessed_format()?;
+            reader.limits(photo::decode_limits());
+            reader.decode()?
+        }
     };
-    let mut img = orient(img, exif_orientation(original));
-    if img.width().max(img.height()) > edge {
-        img = img.resize(edge, edge, image::imageops::FilterType::Triangle);
-    }
+    // Downscale before anything else copies the image: `thumbnail` averages areas straight into
+    // the small size, where `resize` would first build a float copy as wide as the original.
+    let img = if img.width().max(img.height()) > edge { img.thumbnail(edge, edge) } else { img };
+    let img = orient(img, exif_orientation(original));
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let mut buf = Cursor::new(Vec::new());
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY);
@@ -46,6 +53,7 @@ fn scaled_jpeg(bytes: &[u8], edge: u32) -> Option<DynamicImage> {
         return None;
     }
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.set_max_decoding_buffer_size(usize::try_from(photo::MAX_DECODED_BYTES).unwrap_or(usize::MAX));
     let request = u16::try_from(edge).unwrap_or(u16::MAX);
     // The smallest scale at least `edge` wide or high: the longest side still covers `edge`.
     let (w, h) = decoder.scale(request, request).ok()?;
@@ -104,6 +112,52 @@ mod tests {
         let mut bytes = Cursor::new(Vec::new());
         small.write_to(&mut bytes, ImageFormat::Jpeg).unwrap();
         assert_eq!(prepare(bytes.get_ref()).unwrap().width, 300);
+    }
+
+    #[test]
+    fn a_photo_past_the_decoded_bound_fails_fast_instead_of_allocating() {
+        let bomb = crate::domain::photo::tests::png_claiming(10_000, 10_000, 16, 2, false);
+        let err = rendition(&bomb, 320).unwrap_err();
+        assert!(format!("{err:#}").to_lowercase().contains("limit"), "{err:#}");
+    }
+
+    /// Photos just under the decoded bound are accepted at upload and still render: the bound is
+    /// the renderers' own allowance, not a guess below it. Slow (encodes ~250 MB images):
+    /// `cargo test --lib -- --ignored photos_at_the_bound`.
+    #[test]
+    #[ignore]
+    fn photos_at_the_bound_are_accepted_and_render() {
+        use crate::domain::photo::HeadTail;
+        let check = |bytes: &[u8]| {
+            let mut ht = HeadTail::default();
+            ht.push(bytes);
+            ht.inspect()
+        };
+        let mut png = Cursor::new(Vec::new());
+        image::RgbImage::from_fn(9400, 9400, |x, y| image::Rgb([x as u8, y as u8, 3]))
+            .write_to(&mut png, ImageFormat::Png)
+            .unwrap();
+        let rgba = {
+            let mut out = Cursor::new(Vec::new());
+            image::RgbaImage::from_fn(8100, 8100, |x, y| image::Rgba([x as u8, y as u8, 3, 200]))
+                .write_to(&mut out, ImageFormat::Png)
+                .unwrap();
+            out.into_inner()
+        };
+        let mut cmyk = Vec::new();
+        let pixels: Vec<u8> = (0..8000 * 8000 * 4).map(|i| (i % 253) as u8).collect();
+        jpeg_encoder::Encoder::new(&mut cmyk, 70)
+            .encode(&pixels, 8000, 8000, jpeg_encoder::ColorType::Cmyk)
+            .unwrap();
+        for (name, bytes) in [
+            ("RGB PNG 9400x9400", png.into_inner()),
+            ("RGBA PNG 8100x8100", rgba),
+            ("CMYK JPEG 8000x8000", cmyk),
+        ] {
+            assert!(check(&bytes).is_ok(), "{name}: {:?}", check(&bytes));
+            let thumb = rendition(&bytes, 320).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert_eq!(thumb.width.max(thumb.height), 320, "{name}");
+        }
     }
 
     #[test]

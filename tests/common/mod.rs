@@ -12,6 +12,12 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_atm-maint");
 
+/// The binary under test: `ATM_TEST_BIN` when set (worktrees sharing one CARGO_TARGET_DIR also
+/// share the uplifted `target/debug/atm-maint`, so each may point at its own `deps/` copy).
+pub fn bin() -> String {
+    std::env::var("ATM_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -116,7 +122,7 @@ impl Deployment {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(bin());
         c.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATA_DIR", &self.data_dir)
@@ -211,6 +217,26 @@ impl Server {
             assert_eq!(r.status(), 200, "object {id}");
             assert_eq!(&sha256_hex(&r.bytes().await.unwrap()), sha, "object {id} changed");
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Peak resident memory of the server process (VmHWM), in MB.
+    pub fn peak_rss_mb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kb / 1024
+    }
+
+    /// Starts a new peak-memory measurement: VmHWM drops to the current resident size.
+    pub fn reset_peak_rss(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").unwrap();
     }
 
     pub fn kill(mut self) {

@@ -113,11 +113,24 @@ pub async fn upload(
     else {
         return Err(ApiError::BadRequest(Value::Object(errors)));
     };
+    // Parsing is CPU work on untrusted input, bounded by the Excel limits: off the runtime.
     let parsed = {
-        let bytes = bytes.to_vec();
-        tokio::task::spawn_blocking(move || sheet::parse(bytes)).await.map_err(anyhow::Error::from)?
+        let (bytes, limits) = (bytes.clone(), state.settings.excel.clone());
+        match tokio::task::spawn_blocking(move || sheet::parse(&bytes, &limits)).await {
+            Ok(parsed) => parsed,
+            // A reader that panics on a malformed file has found a file it cannot read: the
+            // sender gets the same answer as for any unreadable file, not a 500.
+            Err(e) if e.is_panic() => {
+                tracing::warn!(file = file_name, "the Excel reader panicked on this file");
+                Err(sheet::ExcelError::Load("the file is not a readable .xlsx or .xls workbook".into()))
+            }
+            Err(e) => return Err(anyhow::Error::from(e).into()),
+        }
     }
-    .map_err(|e| ApiError::message(e.to_string()))?;
+    .map_err(|e| {
+        tracing::info!(file = file_name, error = %e, "device list refused");
+        ApiError::message(e.to_string())
+    })?;
     if form_dry_run {
         let replaces = excel::of_type(&state.db, tech.id, device_type.as_str()).await?;
         return Ok((
@@ -126,8 +139,8 @@ pub async fn upload(
                 "status": "preview",
                 "message": "Nothing was stored: this is a preview of the file",
                 "file_name": file_name,
-                "total_rows": parsed.rows.len(),
-                "data": parsed.rows.iter().take(20).collect::<Vec<_>>(),
+                "total_rows": parsed.row_count,
+                "data": parsed.preview.iter().take(sheet::PREVIEW_ROWS).collect::<Vec<_>>(),
                 "replaces": replaces.map(|u| json!({
                     "file_name": u.file_name, "row_count": u.row_count, "upload_date": u.upload_date,
                 })),
@@ -143,7 +156,6 @@ pub async fn upload(
         .store
         .put_stream(&key, futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }), size)
         .await?;
-    let rows = Value::Array(parsed.rows.clone());
     let result = async {
         let mut tx = state.db.begin_write().await?;
         let object_id =
@@ -158,8 +170,8 @@ pub async fn upload(
                 file_name: &file_name,
                 object_id,
                 device_type: device_type.as_str(),
-                parsed_data: &rows,
-                row_count: parsed.rows.len() as i64,
+                parsed_data: &parsed.rows_json,
+                row_count: parsed.row_count as i64,
             },
         )
         .await?;
@@ -174,7 +186,7 @@ pub async fn upload(
             return Err(e.into());
         }
     };
-    tracing::info!(by = user.username, technician = tech.username, %device_type, rows = parsed.rows.len(), created, "device list uploaded");
+    tracing::info!(by = user.username, technician = tech.username, %device_type, rows = parsed.row_count, created, "device list uploaded");
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -182,9 +194,9 @@ pub async fn upload(
             "message": "Excel file uploaded and devices created successfully",
             "upload_id": upload_id,
             "file_name": file_name,
-            "total_rows": parsed.rows.len(),
+            "total_rows": parsed.row_count,
             "devices_created": created,
-            "data": parsed.rows.iter().take(10).collect::<Vec<_>>(),
+            "data": parsed.preview.iter().take(10).collect::<Vec<_>>(),
             "technician": { "id": tech.id, "username": tech.username, "city": tech.city },
         })),
     ))
