@@ -72,6 +72,7 @@ impl AppState {
             settings: self.settings.clone(),
             reports: self.reports.clone(),
             pdf_gate: self.gates.pdf.clone(),
+            decode_gate: self.gates.decoding.clone(),
             id: format!("{}-{}", crate::storage::identity::hostname(), uuid::Uuid::new_v4().simple()),
         }
     }

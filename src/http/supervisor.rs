@@ -238,7 +238,7 @@ async fn preview_pdf(
     let rec = find(&state, &id).await?;
     let built = {
         let _turn = state.gates.pdf.enter().await?;
-        build::build(&state.db, &state.store, &state.settings, rec.id).await?
+        build::build(&state.db, &state.store, &state.settings, rec.id, &state.gates.decoding).await?
     };
     let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
     let size = built.pdf.len() as u64;

@@ -2,10 +2,7 @@
 //! the blocking pool, one report at a time per process, so reports never stall requests and
 //! several 19-photo reports cannot exhaust memory together.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use tokio::sync::Semaphore;
 
 use super::pdf::{self, ReportInput, ReportPhoto};
 use super::photos;
@@ -13,16 +10,12 @@ use crate::config::Settings;
 use crate::db::{Db, submissions};
 use crate::domain::period;
 use crate::domain::photo_plan::{self, PhotoPlan};
+use crate::limits::Gate;
 use crate::storage::{MediaKey, MediaStore};
 
 pub struct Built {
     pub pdf: Vec<u8>,
     pub file_name: String,
-}
-
-fn gate() -> &'static Semaphore {
-    static GATE: std::sync::OnceLock<Semaphore> = std::sync::OnceLock::new();
-    GATE.get_or_init(|| Semaphore::new(1))
 }
 
 /// The original's file names, with the cost center made safe for a file name.
@@ -46,26 +39,28 @@ pub async fn build(
     store: &MediaStore,
     settings: &Settings,
     submission_id: i64,
+    decoding: &Gate,
 ) -> anyhow::Result<Built> {
-    let _permit = gate().acquire().await?;
     let record = submissions::get(db, submission_id).await?.context("the submission no longer exists")?;
     let stored =
         submissions::photos_of(db, &[submission_id]).await?.remove(&submission_id).unwrap_or_default();
     let electrical = photo_plan::is_electrical(&record.device_type, &record.gfm_problem_type);
     let plan = PhotoPlan::for_device(&record.device_type, &record.gfm_problem_type);
     // Two photos at a time: the machine has two cores and a decoded 12 MP photo is ~36 MB.
-    let lanes = Arc::new(Semaphore::new(2));
     let mut tasks = Vec::new();
     for p in stored {
         let key = MediaKey::parse(&p.key).map_err(|_| anyhow::anyhow!("bad key {}", p.key))?;
-        let original = store.read(&key).await.with_context(|| format!("reading stored photo {}", p.key))?;
-        let lanes = lanes.clone();
+        let (store, decoding) = (store.clone(), decoding.clone());
         let label = plan
             .slot(&format!("section{}_{}", p.section, p.order_index))
             .map(|s| s.label.clone())
             .unwrap_or_else(|| format!("Slot {}", p.order_index));
         tasks.push(tokio::spawn(async move {
-            let _lane = lanes.acquire_owned().await?;
+            // A decode turn shared with the previews, taken before the original is read: at most
+            // IMAGE_DECODE_CONCURRENCY originals and decodes are in memory at once, process-wide.
+            let _turn = decoding.enter_patiently().await;
+            let original =
+                store.read(&key).await.with_context(|| format!("reading stored photo {}", p.key))?;
             let made = tokio::task::spawn_blocking(move || photos::prepare(&original)).await;
             // A photo that cannot be decoded (or panics its decoder) will not decode on a retry
             // either: the report is made with a placeholder for it rather than failing for ever.

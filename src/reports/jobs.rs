@@ -36,6 +36,8 @@ pub struct Worker {
     pub reports: Reports,
     /// Shared with the preview endpoint: PDF builds at once, whoever asks.
     pub pdf_gate: crate::limits::Gate,
+    /// Shared with the previews: photo decodes at once.
+    pub decode_gate: crate::limits::Gate,
     pub id: String,
 }
 
@@ -131,7 +133,8 @@ impl Worker {
         if job.pdf_status != "done" {
             let built = {
                 let _turn = self.pdf_gate.enter_patiently().await;
-                build::build(&self.db, &self.store, &self.settings, job.submission_id).await?
+                build::build(&self.db, &self.store, &self.settings, job.submission_id, &self.decode_gate)
+                    .await?
             };
             let key = MediaKey::generate_named(Area::Pdfs, &built.file_name);
             let size = built.pdf.len() as u64;
