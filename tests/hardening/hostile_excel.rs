@@ -5,12 +5,10 @@
 //! `dry_run`, while the server's peak memory stays bounded; the server keeps answering and
 //! nothing is stored.
 
-mod common;
-
 use std::io::{Cursor, Write};
 
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 
 /// Peak resident memory allowed while one hostile workbook is refused (the server idles at
@@ -116,7 +114,7 @@ fn corpus() -> Vec<Case> {
         Case {
             xls: true,
             name: "an .xls (Excel 97) with a cell at IV65536",
-            bytes: include_bytes!("fixtures/far-cell.xls").to_vec(),
+            bytes: include_bytes!("../fixtures/far-cell.xls").to_vec(),
             message: "The sheet uses 256 columns; at most 64 are read. Remove the cells beyond column BL.",
         },
         Case {

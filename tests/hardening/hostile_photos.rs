@@ -4,12 +4,10 @@
 //! message, in bounded memory, leaving nothing behind. A stored photo that still cannot be
 //! rendered gets a 422 for its previews and a labelled placeholder in the report PDF.
 
-mod common;
-
 use std::path::Path;
 
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 

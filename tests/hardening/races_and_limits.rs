@@ -3,12 +3,10 @@
 //! served); bursts of logins and PDF builds with bounded memory; slow clients cut off within
 //! their timeouts; tokens revoked by a password change; client addresses behind proxies.
 
-mod common;
-
 use std::time::Duration;
 
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
