@@ -3,7 +3,8 @@
 
 Sections: serving (vs nginx), ingest (vs raw write+fsync), memory, lists (SQLite and PostgreSQL),
 pdf, startup, review (what a review page loads: previews vs originals, nginx as reference), drafts
-(one request per photo vs the one-shot submit). Everything runs on 127.0.0.1 with temporary data directories.
+(one request per photo vs the one-shot submit), mixed (uploads, a login burst and PDF builds at once
+vs the uploads alone). Everything runs on 127.0.0.1 with temporary data directories.
 """
 import concurrent.futures as cf
 import http.client
@@ -36,12 +37,14 @@ def free_port():
     return p
 
 
-def table(title, header, rows):
+def table(title, header, rows, note=None):
     print(f"\n### {title}\n")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for r in rows:
         print("| " + " | ".join(str(c) for c in r) + " |")
+    if note:
+        print(f"\n{note}")
     sys.stdout.flush()
 
 
@@ -159,19 +162,31 @@ class Server:
         return 0
 
     def request(self, method, path, body=None, token=None, ctype="application/json", timeout=600):
+        status, _, data = self.send(method, path, body, token, ctype, timeout=timeout)
+        return status, data
+
+    def send(self, method, path, body=None, token=None, ctype="application/json", headers=None, timeout=600):
+        """Like `request`, with extra request headers; also returns the response's headers."""
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        headers = {"Content-Type": ctype} if body is not None else {}
+        hdrs = {"Content-Type": ctype} if body is not None else {}
         if token:
-            headers["Authorization"] = f"Bearer {token}"
+            hdrs["Authorization"] = f"Bearer {token}"
+        hdrs.update(headers or {})
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
-        c.request(method, path, body=body, headers=headers)
+        c.request(method, path, body=body, headers=hdrs)
         r = c.getresponse()
         data = r.read()
+        c.close()
         try:
-            return r.status, json.loads(data)
+            return r.status, dict(r.getheaders()), json.loads(data)
         except ValueError:
-            return r.status, data
+            return r.status, dict(r.getheaders()), data
+
+    def reset_hwm(self):
+        """Resets the kernel's peak-RSS mark (VmHWM) so the next reading covers only what follows."""
+        with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+            f.write("5")
 
     def login(self, user):
         s, b = self.request("POST", "/api/auth/login/", {"username": user, "password": PASSWORD})
@@ -203,7 +218,13 @@ def world(workdir, devices=400, database_url=None, env=None):
     return srv, tech, ids
 
 
-def report_body(device, photos, electrical, visit="2026-11-02"):
+def today():
+    """Today's UTC date: the server refuses visit dates in the future or more than a year back."""
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def report_body(device, photos, electrical, visit=None):
+    visit = visit or today()
     files = {slot: ("p.jpg", photos[i % len(photos)], "image/jpeg") for i, slot in enumerate(slots(electrical))}
     return multipart({"device_id": device, "visit_date": visit, "job_description": "Routine maintenance visit",
                       "job_status": "Ok"}, files)
@@ -570,7 +591,7 @@ def bench_drafts(tmp):
 
             device = pool.pop()
             t0 = time.perf_counter()
-            s, d = srv.request("POST", "/api/technician/drafts/", {"device_id": device, "visit_date": "2026-11-02"}, tech)
+            s, d = srv.request("POST", "/api/technician/drafts/", {"device_id": device, "visit_date": today()}, tech)
             assert s == 201, d
 
             def put(item):
@@ -593,9 +614,180 @@ def bench_drafts(tmp):
            ["draft: 19 PUTs, 2 at a time, then finalize (the pages)", len(drafted), f"{pct(drafted, 50) * 1000:.0f}",
             f"{max(drafted) * 1000:.0f}", f"{mb / pct(drafted, 50):.0f}", f"{pct(drafted, 50) / pct(oneshot, 50):.2f}"]])
 
+def run_at_once(jobs):
+    """Runs every (kind, call) at the same moment, one thread each; returns (wall seconds, results)
+    with each result (kind, status, headers, body, seconds). A connection error is a status too."""
+    import threading
+    gate = threading.Barrier(len(jobs) + 1)
+
+    def one(job):
+        kind, call = job
+        gate.wait()
+        t0 = time.perf_counter()
+        try:
+            status, headers, body = call()
+        except (OSError, http.client.HTTPException) as e:
+            status, headers, body = f"no answer ({type(e).__name__})", {}, None
+        return kind, status, headers, body, time.perf_counter() - t0
+    with cf.ThreadPoolExecutor(len(jobs)) as ex:
+        futures = [ex.submit(one, j) for j in jobs]
+        gate.wait()
+        t0 = time.perf_counter()
+        results = [f.result() for f in futures]
+    return time.perf_counter() - t0, results
+
+
+def lost_photos(srv, sup, results, expected):
+    """For every 201 upload: the photos that do not come back byte for byte (SHA-256) from the
+    submission's detail as a supervisor sees it, or do not come back at all. Returns (lost, sent)."""
+    import hashlib
+
+    def fetch(url):
+        host, rest = url.split("://", 1)[1].split("/", 1)
+        h, port = host.split(":")
+        c = http.client.HTTPConnection(h, int(port), timeout=120)
+        c.request("GET", "/" + rest)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return hashlib.sha256(data).hexdigest() if r.status == 200 else None
+
+    def check(sid):
+        s, d = srv.request("GET", f"/api/supervisor/submissions/{sid}", token=sup)
+        if s != 200:
+            return len(expected)
+        got = {}
+        for p in d["submission"]["photos"]:
+            slot = (int(str(p["section"]).removeprefix("section")), int(p["order_index"]))
+            got[slot] = fetch(p["file_url"])
+        return sum(1 for slot, sha in expected.items() if got.get(slot) != sha)
+    ids = [r[3]["submission"]["id"] for r in results if r[0].startswith("upload") and r[1] == 201]
+    with cf.ThreadPoolExecutor(4) as ex:
+        lost = sum(ex.map(check, ids))
+    return lost, len(ids) * len(expected)
+
+
+def bench_mixed(tmp):
+    """32 uploads, a 64-login burst and 2 PDF builds at once on one server, next to the same 32
+    uploads alone in the same run."""
+    import collections
+    import hashlib
+    photos = [make_jpeg(i) for i in range(19)]
+    expected = {}
+    for i, slot in enumerate(slots(True)):
+        sec, order = slot.removeprefix("section").split("_")
+        expected[(int(sec), int(order))] = hashlib.sha256(photos[i % len(photos)]).hexdigest()
+
+    def load(name, extra):
+        """A fresh server with two 19-photo reports filed; the 32 uploads, with the logins and PDF
+        builds too when `extra`, all at once. Each case starts from the same idle process."""
+        srv, tech, ids = world(os.path.join(tmp, f"mixed-{name}"), devices=34, env={"TRUST_PROXY_HEADERS": "true"})
+        try:
+            host, sup = srv.login("host1"), srv.login("sup1")
+            # Attempts in flight count towards the per-account limit (5), so the burst is spread
+            # over 32 accounts: one correct sign-in and one wrong guess each.
+            accounts = [f"burst{i:02d}" for i in range(32)]
+            for u in accounts:
+                s, b = srv.request("POST", "/api/host/technicians/", {"username": u, "password": PASSWORD, "city": "Riyadh"}, host)
+                assert s == 201, b
+            pool = [d for k, d in sorted(ids.items()) if k.startswith("El")]
+            reports = []
+            for d in pool[32:34]:
+                body, ctype = report_body(d, photos, True)
+                s, b = srv.request("POST", "/api/technician/submit", body, tech, ctype)
+                assert s == 201, b
+                reports.append(b["submission"]["id"])
+            jobs = []
+            for d in pool[:32]:
+                body, ctype = report_body(d, photos, True)
+                jobs.append(("upload (19 photos)", lambda b=body, c=ctype: srv.send("POST", "/api/technician/submit", b, tech, c)))
+            if extra:
+                tries = [("login, correct password", u, PASSWORD) for u in accounts]
+                tries += [("login, wrong password", u, f"wrong-{i}") for i, u in enumerate(accounts)]
+                random.Random(7).shuffle(tries)
+                jobs += [(kind, lambda u=u, p=p, i=i: srv.send(
+                             "POST", "/api/auth/login/", {"username": u, "password": p},
+                             headers={"X-Forwarded-For": f"198.18.{i // 250}.{i % 250 + 1}"}))
+                         for i, (kind, u, p) in enumerate(tries)]
+                jobs += [("PDF preview (19 photos)", lambda sid=sid: srv.send(
+                             "POST", f"/api/supervisor/submissions/{sid}/preview-pdf", {}, sup)) for sid in reports]
+            os.sync()  # earlier writes (another case's, the setup's) are on disk before the load starts
+            time.sleep(1)
+            m = {"idle": srv.rss_kib()}
+            srv.reset_hwm()
+            m["wall"], m["results"] = run_at_once(jobs)
+            m["hwm"] = srv.rss_kib("VmHWM")
+            del jobs
+            time.sleep(2)
+            m["after"] = srv.rss_kib()
+            m["lost"], m["photos"] = lost_photos(srv, srv.login("sup1"), m["results"], expected)
+        finally:
+            srv.stop()
+        return m
+    alone = load("alone", False)
+    mixed = load("all", True)
+
+    def busy(r):
+        return r[1] == 503 and any(k.lower() == "retry-after" for k in r[2])
+
+    def count(m, what):
+        rs = m["results"]
+        if what == "busy":
+            return sum(1 for r in rs if busy(r))
+        if what == "no answer":
+            return sum(1 for r in rs if not isinstance(r[1], int))
+        return sum(1 for r in rs if isinstance(r[1], int) and r[1] >= 500 and not busy(r))
+
+    def upload_lat(m, p):
+        lat = [r[4] for r in m["results"] if r[0].startswith("upload")]
+        return max(lat) if p == 100 else pct(lat, p)
+
+    def ratio(a, b):
+        return f"{a / b:.2f}" if b else "-"
+
+    def verdict(ok):
+        return "ok" if ok else "MISSED"
+    mib = lambda k: k / 1024
+    m, a = mixed, alone
+    rows = [
+        ["wall time of the whole load, s", f"{m['wall']:.1f}", f"{a['wall']:.1f}", ratio(m["wall"], a["wall"]), ""],
+        ["upload latency p50, s", f"{upload_lat(m, 50):.1f}", f"{upload_lat(a, 50):.1f}", ratio(upload_lat(m, 50), upload_lat(a, 50)), ""],
+        ["upload latency max, s", f"{upload_lat(m, 100):.1f}", f"{upload_lat(a, 100):.1f}", ratio(upload_lat(m, 100), upload_lat(a, 100)), ""],
+        ["peak RSS MiB (VmHWM, reset just before the load)", f"{mib(m['hwm']):.0f}", f"{mib(a['hwm']):.0f}", ratio(m["hwm"], a["hwm"]),
+         f"< 200 MB (191 MiB): {verdict(m['hwm'] * 1024 < 200e6)}"],
+        ["RSS MiB idle just before the load", f"{mib(m['idle']):.0f}", f"{mib(a['idle']):.0f}", "", ""],
+        ["RSS MiB ~2 s after the load", f"{mib(m['after']):.0f}", f"{mib(a['after']):.0f}", "", ""],
+        ["lost photos (SHA-256 differs or missing, of the photos in 201 answers)", f"{m['lost']} of {m['photos']}",
+         f"{a['lost']} of {a['photos']}", "", f"0: {verdict(m['lost'] == 0)}"],
+        ["5xx other than 503 with Retry-After", count(m, "5xx"), count(a, "5xx"), "", f"0: {verdict(count(m, '5xx') == 0)}"],
+        ["503 busy with Retry-After (the limits' answer)", count(m, "busy"), count(a, "busy"), "", ""],
+        ["no answer (connection error)", count(m, "no answer"), count(a, "no answer"), "", f"0: {verdict(count(m, 'no answer') == 0)}"],
+    ]
+    limits = ", ".join(f"{k}={os.environ.get(k) or 'default'}" for k in
+                       ("PASSWORD_HASH_CONCURRENCY", "IMAGE_DECODE_CONCURRENCY", "PDF_BUILD_CONCURRENCY", "QUEUE_WAIT_SECONDS"))
+    table("Mixed load on one release server (SQLite + local media): 32 concurrent 19-photo uploads (3000x2000 JPEGs, "
+          "~47 MB each) + 64 logins + 2 PDF builds at once, vs the same 32 uploads alone on a fresh server in this run",
+          ["measure", "mixed load", "32 uploads alone", "mixed/alone", "goal"], rows,
+          note=f"Limits: {limits} ({os.cpu_count()} cores).")
+    by_kind = []
+    for label, mm in (("", m), (" — alone (reference)", a)):
+        kinds = collections.OrderedDict()
+        for r in mm["results"]:
+            kinds.setdefault(r[0], []).append(r)
+        for kind, rs in kinds.items():
+            statuses = collections.Counter("503+Retry-After" if busy(r) else str(r[1]) for r in rs)
+            lat = [r[4] for r in rs]
+            by_kind.append([kind + label, len(rs), ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+                            f"{pct(lat, 50) * 1000:.0f}", f"{max(lat) * 1000:.0f}"])
+    table("Mixed load: answers by status per kind of request", ["request", "sent", "answers by status", "p50 ms", "max ms"], by_kind,
+          note="Each login comes from its own address in X-Forwarded-For (server started with TRUST_PROXY_HEADERS=true), so the "
+               "per-address login limit (30 failures / 15 min) does not short-cut the burst. Attempts still in flight count "
+               "towards the per-account limit (5 per 15 min), so the burst is spread over 32 technician accounts: one correct "
+               "sign-in and one wrong guess each.")
+
 
 SECTIONS = {"serving": bench_serving, "ingest": bench_ingest, "memory": bench_memory, "lists": bench_lists, "pdf": bench_pdf,
-            "review": bench_review, "drafts": bench_drafts}
+            "review": bench_review, "drafts": bench_drafts, "mixed": bench_mixed}
 
 
 def main():
