@@ -1,6 +1,7 @@
 //! ATM Maintenance: field technicians' visit reports with photos that are never lost.
 #![forbid(unsafe_code)]
 
+pub mod allocator;
 pub mod app;
 pub mod auth;
 pub mod cli;

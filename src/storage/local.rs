@@ -157,6 +157,8 @@ impl LocalStore {
     }
 }
 
+const WRITE_BUFFER: usize = 256 * 1024;
+
 async fn write_then_publish<S, E>(
     tmp: &Path,
     final_path: &Path,
@@ -168,10 +170,12 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send,
     E: std::fmt::Display,
 {
-    let file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
-    // Network chunks are small; gathering 1 MiB per write keeps the blocking-pool round trips
-    // to a handful per photo instead of hundreds.
-    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
+    // Network chunks are small; gathering 256 KiB per write keeps the blocking-pool round trips
+    // to a few dozen per photo. Every upload in flight holds this buffer and the file's own copy
+    // of one write, so it is kept small: 32 uploads at 1 MiB each held ~2 MiB apiece.
+    file.set_max_buf_size(WRITE_BUFFER);
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut body = std::pin::pin!(body);
