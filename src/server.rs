@@ -36,9 +36,11 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only. Browsers speak HTTP/2 only over TLS, which the platform's proxy ends; a
+    // cleartext HTTP/2 connection ("prior knowledge") has no header deadline a client cannot
+    // keep alive with pings, so one client could hold every connection slot.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(Duration::from_secs(30)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -71,7 +73,8 @@ pub async fn run(
                 app.clone().oneshot(req)
             }
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service).into_owned();
+        // Plain `serve_connection`: with upgrades the builder would ignore `http1_only`.
+        let conn = builder.serve_connection(TokioIo::new(tcp), service).into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

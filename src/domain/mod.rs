@@ -7,6 +7,7 @@ pub mod excel;
 pub mod period;
 pub mod photo;
 pub mod photo_plan;
+pub mod png_chunks;
 pub mod role;
 
 pub use device_type::DeviceType;

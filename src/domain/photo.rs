@@ -80,6 +80,9 @@ pub enum PhotoError {
     TooLarge(f64),
     #[error("The file is empty")]
     Empty,
+    /// Metadata that would inflate past its bound while a decoder reads the header.
+    #[error("{0}")]
+    Metadata(String),
 }
 
 fn decoded_mb(width: u32, height: u32, bytes_per_pixel: u8) -> u64 {
@@ -114,6 +117,12 @@ fn bytes_per_pixel(head: &[u8], format: PhotoFormat) -> Result<u8, PhotoError> {
         PhotoFormat::Jpeg => {
             let mut d = jpeg_decoder::Decoder::new(Cursor::new(head));
             match d.read_info().ok().and(d.info()) {
+                // A progressive JPEG keeps every DCT coefficient (2 bytes a sample) at full
+                // resolution while it decodes, whatever the output scale, and a fallback decode
+                // needs the full output on top: three times the samples.
+                Some(info) if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive => {
+                    (info.pixel_format.pixel_bytes() * 3) as u8
+                }
                 Some(info) => info.pixel_format.pixel_bytes() as u8,
                 None => 0,
             }
@@ -140,6 +149,10 @@ pub fn inspect(head: &[u8], tail: &[u8], size: u64) -> Result<PhotoInfo, PhotoEr
         return Err(PhotoError::Empty);
     }
     let format = sniff(head).ok_or(PhotoError::NotAnImage)?;
+    // Before any decoder reads the header: decoders inflate a PNG's profile and text as they go.
+    if format == PhotoFormat::Png {
+        super::png_chunks::check(head).map_err(|e| PhotoError::Metadata(e.to_string()))?;
+    }
     let image_format = match format {
         PhotoFormat::Jpeg => image::ImageFormat::Jpeg,
         PhotoFormat::Png => image::ImageFormat::Png,
@@ -301,6 +314,11 @@ pub(crate) mod tests {
             .encode(&[9u8; 16 * 8 * 4], 16, 8, jpeg_encoder::ColorType::Cmyk)
             .unwrap();
         assert_eq!(bpp_of(&cmyk), 4, "CMYK is decoded through four channels");
+        let mut progressive = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut progressive, 80);
+        enc.set_progressive(true);
+        enc.encode(&[9u8; 16 * 8 * 3], 16, 8, jpeg_encoder::ColorType::Rgb).unwrap();
+        assert_eq!(bpp_of(&progressive), 9, "a progressive JPEG keeps 2-byte coefficients and the output");
         assert_eq!(bpp_of(&encode(image::ImageFormat::Jpeg, 8, 8)), 3);
     }
 

@@ -72,7 +72,37 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("palette PNG with transparency 9000x9000", png_claiming(9_000, 9_000, 8, 3, true), "once decoded"),
         ("JPEG 60000x1", strip_jpeg(), "exceed the limit of 16384 pixels per side"),
         ("PNG claiming 100000x100000", png_claiming(100_000, 100_000, 8, 2, false), "exceed the limit"),
+        ("64x48 PNG whose ICC profile inflates to 64 MB", png_with_icc_bomb(), "metadata expands past"),
+        ("progressive JPEG 9200x9200", progressive_jpeg_claiming(9_200, 9_200), "once decoded"),
     ]
+}
+
+/// A real 64×48 PNG with an `iCCP` chunk of zlib-compressed bytes that inflate to 64 MB.
+fn png_with_icc_bomb() -> Vec<u8> {
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(64, 48))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let mut icc = b"icc\0\0".to_vec();
+    icc.extend(miniz_oxide::deflate::compress_to_vec_zlib(&vec![b'a'; 64 * 1024 * 1024], 9));
+    // After the signature (8) and IHDR (25): where a profile goes.
+    let mut out = png[..33].to_vec();
+    out.extend(chunk(b"iCCP", &icc));
+    out.extend_from_slice(&png[33..]);
+    out
+}
+
+/// A small progressive JPEG whose frame header claims `w`×`h`: decoding it keeps every
+/// coefficient at full size, so its header alone decides.
+fn progressive_jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, 80);
+    enc.set_progressive(true);
+    enc.encode(&[90u8; 16 * 16 * 3], 16, 16, jpeg_encoder::ColorType::Rgb).unwrap();
+    let sof = jpeg.windows(2).position(|m| m == [0xFF, 0xC2]).expect("a progressive frame header");
+    jpeg[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+    jpeg
 }
 
 async fn technician_with_device(api: &Api, host: &str) -> (String, i64) {

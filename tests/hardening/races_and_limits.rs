@@ -601,6 +601,28 @@ async fn small_hostile_inputs_get_a_clear_json_4xx_and_store_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_cleartext_http2_connection_is_refused_instead_of_holding_a_slot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(Backend::Sqlite, tmp.path()).await.with("HEADER_READ_TIMEOUT_SECONDS", "2");
+    let server = d.start().unwrap();
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // The HTTP/2 preface and an empty SETTINGS frame, as a prior-knowledge client opens with.
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {} // an HTTP/1 error answer may come first
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "an HTTP/2 connection outlived the 2 s header deadline by far");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn connections_beyond_the_limit_wait_until_one_is_released() {
     let tmp = tempfile::tempdir().unwrap();
     // No setup requests: a client's idle keep-alive connection would hold a slot of its own.
