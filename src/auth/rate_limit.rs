@@ -6,6 +6,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Counters kept at most (accounts and addresses together).
+const MAX_KEYS: usize = 100_000;
+
 pub struct LoginLimiter {
     window: Duration,
     per_account: usize,
@@ -42,9 +45,21 @@ impl LoginLimiter {
         if let Some(w) = wait {
             return Err(w);
         }
-        if map.len() > 100_000 {
-            // Bounded memory under a spray of random names: forget the oldest picture entirely.
-            map.clear();
+        if map.len() > MAX_KEYS {
+            // Bounded memory under a spray of names or addresses: forget what the window has
+            // already forgotten, then address counters, then accounts not locked out; a lockout
+            // goes only if there are more lockouts than room (each took five password checks).
+            let (window, per_account) = (self.window, self.per_account);
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= window));
+            if map.len() > MAX_KEYS {
+                map.retain(|k, _| k.starts_with("u:"));
+            }
+            if map.len() > MAX_KEYS {
+                map.retain(|_, q| q.len() >= per_account);
+            }
+            if map.len() > MAX_KEYS {
+                map.clear();
+            }
         }
         let [(account, _), (address, _)] = keys;
         for key in [&account, &address] {
@@ -125,6 +140,18 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).sum()
         });
         assert_eq!(admitted, 5, "exactly the limit may reach the password check");
+    }
+
+    #[test]
+    fn a_spray_of_addresses_does_not_wipe_an_account_lockout() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 3, 1000);
+        for _ in 0..3 {
+            l.reserve("victim", "1.1.1.1").unwrap();
+        }
+        for i in 0..=MAX_KEYS {
+            let _ = l.reserve(&format!("spray{i}"), &format!("2001:db8::{i:x}"));
+        }
+        assert!(l.reserve("victim", "9.9.9.9").is_err(), "the victim's lockout survived the spray");
     }
 
     #[test]

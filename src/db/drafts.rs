@@ -115,10 +115,20 @@ pub struct NewDraftPhoto<'a> {
     pub height: i64,
 }
 
-/// Records a received photo in its slot, in one transaction with its object row. Returns the
-/// key of the photo it replaced (whose row is gone; its file is the caller's to delete), or
-/// `None` when the draft vanished meanwhile (finalized or expired).
-pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Option<String>>> {
+/// What recording a received photo did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Put {
+    /// Recorded; the key of the photo it replaced (whose row is gone; its file is the caller's
+    /// to delete), if any.
+    Stored(Option<String>),
+    /// The slot already holds these very bytes (two identical sends overlapped): nothing
+    /// changed, and the caller's new copy is the one to delete, so the first answer's link stays.
+    Same,
+}
+
+/// Records a received photo in its slot, in one transaction with its object row; `None` when
+/// the draft vanished meanwhile (finalized or expired).
+pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Put>> {
     let mut tx = db.begin_write().await?;
     let now = Db::now();
     let touched = sqlx::query("UPDATE drafts SET updated_at = $1 WHERE id = $2")
@@ -131,13 +141,18 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Op
         return Ok(None);
     }
     let old = sqlx::query(
-        "SELECT o.id, o.object_key FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
+        "SELECT o.id, o.object_key, o.sha256 FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
          WHERE d.draft_id = $1 AND d.field = $2",
     )
     .bind(p.draft_id)
     .bind(p.field)
     .fetch_optional(&mut *tx)
     .await?;
+    if let Some(r) = &old
+        && r.try_get::<String, _>(2)? == p.stored.sha256
+    {
+        return Ok(Some(Put::Same));
+    }
     let object_id = super::objects::insert(&mut tx, Area::Photos, p.stored, Some(p.content_type)).await?;
     sqlx::query(
         "INSERT INTO draft_photos (draft_id, field, section, order_index, object_id, content_type, width, height, created_at)
@@ -166,7 +181,7 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Op
         None => None,
     };
     tx.commit().await?;
-    Ok(Some(replaced))
+    Ok(Some(Put::Stored(replaced)))
 }
 
 /// Removes a draft's rows (not its photos' objects: a finalize hands them to the submission).
@@ -176,14 +191,15 @@ pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<u64> {
 }
 
 /// Deletes one draft with its photos' object rows; returns the keys whose files are to go.
-pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Vec<String>> {
+/// `None` when the draft was already gone (a finalize or the expiry got there first).
+pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Option<Vec<String>>> {
     let mut tx = db.begin_write().await?;
     let keys = remove_with_objects(&mut tx, id).await?;
     tx.commit().await?;
     Ok(keys)
 }
 
-async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Vec<String>> {
+async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Vec<String>>> {
     let rows = sqlx::query(
         "SELECT o.id, o.object_key FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
          WHERE d.draft_id = $1",
@@ -194,11 +210,11 @@ async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Ve
     // A finalize that committed meanwhile handed these objects to its submission: the draft is
     // gone, and they are not ours to delete.
     if remove(&mut *tx, id).await? == 0 {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let objects: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<sqlx::Result<_>>()?;
     super::objects::delete_ids(&mut *tx, &objects).await?;
-    rows.iter().map(|r| r.try_get(1)).collect()
+    rows.iter().map(|r| r.try_get(1)).collect::<sqlx::Result<_>>().map(Some)
 }
 
 /// Deletes drafts untouched since `before` with their photos' object rows; returns the keys
@@ -214,7 +230,7 @@ pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<String>)>
         .collect::<sqlx::Result<_>>()?;
     let mut keys = Vec::new();
     for id in &ids {
-        keys.extend(remove_with_objects(&mut tx, *id).await?);
+        keys.extend(remove_with_objects(&mut tx, *id).await?.unwrap_or_default());
     }
     tx.commit().await?;
     Ok((ids.len(), keys))

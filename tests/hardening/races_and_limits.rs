@@ -689,3 +689,51 @@ async fn a_queued_report_job_of_a_submission_no_longer_approved_makes_no_pdf_and
         assert_eq!(files_under(&w.d.media_root.join("pdfs")), 0, "{backend:?}: no PDF file was made");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identical_photo_sends_at_once_keep_every_acknowledged_link_and_a_late_discard_is_refused() {
+    for backend in backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = world(backend, tmp.path(), &[]).await;
+        let r = w
+            .api
+            .post_json(
+                Some(&w.tech),
+                "/api/technician/drafts/",
+                json!({"device_id": w.device, "visit_date": today()}),
+            )
+            .await;
+        let draft = r.body["id"].as_i64().expect("draft id");
+        let slot = &slots(false)[0];
+        let path = format!("/api/technician/drafts/{draft}/photos/{slot}");
+        for round in 0..ROUNDS {
+            let what = format!("{backend:?} round {round}");
+            let bytes = jpeg(60 + round as u8);
+            let sends = (0..4).map(|_| w.api.put_bytes(Some(&w.tech), &path, bytes.clone()));
+            let answers = futures_util::future::join_all(sends).await;
+            no_server_error(&answers.iter().map(|a| a.status).collect::<Vec<_>>(), &what);
+            for a in &answers {
+                assert!(a.status == 200 || a.status == 201, "{what}: {}", a.body);
+                let url = a.body["url"].as_str().expect("a link to the photo");
+                let got = w.api.http.get(url).send().await.unwrap();
+                assert_eq!(got.status(), 200, "{what}: an acknowledged link must keep working");
+                assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice(), "{what}");
+            }
+        }
+        // Fill the draft, finalize it, and then discard it: the discard must not claim success.
+        for slot in slots(false).iter().skip(1) {
+            let r = w
+                .api
+                .put_bytes(Some(&w.tech), &format!("/api/technician/drafts/{draft}/photos/{slot}"), jpeg(9))
+                .await;
+            assert!(r.status < 300, "{}", r.body);
+        }
+        let fields = json!({"job_description": "Routine", "job_status": "Ok"});
+        let r =
+            w.api.post_json(Some(&w.tech), &format!("/api/technician/drafts/{draft}/submit/"), fields).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = w.api.delete(Some(&w.tech), &format!("/api/technician/drafts/{draft}/")).await;
+        assert_eq!(r.status, 404, "{backend:?}: a submitted draft cannot be discarded: {}", r.body);
+        assert_eq!(photo_files(&w.d.media_root), 8, "{backend:?}: one file per slot, nothing more");
+    }
+}

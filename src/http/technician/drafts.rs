@@ -169,7 +169,9 @@ pub async fn discard(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (d, _) = owned(&state, &user, &id).await?;
-    let keys = drafts::discard(&state.db, d.id).await?;
+    let Some(keys) = drafts::discard(&state.db, d.id).await? else {
+        return Err(ApiError::NotFound("This draft was already submitted or has expired.".into()));
+    };
     let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     state.store.delete_all(&keys).await;
     Ok(StatusCode::NO_CONTENT)
@@ -248,7 +250,13 @@ pub async fn put_photo(
         height: i64::from(info.height),
     };
     let replaced = match drafts::put_photo(&state.db, &new).await {
-        Ok(Some(replaced)) => replaced,
+        Ok(Some(drafts::Put::Stored(replaced))) => replaced,
+        Ok(Some(drafts::Put::Same)) => {
+            // An identical send overlapped this one and was recorded first: its link stands.
+            discard_new().await;
+            let same = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
+            return Ok((StatusCode::OK, Json(same.map(|p| photo_json(&p, &links)).unwrap_or(Value::Null))));
+        }
         Ok(None) => {
             discard_new().await;
             return Err(not_found());
