@@ -7,4 +7,6 @@ mod common;
 
 mod hostile_excel;
 mod hostile_photos;
-mod races_and_limits;
+mod limits;
+mod races;
+mod world;
