@@ -1,7 +1,6 @@
-//! Application state, start-up (database, storage guard, start-up report), router assembly and
-//! graceful shutdown.
+//! Router assembly (every area's router, the middleware stack) and serving with graceful
+//! shutdown.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,129 +14,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::auth::links::LinkSigner;
-use crate::auth::rate_limit::LoginLimiter;
-use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
-use crate::db::Db;
 use crate::http;
-use crate::limits::Gates;
-use crate::reports::jobs::{Reports, Worker};
-use crate::storage::MediaStore;
-use crate::storage::guard::{self, GuardMode, StorageReport};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub store: MediaStore,
-    pub guard: Arc<StorageReport>,
-    pub tokens: TokenKeys,
-    pub links: LinkSigner,
-    pub login_limiter: Arc<LoginLimiter>,
-    pub reports: Reports,
-    /// Turns for password hashes, image decodes and PDF builds.
-    pub gates: Gates,
-    /// The last `/readyz` check, shared so a burst of calls costs one probe.
-    pub readiness: Arc<http::health::Readiness>,
-}
-
-impl AppState {
-    pub fn new(
-        settings: Settings,
-        db: Db,
-        store: MediaStore,
-        guard: StorageReport,
-    ) -> anyhow::Result<AppState> {
-        Ok(AppState {
-            reports: Reports::new(&settings)?,
-            gates: Gates::new(&settings.limits),
-            readiness: Arc::default(),
-            tokens: TokenKeys::new(&settings.secret_key),
-            links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
-            // 5 failures per account, 30 per address, in 15 minutes.
-            login_limiter: Arc::new(LoginLimiter::new(Duration::from_secs(15 * 60), 5, 30)),
-            settings: Arc::new(settings),
-            db,
-            store,
-            guard: Arc::new(guard),
-        })
-    }
-
-    /// The report worker of this process.
-    pub fn report_worker(&self) -> Worker {
-        Worker {
-            db: self.db.clone(),
-            store: self.store.clone(),
-            settings: self.settings.clone(),
-            reports: self.reports.clone(),
-            pdf_gate: self.gates.pdf.clone(),
-            decode_gate: self.gates.decoding.clone(),
-            id: format!("{}-{}", crate::storage::identity::hostname(), uuid::Uuid::new_v4().simple()),
-        }
-    }
-}
-
-/// Everything start-up establishes before traffic: a migrated database, the store, and the
-/// guard's verdict on it.
-pub struct Prepared {
-    pub db: Db,
-    pub store: MediaStore,
-    pub report: StorageReport,
-}
-
-pub async fn prepare(settings: &Settings, mode: GuardMode) -> anyhow::Result<Prepared> {
-    let db = Db::connect(settings.database_url.expose())
-        .await
-        .with_context(|| format!("database {}", settings.database_display()))?;
-    if mode == GuardMode::Apply {
-        db.migrate().await?;
-    }
-    let store = crate::storage::open(settings)?;
-    let report = guard::check(settings, &db, &store, mode).await;
-    Ok(Prepared { db, store, report })
-}
-
-/// One log line per fact, so the first screen of logs answers "where do my files go?".
-pub async fn log_startup_report(settings: &Settings, db: &Db, report: &StorageReport) {
-    tracing::info!(
-        environment = ?settings.environment, platform = ?settings.platform,
-        in_container = settings.in_container, "environment"
-    );
-    tracing::info!(
-        media_root = %report.media_root.display(), source = %report.media_root_source, "media root"
-    );
-    if let Some(m) = &report.mount {
-        tracing::info!(
-            mount_point = %m.mount_point.display(), fs_type = %m.fs_type, device = %m.device,
-            source = %m.source, read_only = m.read_only, "media mount"
-        );
-    }
-    if let Some(s) = &report.space {
-        tracing::info!(
-            free_bytes = s.free_bytes,
-            total_bytes = s.total_bytes,
-            used_percent = s.used_percent,
-            "media free space"
-        );
-    }
-    match db.durability().await {
-        Ok(d) => tracing::info!(
-            backend = %db.backend(), location = %settings.database_display(), source = %settings.database_source,
-            durability = ?d.settings, durable = d.durable, "database"
-        ),
-        Err(e) => {
-            tracing::warn!(backend = %db.backend(), error = %e, "database durability unreadable")
-        }
-    }
-    tracing::info!(storage_id = ?report.storage_id, identity = report.identity, "storage identity");
-    for w in &report.warnings {
-        tracing::warn!("{w}");
-    }
-    for p in &report.problems {
-        tracing::error!(code = p.code, "{}", p.message);
-    }
-}
+use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
@@ -149,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::admin::router())
         .merge(http::media::router())
         .merge(crate::web::router(&state.settings))
-        .route("/metrics", axum::routing::get(crate::ops::metrics::scrape));
+        .route("/metrics", axum::routing::get(http::metrics::scrape));
     if state.settings.test_routes {
         app = app.merge(http::testing::router());
     }
@@ -161,7 +40,7 @@ pub fn router(state: AppState) -> Router {
     app.route("/api", axum::routing::any(http::api_not_found))
         .route("/api/{*rest}", axum::routing::any(http::api_not_found))
         .method_not_allowed_fallback(http::method_not_allowed)
-        .route_layer(axum::middleware::from_fn(crate::ops::metrics::track))
+        .route_layer(axum::middleware::from_fn(http::metrics::track))
         .layer(axum::middleware::from_fn(http::rejections::as_json))
         .layer(axum::middleware::from_fn_with_state(pace, http::slow_body::pace))
         .layer(

@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::domain::accounts;
+use crate::filing::FilingError;
 use crate::storage::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,37 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::NotFound => ApiError::NotFound("File not found".into()),
             other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<FilingError> for ApiError {
+    fn from(e: FilingError) -> Self {
+        match e {
+            FilingError::Invalid(errors) => ApiError::BadRequest(accounts::to_json(&errors)),
+            FilingError::Rule(m) => ApiError::non_field(m),
+            FilingError::Photos(m) => ApiError::message(m),
+            FilingError::Interrupted => ApiError::message(
+                "The upload was interrupted before it finished; nothing was stored. Please send it again.",
+            ),
+            FilingError::Duplicate(p) => ApiError::non_field(format!(
+                "You have already submitted for this device in half {} of {}",
+                p.half,
+                p.month_label()
+            )),
+            FilingError::DraftGone => {
+                ApiError::NotFound("This draft was already submitted or has expired.".into())
+            }
+            FilingError::PhotoReplaced => ApiError::Conflict(
+                "A photo of this report was replaced while it was being submitted. Please submit again."
+                    .into(),
+            ),
+            FilingError::Removed => ApiError::Conflict(
+                "This device or account was removed while the report was being sent; nothing was stored."
+                    .into(),
+            ),
+            FilingError::Db(e) => e.into(),
+            FilingError::Store(e) => e.into(),
         }
     }
 }

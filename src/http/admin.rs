@@ -4,18 +4,16 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::extract::AuthUser;
+use super::extract::Staff;
 use super::route;
-use crate::app::AppState;
-use crate::cli::doctor;
-use crate::domain::Role;
 use crate::error::ApiError;
+use crate::ops::doctor;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     route(Router::new(), "/api/admin/doctor", get(report))
 }
 
-async fn report(State(state): State<AppState>, user: AuthUser) -> Result<Json<doctor::Report>, ApiError> {
-    user.require(&[Role::Host, Role::Supervisor])?;
-    Ok(Json(doctor::build(&state.settings).await))
+async fn report(State(state): State<AppState>, _staff: Staff) -> Result<Json<doctor::Report>, ApiError> {
+    Ok(Json(doctor::of_running(&state.settings, &state.db, &state.store).await))
 }

@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 use super::body::{fields, text};
 use super::extract::{ClientAddr, SESSION_COOKIE, active_user, session_cookie, session_user_id};
 use super::route;
-use crate::app::AppState;
 use crate::auth::session;
 use crate::auth::{password, tokens::TokenKind};
 use crate::config::Environment;
 use crate::db::{sessions, users};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();

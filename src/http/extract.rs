@@ -8,12 +8,12 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::Method;
 use axum::http::request::Parts;
 
-use crate::app::AppState;
 use crate::auth::session;
 use crate::auth::tokens::TokenKind;
 use crate::db::{sessions, users};
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The name of the pages' HttpOnly session cookie.
 pub const SESSION_COOKIE: &str = "atm_session";
@@ -59,6 +59,52 @@ impl FromRequestParts<AppState> for AuthUser {
         Ok(AuthUser { id: user.id, username: user.username, role: user.role, city: user.city })
     }
 }
+
+/// An extractor for a caller of the given roles: 401 without valid credentials, 403 for any
+/// other role. The handler's signature states who may call it; the rest of `AuthUser` is
+/// reached through `Deref`.
+macro_rules! caller_of_roles {
+    ($(#[$doc:meta])* $name:ident: $($role:ident),+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub AuthUser);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+                let user = AuthUser::from_request_parts(parts, state).await?;
+                user.require(&[$(Role::$role),+])?;
+                Ok($name(user))
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = AuthUser;
+
+            fn deref(&self) -> &AuthUser {
+                &self.0
+            }
+        }
+    };
+}
+
+caller_of_roles!(
+    /// A technician: their devices, drafts and reports.
+    Technician: Technician
+);
+caller_of_roles!(
+    /// A supervisor: the review of reports.
+    Supervisor: Supervisor
+);
+caller_of_roles!(
+    /// A host: accounts and device lists.
+    Host: Host
+);
+caller_of_roles!(
+    /// A host or a supervisor: the operational views both roles see.
+    Staff: Host, Supervisor
+);
 
 /// The pages' session cookie, when the request carries one.
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {

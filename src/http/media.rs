@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::links::LinkCheck;
 use crate::db::previews;
 use crate::domain::photo;
 use crate::error::ApiError;
 use crate::reports::photos::rendition;
+use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 use bytes::Bytes;
 

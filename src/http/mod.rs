@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod host;
 pub mod media;
+pub mod metrics;
 pub mod rejections;
 pub mod slow_body;
 pub mod submission_json;
@@ -20,7 +21,7 @@ use axum::response::IntoResponse;
 use axum::routing::MethodRouter;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Registers `path` both with and without its trailing slash, so a client that adds or drops
 /// the slash reaches the same handler (the original redirected, losing POST bodies).

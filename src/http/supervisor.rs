@@ -7,15 +7,15 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::body::{fields, text};
-use super::extract::{AuthUser, BaseUrl};
+use super::extract::{BaseUrl, Staff, Supervisor};
 use super::route;
 use super::submission_json::{self, Links};
-use crate::app::AppState;
 use crate::db::submissions::{self, Filters, Reviewed};
 use crate::db::{jobs, objects};
 use crate::domain::{DeviceType, Role, period};
 use crate::error::ApiError;
 use crate::reports::build;
+use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
 pub fn router() -> Router<AppState> {
@@ -104,11 +104,10 @@ fn filters(q: ListQuery) -> Result<Filters, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    user: AuthUser,
+    _caller: Supervisor,
     BaseUrl(base): BaseUrl,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
     let f = filters(q)?;
     let (rows, total) = submissions::list(&state.db, &f).await?;
     let links = Links { base: &base, signer: &state.links };
@@ -137,23 +136,21 @@ async fn load(state: &AppState, id: &str, base: &str) -> Result<Value, ApiError>
 
 async fn detail(
     State(state): State<AppState>,
-    user: AuthUser,
+    _caller: Supervisor,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
     let json = load(&state, &id, &base).await?;
     Ok(Json(json!({ "status": "success", "submission": json })))
 }
 
 async fn approve(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Supervisor,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
     let body = fields(req).await?;
     let rec = find(&state, &id).await?;
     // Empty remarks (the original UI always sent "") are no remarks; the technician's stay as they are.
@@ -192,12 +189,11 @@ fn approved_cannot_be_rejected() -> ApiError {
 
 async fn reject(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Supervisor,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
     let body = fields(req).await?;
     let rec = find(&state, &id).await?;
     if rec.status == "Rejected" {
@@ -230,11 +226,10 @@ async fn reject(
 /// Generates the report now, without recording it on the submission (spec §3.5).
 async fn preview_pdf(
     State(state): State<AppState>,
-    user: AuthUser,
+    _caller: Supervisor,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
     let rec = find(&state, &id).await?;
     let built = {
         let _turn = state.gates.pdf.enter().await?;
@@ -263,11 +258,10 @@ async fn preview_pdf(
 /// Puts a failed report job back in the queue (staff only).
 async fn retry_report(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Staff,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor, Role::Host])?;
     let rec = find(&state, &id).await?;
     if !jobs::retry(&state.db, rec.id, state.reports.email_configured()).await? {
         return Err(ApiError::message("There is no failed report job for this submission"));
@@ -278,8 +272,7 @@ async fn retry_report(
     Ok(Json(json!({ "status": "success", "message": "Report job queued again", "submission": json })))
 }
 
-async fn stats(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
+async fn stats(State(state): State<AppState>, _caller: Supervisor) -> Result<Json<Value>, ApiError> {
     let counts = submissions::status_counts(&state.db).await?;
     let get = |k: &str| counts.get(k).copied().unwrap_or(0);
     Ok(Json(json!({
@@ -291,8 +284,7 @@ async fn stats(State(state): State<AppState>, user: AuthUser) -> Result<Json<Val
 }
 
 /// Every technician's id, name and city, for the submissions filter.
-async fn technicians(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Supervisor])?;
+async fn technicians(State(state): State<AppState>, _caller: Supervisor) -> Result<Json<Value>, ApiError> {
     let techs = crate::db::users::list(&state.db, Some(Role::Technician)).await?;
     let list: Vec<Value> =
         techs.iter().map(|t| json!({ "id": t.id, "username": t.username, "city": t.city })).collect();

@@ -9,10 +9,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use crate::app::AppState;
 use crate::db::objects;
 use crate::error::ApiError;
 use crate::http::extract::DeclaredLength;
+use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
 const LIMIT: u64 = 64 * 1024 * 1024;

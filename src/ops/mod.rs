@@ -1,7 +1,9 @@
-//! Operations: integrity checks, backups, metrics, and moving between stores.
+//! Operations: integrity checks, the doctor report, backups, metrics, and moving between stores.
+//! Library code the CLI and the HTTP handlers both call.
 
 pub mod backup;
 pub mod cleanup;
+pub mod doctor;
 pub mod drafts;
 pub mod fsck;
 pub mod metrics;

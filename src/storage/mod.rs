@@ -158,6 +158,31 @@ impl MediaStore {
         }
     }
 
+    /// Keeps the objects a request has just stored only if recording them succeeds: when
+    /// `record` fails (or refuses), they are deleted again, so no file stays that no row names.
+    pub async fn keep_if_recorded<T, E>(
+        &self,
+        keys: &[MediaKey],
+        record: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let result = record.await;
+        if result.is_err() {
+            let removed = self.delete_all(keys).await;
+            if removed > 0 {
+                tracing::info!(removed, "not recorded: the files this request stored were removed");
+            }
+        }
+        result
+    }
+
+    /// Free and total space of the disk under a local store; a bucket has no such figure.
+    pub fn space(&self) -> Option<mounts::Space> {
+        match self {
+            MediaStore::Local(s) => mounts::space(s.root()).ok(),
+            MediaStore::S3(_) => None,
+        }
+    }
+
     /// Refuses a new upload before its body is read when the disk is above `refuse_percent`
     /// or the declared size would not fit.
     pub fn check_room(&self, declared: Option<u64>, refuse_percent: u8) -> Result<(), StoreError> {

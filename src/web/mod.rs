@@ -11,10 +11,10 @@ use axum::routing::get;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::config::{Settings, StorageBackend};
 use crate::domain::accounts::CITIES;
 use crate::domain::{DeviceType, PhotoPlan};
+use crate::state::AppState;
 
 const ICON: &str = include_str!("assets/icon.svg");
 const JS: &str = "text/javascript; charset=utf-8";

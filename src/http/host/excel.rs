@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::db::{devices, excel, objects, users};
+use crate::domain::accounts::{self, FieldErrors};
 use crate::domain::{DeviceType, Role, excel as sheet};
 use crate::error::ApiError;
-use crate::http::extract::AuthUser;
+use crate::http::extract::Host;
+use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
@@ -52,50 +53,50 @@ async fn read_form(mut mp: Multipart) -> Result<Form, ApiError> {
     Ok(form)
 }
 
-pub async fn upload(
-    State(state): State<AppState>,
-    user: AuthUser,
-    mp: Multipart,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    user.require(&[Role::Host])?;
-    let form = read_form(mp).await?;
-    let form_dry_run = form.dry_run;
-    let mut errors = serde_json::Map::new();
+/// A form whose fields all checked out.
+struct Valid {
+    technician: users::User,
+    device_type: DeviceType,
+    file_name: String,
+    bytes: Bytes,
+    dry_run: bool,
+}
+
+/// Validates the form in the original's order with its messages.
+async fn validate(state: &AppState, form: Form) -> Result<Valid, ApiError> {
+    let mut errors = FieldErrors::new();
     let technician = match form.technician_id.as_deref().map(str::trim) {
         None | Some("") => {
-            errors.insert("technician_id".into(), json!(["This field is required."]));
+            errors.push(("technician_id", "This field is required.".into()));
             None
         }
         Some(raw) => match raw.parse::<i64>() {
             Err(_) => {
-                errors.insert("technician_id".into(), json!(["A valid integer is required."]));
+                errors.push(("technician_id", "A valid integer is required.".into()));
                 None
             }
-            Ok(id) => match users::by_id(&state.db, id).await?.filter(|u| u.role == Role::Technician) {
-                Some(t) => Some(t),
-                None => {
-                    errors.insert(
-                        "technician_id".into(),
-                        json!([format!("Technician with ID {id} does not exist")]),
-                    );
-                    None
+            Ok(id) => {
+                let t = users::by_id(&state.db, id).await?.filter(|u| u.role == Role::Technician);
+                if t.is_none() {
+                    errors.push(("technician_id", format!("Technician with ID {id} does not exist")));
                 }
-            },
+                t
+            }
         },
     };
     let device_type = match form.device_type.as_deref() {
         None | Some("") => {
-            errors.insert("device_type".into(), json!(["This field is required."]));
+            errors.push(("device_type", "This field is required.".into()));
             None
         }
         Some(t) => DeviceType::parse(t).or_else(|| {
-            errors.insert("device_type".into(), json!([format!("\"{t}\" is not a valid choice.")]));
+            errors.push(("device_type", format!("\"{t}\" is not a valid choice.")));
             None
         }),
     };
     let file = match form.file {
         None => {
-            errors.insert("file".into(), json!(["No file was submitted."]));
+            errors.push(("file", "No file was submitted.".into()));
             None
         }
         Some((name, bytes)) => {
@@ -103,42 +104,55 @@ pub async fn upload(
             if lower.ends_with(".xlsx") || lower.ends_with(".xls") {
                 Some((name, bytes))
             } else {
-                errors.insert("file".into(), json!(["Invalid file extension. Allowed: .xlsx, .xls"]));
+                errors.push(("file", "Invalid file extension. Allowed: .xlsx, .xls".into()));
                 None
             }
         }
     };
-    let (Some(tech), Some(device_type), Some((file_name, bytes)), true) =
-        (technician, device_type, file, errors.is_empty())
-    else {
-        return Err(ApiError::BadRequest(Value::Object(errors)));
-    };
-    // Parsing is CPU work on untrusted input, bounded by the Excel limits: off the runtime.
-    let parsed = {
-        let (bytes, limits) = (bytes.clone(), state.settings.excel.clone());
-        match tokio::task::spawn_blocking(move || sheet::parse(&bytes, &limits)).await {
-            Ok(parsed) => parsed,
-            // A reader that panics on a malformed file has found a file it cannot read: the
-            // sender gets the same answer as for any unreadable file, not a 500.
-            Err(e) if e.is_panic() => {
-                tracing::warn!(file = file_name, "the Excel reader panicked on this file");
-                Err(sheet::ExcelError::Load("the file is not a readable .xlsx or .xls workbook".into()))
-            }
-            Err(e) => return Err(anyhow::Error::from(e).into()),
+    match (technician, device_type, file) {
+        (Some(technician), Some(device_type), Some((file_name, bytes))) if errors.is_empty() => {
+            Ok(Valid { technician, device_type, file_name, bytes, dry_run: form.dry_run })
         }
+        _ => Err(ApiError::BadRequest(accounts::to_json(&errors))),
     }
-    .map_err(|e| {
+}
+
+/// Parses the sheet off the runtime: CPU work on untrusted input, bounded by the Excel limits.
+async fn parse(state: &AppState, file_name: &str, bytes: &Bytes) -> Result<sheet::Sheet, ApiError> {
+    let (bytes, limits) = (bytes.clone(), state.settings.excel.clone());
+    let parsed = match tokio::task::spawn_blocking(move || sheet::parse(&bytes, &limits)).await {
+        Ok(parsed) => parsed,
+        // A reader that panics on a malformed file has found a file it cannot read: the
+        // sender gets the same answer as for any unreadable file, not a 500.
+        Err(e) if e.is_panic() => {
+            tracing::warn!(file = file_name, "the Excel reader panicked on this file");
+            Err(sheet::ExcelError::Load("the file is not a readable .xlsx or .xls workbook".into()))
+        }
+        Err(e) => return Err(anyhow::Error::from(e).into()),
+    };
+    parsed.map_err(|e| {
         tracing::info!(file = file_name, error = %e, "device list refused");
         ApiError::message(e.to_string())
-    })?;
-    if form_dry_run {
-        let replaces = excel::of_type(&state.db, tech.id, device_type.as_str()).await?;
+    })
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    user: Host,
+    mp: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let form = read_form(mp).await?;
+    let v = validate(&state, form).await?;
+    let parsed = parse(&state, &v.file_name, &v.bytes).await?;
+    let tech = &v.technician;
+    if v.dry_run {
+        let replaces = excel::of_type(&state.db, tech.id, v.device_type.as_str()).await?;
         return Ok((
             StatusCode::OK,
             Json(json!({
                 "status": "preview",
                 "message": "Nothing was stored: this is a preview of the file",
-                "file_name": file_name,
+                "file_name": v.file_name,
                 "total_rows": parsed.row_count,
                 "data": parsed.preview.iter().take(sheet::PREVIEW_ROWS).collect::<Vec<_>>(),
                 "replaces": replaces.map(|u| json!({
@@ -148,58 +162,59 @@ pub async fn upload(
             })),
         ));
     }
-
-    let ext = if file_name.to_lowercase().ends_with(".xls") { "xls" } else { "xlsx" };
-    let key = MediaKey::generate(Area::ExcelUploads, ext);
-    let size = bytes.len() as u64;
-    let stored = state
-        .store
-        .put_stream(&key, futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }), size)
-        .await?;
-    let result = async {
-        let mut tx = state.db.begin_write().await?;
-        let object_id =
-            objects::insert(&mut tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
-        let (ids, created) = devices::get_or_create(&mut tx, &parsed.devices, device_type.as_str()).await?;
-        devices::replace_assignments(&mut tx, tech.id, device_type.as_str(), &ids).await?;
-        let upload_id = excel::upsert(
-            &mut tx,
-            &excel::NewUpload {
-                technician_id: tech.id,
-                uploaded_by: user.id,
-                file_name: &file_name,
-                object_id,
-                device_type: device_type.as_str(),
-                parsed_data: &parsed.rows_json,
-                row_count: parsed.row_count as i64,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>((upload_id, created))
-    }
-    .await;
-    let (upload_id, created) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = state.store.delete(&key).await;
-            return Err(e.into());
-        }
-    };
-    tracing::info!(by = user.username, technician = tech.username, %device_type, rows = parsed.row_count, created, "device list uploaded");
+    let (upload_id, created) = store(&state, &user, &v, &parsed).await?;
+    tracing::info!(by = user.username, technician = tech.username, device_type = %v.device_type,
+                   rows = parsed.row_count, created, "device list uploaded");
     Ok((
         StatusCode::CREATED,
         Json(json!({
             "status": "success",
             "message": "Excel file uploaded and devices created successfully",
             "upload_id": upload_id,
-            "file_name": file_name,
+            "file_name": v.file_name,
             "total_rows": parsed.row_count,
             "devices_created": created,
             "data": parsed.preview.iter().take(10).collect::<Vec<_>>(),
             "technician": { "id": tech.id, "username": tech.username, "city": tech.city },
         })),
     ))
+}
+
+/// Keeps a copy of the file, then records it, its devices and the technician's assignments
+/// in one transaction; the copy is deleted again when that fails. Returns the upload's id and
+/// how many devices were new.
+async fn store(
+    state: &AppState,
+    user: &Host,
+    v: &Valid,
+    parsed: &sheet::Sheet,
+) -> Result<(i64, i64), ApiError> {
+    let ext = if v.file_name.to_lowercase().ends_with(".xls") { "xls" } else { "xlsx" };
+    let key = MediaKey::generate(Area::ExcelUploads, ext);
+    let (size, bytes) = (v.bytes.len() as u64, v.bytes.clone());
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let stored = state.store.put_stream(&key, body, size).await?;
+    let device_type = v.device_type.as_str();
+    let record = async {
+        let mut tx = state.db.begin_write().await?;
+        let object_id =
+            objects::insert(&mut tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
+        let (ids, created) = devices::get_or_create(&mut tx, &parsed.devices, device_type).await?;
+        devices::replace_assignments(&mut tx, v.technician.id, device_type, &ids).await?;
+        let upload = excel::NewUpload {
+            technician_id: v.technician.id,
+            uploaded_by: user.id,
+            file_name: &v.file_name,
+            object_id,
+            device_type,
+            parsed_data: &parsed.rows_json,
+            row_count: parsed.row_count as i64,
+        };
+        let upload_id = excel::upsert(&mut tx, &upload).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>((upload_id, created))
+    };
+    Ok(state.store.keep_if_recorded(std::slice::from_ref(&key), record).await?)
 }
 
 fn content_type(ext: &str) -> &'static str {
@@ -220,20 +235,18 @@ async fn uploads_of(state: &AppState, id: &str) -> Result<Vec<excel::Upload>, Ap
 
 pub async fn uploaded_types(
     State(state): State<AppState>,
-    user: AuthUser,
+    _caller: Host,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Host])?;
     let uploads = uploads_of(&state, &id).await?;
     Ok(Json(json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() })))
 }
 
 pub async fn uploaded_files(
     State(state): State<AppState>,
-    user: AuthUser,
+    _caller: Host,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Host])?;
     let uploads = uploads_of(&state, &id).await?;
     let files: Vec<Value> = uploads
         .iter()

@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::extract::AuthUser;
+use super::extract::Staff;
 use super::route;
-use crate::app::AppState;
 use crate::db::{devices, users};
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
@@ -29,8 +29,7 @@ pub fn router() -> Router<AppState> {
     route(r, "/api/host/dashboard-stats", get(dashboard_stats))
 }
 
-async fn dashboard_stats(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Host, Role::Supervisor])?;
+async fn dashboard_stats(State(state): State<AppState>, _caller: Staff) -> Result<Json<Value>, ApiError> {
     let techs = users::list(&state.db, Some(Role::Technician)).await?;
     let mut recent = Vec::new();
     for t in techs.iter().take(10) {

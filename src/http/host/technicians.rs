@@ -6,18 +6,17 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::password;
 use crate::db::users;
 use crate::domain::Role;
 use crate::domain::accounts::{self, FieldErrors};
 use crate::error::ApiError;
 use crate::http::body::{fields, text};
-use crate::http::extract::AuthUser;
+use crate::http::extract::Host;
+use crate::state::AppState;
 use crate::storage::MediaKey;
 
-pub async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Host])?;
+pub async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<Value>, ApiError> {
     let techs = users::list(&state.db, Some(Role::Technician)).await?;
     Ok(Json(Value::Array(
         techs
@@ -29,10 +28,9 @@ pub async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<
 
 pub async fn create(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Host,
     req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    user.require(&[Role::Host])?;
     let body = fields(req).await?;
     let mut errors = FieldErrors::new();
     let username = accounts::validate_username(text(&body, "username").as_deref(), &mut errors);
@@ -73,10 +71,9 @@ pub async fn create(
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Host,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Host])?;
     let not_found = || ApiError::NotFound("Technician not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let d = users::delete_technician(&state.db, id).await?.ok_or_else(not_found)?;

@@ -13,15 +13,15 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::visit::{self, PhotoObject, PhotoRow};
-use crate::app::AppState;
 use crate::db::{devices, drafts, submissions};
+use crate::domain::PhotoPlan;
 use crate::domain::photo::{self, PhotoInfo};
-use crate::domain::{Period, PhotoPlan, Role};
 use crate::error::ApiError;
+use crate::filing::{self, NewReport, Photo, PhotoObject, ReportPhoto};
 use crate::http::body::{fields, text};
-use crate::http::extract::{AuthUser, BaseUrl, DeclaredLength};
+use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
 use crate::http::submission_json::{self, Links};
+use crate::state::AppState;
 use crate::storage::MediaKey;
 
 fn not_found() -> ApiError {
@@ -33,10 +33,9 @@ fn not_found() -> ApiError {
 /// The caller's draft with its device, or 404 (someone else's draft is not ours to reveal).
 async fn owned(
     state: &AppState,
-    user: &AuthUser,
+    user: &Technician,
     id: &str,
 ) -> Result<(drafts::Draft, devices::Device), ApiError> {
-    user.require(&[Role::Technician])?;
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let draft =
         drafts::get(&state.db, id).await?.filter(|d| d.technician_id == user.id).ok_or_else(not_found)?;
@@ -110,11 +109,10 @@ async fn draft_json(
 /// (made, or the open one kept), after the same period checks a submit makes.
 pub async fn open(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
     req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    user.require(&[Role::Technician])?;
     let body = fields(req).await?;
     let device_id = match text(&body, "device_id").map(|s| s.trim().to_string()) {
         None => return Err(ApiError::field("device_id", "This field is required.")),
@@ -126,12 +124,12 @@ pub async fn open(
     let visit_date = if raw_date.is_empty() {
         chrono::Utc::now().date_naive()
     } else {
-        visit::check_date(&raw_date).map_err(|m| ApiError::field("visit_date", m))?
+        filing::check_date(&raw_date).map_err(|m| ApiError::field("visit_date", m))?
     };
     let device = devices::by_id(&state.db, device_id)
         .await?
         .ok_or_else(|| ApiError::field("device_id", format!("Device with ID {device_id} does not exist")))?;
-    visit::check_visit(&state, &user, device.id, visit_date).await?;
+    filing::check_visit(&state.db, user.id, device.id, visit_date).await?;
     let d = drafts::open(&state.db, user.id, device.id, &visit_date.to_string()).await?;
     let links = Links { base: &base, signer: &state.links };
     let created = d.created_at == d.updated_at;
@@ -140,8 +138,7 @@ pub async fn open(
 }
 
 /// `GET /api/technician/drafts/`: the caller's open drafts (device id, visit date, progress).
-pub async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Technician])?;
+pub async fn list(State(state): State<AppState>, user: Technician) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for d in drafts::for_technician(&state.db, user.id).await? {
         let received = drafts::photos(&state.db, d.id).await?.len();
@@ -153,7 +150,7 @@ pub async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<
 
 pub async fn show(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -165,7 +162,7 @@ pub async fn show(
 /// `DELETE /api/technician/drafts/{id}/`: throws the draft and its photos away.
 pub async fn discard(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (d, _) = owned(&state, &user, &id).await?;
@@ -181,7 +178,7 @@ pub async fn discard(
 /// `X-Content-SHA256` (hex) is checked against what arrived, so a damaged photo is never kept.
 pub async fn put_photo(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
     declared: DeclaredLength,
     Path((id, field)): Path<(String, String)>,
@@ -221,49 +218,38 @@ pub async fn put_photo(
     };
     let expected =
         headers.get("x-content-sha256").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
-    let (stored, info) = match visit::store_photo(&state, body.into_data_stream()).await? {
-        Ok(ok) => ok,
-        Err(message) => return Err(ApiError::message(message)),
+    let (stored, info) = match filing::store_photo(&state.store, body.into_data_stream()).await? {
+        Photo::Stored(stored, info) => (stored, info),
+        Photo::Refused(message) => return Err(ApiError::message(message)),
     };
-    let discard_new = || state.store.delete_all(std::slice::from_ref(&stored.key));
-    if expected.as_ref().is_some_and(|e| *e != stored.sha256) {
-        discard_new().await;
-        return Err(ApiError::message(
-            "The photo arrived damaged (its SHA-256 differs from the one your device computed); nothing was kept. Please send it again.",
-        ));
-    }
     let links = Links { base: &base, signer: &state.links };
-    let current = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
-    if let Some(same) = current.filter(|p| p.sha256 == stored.sha256) {
-        // The same photo again (a retry whose answer was lost): keep the first copy.
-        discard_new().await;
-        return Ok((StatusCode::OK, Json(photo_json(&same, &links))));
-    }
-    let new = drafts::NewDraftPhoto {
-        draft_id: d.id,
-        field: &slot.field,
-        section: i64::from(slot.section),
-        order_index: i64::from(slot.order),
-        stored: &stored,
-        content_type: info.format.content_type(),
-        width: i64::from(info.width),
-        height: i64::from(info.height),
-    };
-    let replaced = match drafts::put_photo(&state.db, &new).await {
-        Ok(Some(drafts::Put::Stored(replaced))) => replaced,
-        Ok(Some(drafts::Put::Same)) => {
-            // An identical send overlapped this one and was recorded first: its link stands.
-            discard_new().await;
+    let keys = [stored.key.clone()];
+    let recorded = state.store.keep_if_recorded(&keys, async {
+        if expected.as_ref().is_some_and(|e| *e != stored.sha256) {
+            return Err(ApiError::message(
+                "The photo arrived damaged (its SHA-256 differs from the one your device computed); nothing was kept. Please send it again.",
+            ));
+        }
+        let new = drafts::NewDraftPhoto {
+            draft_id: d.id,
+            field: &slot.field,
+            section: i64::from(slot.section),
+            order_index: i64::from(slot.order),
+            stored: &stored,
+            content_type: info.format.content_type(),
+            width: i64::from(info.width),
+            height: i64::from(info.height),
+        };
+        drafts::put_photo(&state.db, &new).await?.ok_or_else(not_found)
+    });
+    let replaced = match recorded.await? {
+        drafts::Put::Stored(replaced) => replaced,
+        drafts::Put::Same => {
+            // The same photo again (a retry whose answer was lost, or an identical send that
+            // overlapped this one and was recorded first): the first copy and its link stand.
+            state.store.delete_all(&keys).await;
             let same = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
             return Ok((StatusCode::OK, Json(same.map(|p| photo_json(&p, &links)).unwrap_or(Value::Null))));
-        }
-        Ok(None) => {
-            discard_new().await;
-            return Err(not_found());
-        }
-        Err(e) => {
-            discard_new().await;
-            return Err(e.into());
         }
     };
     if let Some(old) = replaced.as_deref().and_then(|k| MediaKey::parse(k).ok()) {
@@ -282,7 +268,7 @@ pub async fn put_photo(
 /// same single transaction as the one-shot submit; the draft's photos become the report's.
 pub async fn finalize(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     req: Request,
@@ -293,43 +279,27 @@ pub async fn finalize(
         body.keys().filter_map(|k| text(&body, k).map(|v| (k.clone(), v))).collect();
     text_fields.insert("device_id".into(), device.id.to_string());
     text_fields.entry("visit_date".into()).or_insert_with(|| d.visit_date.clone());
-    let f = visit::fields(&state, &text_fields).await?;
-    let reuse = visit::check_visit(&state, &user, f.device.id, f.visit_date).await?;
-    let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
+    let fields = filing::validate(&state.db, &text_fields).await?;
     let photos = drafts::photos(&state.db, d.id).await?;
-    let missing: Vec<&str> = plan
-        .slots()
-        .filter(|s| !photos.iter().any(|p| p.field == s.field))
-        .map(|s| s.field.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ApiError::message(format!("Missing required photos: {}", missing.join(", "))));
-    }
-    let rows: Vec<PhotoRow> = photos
-        .iter()
-        .filter_map(|p| {
-            let slot = plan.slot(&p.field)?;
-            let format = photo::PhotoFormat::from_content_type(&p.content_type)?;
-            Some(PhotoRow {
-                section: slot.section,
-                order: slot.order,
-                object: PhotoObject::Recorded(p.object_id),
-                info: PhotoInfo { format, width: p.width as u32, height: p.height as u32 },
-            })
-        })
-        .collect();
-    let visit_date = f.visit_date.to_string();
-    let new = submissions::NewSubmission {
+    let report = NewReport {
         technician_id: user.id,
-        device_id: device.id,
-        submission_type: &device.device_type,
-        visit_date: &visit_date,
-        period: Period::of(f.visit_date),
-        job_description: &f.job_description,
-        job_status: &f.job_status,
-        remarks: f.remarks.as_deref(),
+        fields,
+        arrived: photos.iter().map(|p| p.field.as_str()).collect(),
+        refused: None,
+        photos: photos
+            .iter()
+            .filter_map(|p| {
+                let format = photo::PhotoFormat::from_content_type(&p.content_type)?;
+                Some(ReportPhoto {
+                    field: &p.field,
+                    object: PhotoObject::Recorded(p.object_id),
+                    info: PhotoInfo { format, width: p.width as u32, height: p.height as u32 },
+                })
+            })
+            .collect(),
+        draft: Some(d.id),
     };
-    let (sid, _) = visit::write_rows(&state, reuse, &new, &rows, Some(d.id)).await?;
+    let sid = filing::file_report(&state.db, &state.store, report).await?;
     let links = Links { base: &base, signer: &state.links };
     let rec = submissions::get(&state.db, sid)
         .await?

@@ -2,7 +2,6 @@
 
 mod drafts;
 mod submit;
-mod visit;
 
 use std::collections::HashMap;
 
@@ -12,15 +11,15 @@ use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
-use super::extract::{AuthUser, BaseUrl};
+use super::extract::{BaseUrl, Technician};
 use super::route;
 use super::submission_json::{self, Links};
-use crate::app::AppState;
 use crate::db::{devices, excel, submissions};
 use crate::domain::excel::row_device_key;
 use crate::domain::period::current_status;
-use crate::domain::{DeviceType, Period, Role};
+use crate::domain::{DeviceType, Period};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
@@ -50,8 +49,7 @@ fn half_monthly(device_type: &str) -> bool {
     DeviceType::parse(device_type).is_some_and(DeviceType::is_half_monthly)
 }
 
-async fn my_excel_data(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Technician])?;
+async fn my_excel_data(State(state): State<AppState>, user: Technician) -> Result<Json<Value>, ApiError> {
     let uploads = excel::for_technician(&state.db, user.id).await?;
     let assigned: HashMap<String, devices::Device> = devices::assigned_to(&state.db, user.id)
         .await?
@@ -110,10 +108,9 @@ async fn my_excel_data(State(state): State<AppState>, user: AuthUser) -> Result<
 /// The caller's own reports, newest first, with their photos (nobody else's).
 async fn my_submissions(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Technician])?;
     let f = submissions::Filters { technician_id: Some(user.id), ..Default::default() };
     let (rows, total) = submissions::list(&state.db, &f).await?;
     let links = Links { base: &base, signer: &state.links };
@@ -123,11 +120,10 @@ async fn my_submissions(
 
 async fn my_submission(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Technician])?;
     let not_found = || ApiError::NotFound("Submission not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     // Someone else's report is "not found", not "forbidden": its existence is not ours to tell.
@@ -143,10 +139,9 @@ async fn my_submission(
 
 async fn excel_data(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     Path(device_type): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Technician])?;
     match excel::of_type(&state.db, user.id, &device_type).await? {
         Some(u) => Ok(Json(json!({
             "data": u.parsed_data,
@@ -172,10 +167,9 @@ struct DeviceQuery {
 /// The original's city-filtered device list with `submission_status` and `next_due_date`.
 async fn device_list(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::Technician])?;
     let type_filter = q.device_type.as_deref().and_then(DeviceType::parse);
     let region_filter = q.status.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let latest = submissions::latest_per_device(&state.db, user.id).await?;

@@ -11,15 +11,14 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::visit::{self, PhotoObject, PhotoRow};
-use crate::app::AppState;
 use crate::db::submissions;
 use crate::domain::photo::PhotoInfo;
 use crate::domain::photo_plan::parse_field;
-use crate::domain::{Period, PhotoPlan, Role};
 use crate::error::ApiError;
-use crate::http::extract::{AuthUser, BaseUrl, DeclaredLength};
+use crate::filing::{self, FilingError, NewReport, Photo, PhotoObject, ReportPhoto};
+use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
 use crate::http::submission_json::{self, Links};
+use crate::state::AppState;
 use crate::storage::{MediaKey, StoredObject};
 
 /// 19 photos of 10 MiB plus the form fields.
@@ -27,8 +26,6 @@ pub const MAX_REQUEST_BYTES: usize = 19 * 10 * 1024 * 1024 + 4 * 1024 * 1024;
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
 struct Received {
-    section: u8,
-    order: u8,
     stored: StoredObject,
     info: PhotoInfo,
 }
@@ -51,12 +48,11 @@ impl Upload {
 
 pub async fn submit(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Technician,
     BaseUrl(base): BaseUrl,
     declared: DeclaredLength,
     mp: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    user.require(&[Role::Technician])?;
     let mut mp = mp;
     // Too large is the client's to fix, whatever the free space: 413 before any disk check.
     let too_large = declared.0.filter(|n| *n > MAX_REQUEST_BYTES as u64).map(|n| {
@@ -80,39 +76,29 @@ pub async fn submit(
     if read.is_err() {
         drain_multipart(&mut mp).await;
     }
-    let result = match read {
-        Ok(()) => record(&state, &user, &mut upload).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(id) => {
-            let links = Links { base: &base, signer: &state.links };
-            let rec = submissions::get(&state.db, id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("submission {id} vanished"))?;
-            let json = submission_json::render_one(&state.db, &rec, &links).await?;
-            tracing::info!(submission = id, technician = user.username, "visit report stored");
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({
-                    "status": "success",
-                    "message": "Maintenance submission created successfully",
-                    "submission": json,
-                })),
-            ))
-        }
-        Err(e) => {
-            metrics::counter!("atm_reports_refused_total", "reason" => refusal_reason(&e)).increment(1);
-            let removed = state.store.delete_all(&upload.keys()).await;
-            if removed > 0 {
-                tracing::info!(removed, "visit report refused: its stored photos were removed");
-            }
-            Err(e)
-        }
-    }
+    let keys = upload.keys();
+    let filed = state.store.keep_if_recorded(&keys, async {
+        read?;
+        Ok::<_, ApiError>(record(&state, &user, &upload).await?)
+    });
+    let id = filed.await.inspect_err(|e| {
+        metrics::counter!("atm_reports_refused_total", "reason" => refusal_reason(e)).increment(1);
+    })?;
+    let links = Links { base: &base, signer: &state.links };
+    let rec =
+        submissions::get(&state.db, id).await?.ok_or_else(|| anyhow::anyhow!("submission {id} vanished"))?;
+    let json = submission_json::render_one(&state.db, &rec, &links).await?;
+    tracing::info!(submission = id, technician = user.username, "visit report stored");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "status": "success",
+            "message": "Maintenance submission created successfully",
+            "submission": json,
+        })),
+    ))
 }
 
-/// Reads every part; photos go to the store as they arrive.
 /// Skips the parts a refused request still sends (bounded in time), so the client reads our answer.
 async fn drain_multipart(mp: &mut Multipart) {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
@@ -123,8 +109,9 @@ async fn drain_multipart(mp: &mut Multipart) {
     .await;
 }
 
+/// Reads every part; photos go to the store as they arrive.
 async fn receive(state: &AppState, mp: &mut Multipart, upload: &mut Upload) -> Result<(), ApiError> {
-    let cut = |_| visit::interrupted();
+    let cut = |_| ApiError::from(FilingError::Interrupted);
     while let Some(mut field) = mp.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
         if parse_field(&name).is_none() {
@@ -140,7 +127,6 @@ async fn receive(state: &AppState, mp: &mut Multipart, upload: &mut Upload) -> R
             }
             continue;
         }
-        let (section, order) = parse_field(&name).unwrap_or_default();
         let first_time = upload.attempted.insert(name.clone());
         if !first_time && upload.photo_error.is_none() {
             upload.photo_error = Some(format!("Duplicate photo for {name}: send each photo once"));
@@ -149,12 +135,11 @@ async fn receive(state: &AppState, mp: &mut Multipart, upload: &mut Upload) -> R
             while field.chunk().await.map_err(cut)?.is_some() {}
             continue;
         }
-        match visit::store_photo(state, field).await {
-            Ok(Ok((stored, info))) => {
-                upload.photos.insert(name, Received { section, order, stored, info });
+        match filing::store_photo(&state.store, field).await? {
+            Photo::Stored(stored, info) => {
+                upload.photos.insert(name, Received { stored, info });
             }
-            Ok(Err(message)) => upload.photo_error = Some(message),
-            Err(e) => return Err(e),
+            Photo::Refused(message) => upload.photo_error = Some(message),
         }
     }
     Ok(())
@@ -185,46 +170,20 @@ fn field_key(name: &str) -> &'static str {
     }
 }
 
-/// Validates the fields and the period rules, then writes every row in one transaction.
-async fn record(state: &AppState, user: &AuthUser, upload: &mut Upload) -> Result<i64, ApiError> {
-    let f = visit::fields(state, &upload.text).await?;
-    let reuse = visit::check_visit(state, user, f.device.id, f.visit_date).await?;
-    let plan = PhotoPlan::for_device(&f.device.device_type, &f.device.gfm_problem_type);
-    let missing: Vec<&str> =
-        plan.slots().filter(|s| !upload.attempted.contains(&s.field)).map(|s| s.field.as_str()).collect();
-    if !missing.is_empty() {
-        return Err(ApiError::message(format!("Missing required photos: {}", missing.join(", "))));
-    }
-    if let Some(e) = &upload.photo_error {
-        return Err(ApiError::message(e.clone()));
-    }
-    // Parts outside the plan are not part of the report: drop them now.
-    let extra: Vec<String> = upload.photos.keys().filter(|k| plan.slot(k).is_none()).cloned().collect();
-    let extra_keys: Vec<MediaKey> =
-        extra.iter().filter_map(|k| upload.photos.remove(k)).map(|r| r.stored.key).collect();
-    state.store.delete_all(&extra_keys).await;
-
-    let visit = f.visit_date.to_string();
-    let new = submissions::NewSubmission {
+/// Validates the fields, then files the report with every photo this request stored.
+async fn record(state: &AppState, user: &Technician, upload: &Upload) -> Result<i64, FilingError> {
+    let fields = filing::validate(&state.db, &upload.text).await?;
+    let report = NewReport {
         technician_id: user.id,
-        device_id: f.device.id,
-        submission_type: &f.device.device_type,
-        visit_date: &visit,
-        period: Period::of(f.visit_date),
-        job_description: &f.job_description,
-        job_status: &f.job_status,
-        remarks: f.remarks.as_deref(),
+        fields,
+        arrived: upload.attempted.iter().map(String::as_str).collect(),
+        refused: upload.photo_error.clone(),
+        photos: upload
+            .photos
+            .iter()
+            .map(|(field, p)| ReportPhoto { field, object: PhotoObject::New(&p.stored), info: p.info })
+            .collect(),
+        draft: None,
     };
-    let rows: Vec<PhotoRow> = upload
-        .photos
-        .values()
-        .map(|p| PhotoRow {
-            section: p.section,
-            order: p.order,
-            object: PhotoObject::New(&p.stored),
-            info: p.info,
-        })
-        .collect();
-    let (id, _) = visit::write_rows(state, reuse, &new, &rows, None).await?;
-    Ok(id)
+    filing::file_report(&state.db, &state.store, report).await
 }

@@ -1,0 +1,193 @@
+//! Filing the report itself: the period rules, the photo plan, and every row written in one
+//! transaction — a new report, the resubmission of a rejected one, or a draft's finalize.
+
+use std::collections::HashSet;
+
+use super::{Fields, FilingError};
+use crate::db::{Db, devices, drafts, objects, submissions};
+use crate::domain::photo::PhotoInfo;
+use crate::domain::{Period, PhotoPlan};
+use crate::storage::{Area, MediaKey, MediaStore, StoredObject};
+
+/// The period rules: the device must be the technician's, one active report per half-month,
+/// and a rejected one is resubmitted under its own visit date. Returns the rejected report to
+/// reopen.
+pub async fn check_visit(
+    db: &Db,
+    technician_id: i64,
+    device_id: i64,
+    visit_date: chrono::NaiveDate,
+) -> Result<Option<i64>, FilingError> {
+    if !devices::is_assigned(db, technician_id, device_id).await? {
+        return Err(FilingError::Rule("This device is not assigned to you".into()));
+    }
+    let p = Period::of(visit_date);
+    let existing = submissions::in_period(db, technician_id, device_id, p).await?;
+    let visit = visit_date.to_string();
+    match existing.iter().find(|(_, status, _)| status != "Rejected") {
+        Some(_) => Err(FilingError::Duplicate(p)),
+        None => match existing.first() {
+            Some((_, _, date)) if *date != visit => Err(FilingError::Rule(
+                "Your previous submission for this device was rejected. Please resubmit using the same visit date."
+                    .into(),
+            )),
+            Some((id, _, _)) => Ok(Some(*id)),
+            None => Ok(None),
+        },
+    }
+}
+
+/// A photo of the report under its slot's field name: either just stored by this request, or
+/// already recorded (a draft's).
+pub struct ReportPhoto<'a> {
+    pub field: &'a str,
+    pub object: PhotoObject<'a>,
+    pub info: PhotoInfo,
+}
+
+pub enum PhotoObject<'a> {
+    New(&'a StoredObject),
+    Recorded(i64),
+}
+
+/// Everything a report is filed from.
+pub struct NewReport<'a> {
+    pub technician_id: i64,
+    pub fields: Fields,
+    /// Slots for which a photo arrived, kept or refused (a refused photo is not a missing one).
+    pub arrived: HashSet<&'a str>,
+    /// The first photo refused, whose message the sender reads once nothing is missing.
+    pub refused: Option<String>,
+    pub photos: Vec<ReportPhoto<'a>>,
+    /// The draft this report finalizes; it is removed in the same transaction.
+    pub draft: Option<i64>,
+}
+
+/// Files the report: the period rules, every slot of the photo plan present, then the rows in
+/// one transaction. Photos this request stored outside the plan are deleted; so are the photos
+/// of a resubmitted report that the new ones replace. Returns the submission's id.
+///
+/// On an error nothing was recorded; the caller deletes the photos it stored.
+pub async fn file_report(db: &Db, store: &MediaStore, report: NewReport<'_>) -> Result<i64, FilingError> {
+    let f = &report.fields;
+    let reuse = check_visit(db, report.technician_id, f.device.id, f.visit_date).await?;
+    let plan = PhotoPlan::for_device(&f.device.device_type, &f.device.gfm_problem_type);
+    let missing: Vec<&str> = plan
+        .slots()
+        .filter(|s| !report.arrived.contains(s.field.as_str()))
+        .map(|s| s.field.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(FilingError::Photos(format!("Missing required photos: {}", missing.join(", "))));
+    }
+    if let Some(message) = report.refused {
+        return Err(FilingError::Photos(message));
+    }
+    // Parts outside the plan are not part of the report: drop them now.
+    let (rows, extra): (Vec<_>, Vec<_>) = report.photos.iter().partition(|p| plan.slot(p.field).is_some());
+    let extra: Vec<MediaKey> = extra
+        .iter()
+        .filter_map(|p| match p.object {
+            PhotoObject::New(stored) => Some(stored.key.clone()),
+            PhotoObject::Recorded(_) => None,
+        })
+        .collect();
+    store.delete_all(&extra).await;
+
+    let visit = f.visit_date.to_string();
+    let new = submissions::NewSubmission {
+        technician_id: report.technician_id,
+        device_id: f.device.id,
+        submission_type: &f.device.device_type,
+        visit_date: &visit,
+        period: Period::of(f.visit_date),
+        job_description: &f.job_description,
+        job_status: &f.job_status,
+        remarks: f.remarks.as_deref(),
+    };
+    let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, report.draft).await?;
+    let replaced = replaced.iter().map(|k| MediaKey::parse(k)).collect::<Result<Vec<_>, _>>();
+    match replaced {
+        Ok(keys) => {
+            store.delete_all(&keys).await;
+        }
+        // The rows are gone already; a key we could not read leaves its file to `fsck`.
+        Err(e) => tracing::warn!(submission = id, error = %e, "a replaced photo's key is unreadable"),
+    }
+    Ok(id)
+}
+
+/// Writes the submission (or reopens the rejected one) and its photos in one transaction, and
+/// removes the draft it came from. Returns the id and the keys of replaced photos.
+async fn write_rows(
+    db: &Db,
+    reuse: Option<i64>,
+    new: &submissions::NewSubmission<'_>,
+    plan: &PhotoPlan,
+    photos: &[&ReportPhoto<'_>],
+    draft: Option<i64>,
+) -> Result<(i64, Vec<String>), FilingError> {
+    let in_tx = async {
+        let mut tx = db.begin_write().await?;
+        let (id, replaced) = match reuse {
+            Some(id) => {
+                // Another request resubmitted (or the row changed) since the period check:
+                // this one lost, and the winner's photos stay untouched.
+                let Some(old) = submissions::reopen(&mut tx, id, new).await? else {
+                    return Err(FilingError::Duplicate(new.period));
+                };
+                let ids: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
+                objects::delete_ids(&mut tx, &ids).await?;
+                (id, old.into_iter().map(|(_, k)| k).collect())
+            }
+            None => (submissions::insert(&mut tx, new).await?, Vec::new()),
+        };
+        if let Some(draft) = draft {
+            // Taking the draft row first makes a photo arriving meanwhile wait, then miss it;
+            // one that landed just before is caught by the count below.
+            let recorded: Vec<i64> = photos
+                .iter()
+                .filter_map(|p| match p.object {
+                    PhotoObject::Recorded(id) => Some(id),
+                    PhotoObject::New(_) => None,
+                })
+                .collect();
+            if drafts::remove(&mut tx, draft).await? == 0 {
+                return Err(FilingError::DraftGone);
+            }
+            if objects::count_ids(&mut tx, &recorded).await? != recorded.len() as i64 {
+                return Err(FilingError::PhotoReplaced);
+            }
+        }
+        for p in photos {
+            let Some(slot) = plan.slot(p.field) else { continue };
+            let content_type = p.info.format.content_type();
+            let object_id = match p.object {
+                PhotoObject::New(stored) => {
+                    objects::insert(&mut tx, Area::Photos, stored, Some(content_type)).await?
+                }
+                PhotoObject::Recorded(id) => id,
+            };
+            submissions::insert_photo(
+                &mut tx,
+                &submissions::NewPhoto {
+                    submission_id: id,
+                    section: i64::from(slot.section),
+                    order_index: i64::from(slot.order),
+                    object_id,
+                    content_type,
+                    width: i64::from(p.info.width),
+                    height: i64::from(p.info.height),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((id, replaced))
+    };
+    // A refusal inside the transaction rolls it back (the transaction is dropped uncommitted).
+    in_tx.await.map_err(|e| match e {
+        FilingError::Db(e) => FilingError::from_write(e, new.period),
+        other => other,
+    })
+}
