@@ -24,7 +24,9 @@ mod tests {
         let (a, b) = (new_secret(), new_secret());
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
-        assert_eq!(id_of(&a), id_of(&a));
         assert_ne!(id_of(&a), a);
+        assert_ne!(id_of(&a), id_of(&b));
+        // SHA-256 of "abc" (FIPS 180-2, appendix B.1), in hex.
+        assert_eq!(id_of("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

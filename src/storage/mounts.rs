@@ -95,7 +95,14 @@ mod tests {
     fn the_root_directory_is_on_the_root_mount() {
         let m = mount_for(Path::new("/")).unwrap();
         assert_eq!(m.mount_point, PathBuf::from("/"));
-        assert!(m.same_device_as_root);
+    }
+
+    #[test]
+    fn proc_is_its_own_mount_on_another_device() {
+        let m = mount_for(Path::new("/proc/self")).unwrap();
+        assert_eq!(m.mount_point, PathBuf::from("/proc"));
+        assert_eq!(m.fs_type, "proc");
+        assert!(!m.same_device_as_root, "procfs is not the root filesystem's device");
     }
 
     #[test]

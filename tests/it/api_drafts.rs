@@ -1,12 +1,10 @@
 //! Draft visit reports: one idempotent request per photo, checked on arrival, finalized into the
 //! same atomic result as the one-shot submit; refusals leave nothing; abandoned drafts expire.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// A technician with a Cleaning1 device; returns (technician token, device id).

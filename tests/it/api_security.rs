@@ -2,10 +2,8 @@
 //! host, technician A, technician B, supervisor, own and someone else's data), signed media
 //! links, tokens, login limits and CORS.
 
-mod common;
-
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,12 +2,10 @@
 //! the odd-but-valid photos (progressive, CMYK, strange names) are accepted; a report whose
 //! 19th photo fails stores nothing; a report that does not fit on the disk stores nothing.
 
-mod common;
-
 use std::io::Write;
 
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 
 fn crc32(bytes: &[u8]) -> u32 {

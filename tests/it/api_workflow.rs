@@ -2,10 +2,8 @@
 //! photos → supervisor lists, opens, fetches every photo by its URL → rejects → technician
 //! resubmits → supervisor approves; then a re-upload keeps history and a deletion cleans up.
 
-mod common;
-
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]

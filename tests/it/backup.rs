@@ -1,9 +1,7 @@
 //! Backup → wipe → restore gives identical hashes and a working service; the backup is an
 //! independent copy of the store; verify, backup and restore name damaged objects by key.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backup_wipe_restore_gives_identical_files_and_a_working_service() {

@@ -5,14 +5,13 @@
 //! per flow. Without node, playwright-core or chromium the tests say so and pass, unless
 //! ATM_TEST_REQUIRE_BROWSER=1 (as in CI).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::api::{Api, PASSWORD, started};
-use common::{Backend, sha256_hex};
+use crate::common;
+use crate::common::api::{Api, PASSWORD, started};
+use crate::common::{Backend, sha256_hex};
 
 const DEVICE: &str = "GFM-WEB-1";
 const ELECTRICAL: &str = "GFM-WEB-E";

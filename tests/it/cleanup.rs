@@ -1,10 +1,8 @@
 //! Cleanup: the dry run deletes nothing; the real run removes exactly what the dry run listed,
 //! into the trash; referenced data is untouched; the trash is purged after its grace.
 
-mod common;
-
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use serde_json::json;
 
 fn plan(d: &Deployment, apply: bool) -> Vec<(String, String)> {

@@ -2,13 +2,11 @@
 //! random moments, again and again. Every acknowledged file must be present with its recorded
 //! SHA-256, no row may point at a missing file, and no temporary file may pass for a stored one.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tokio::sync::Mutex;
 
 const KILLS: usize = 50;

@@ -2,9 +2,7 @@
 //! message, leaves nothing partial, reads keep working, and the same upload succeeds once space
 //! is freed.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_disk_answers_507_keeps_reads_working_and_recovers() {

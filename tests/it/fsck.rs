@@ -1,9 +1,7 @@
 //! fsck finds each planted fault (a deleted file, an extra file, a flipped byte, a truncated
 //! file, a leftover temporary file) and repair removes only what nobody references.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fsck_finds_every_planted_fault_and_repair_keeps_referenced_data() {

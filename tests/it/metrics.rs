@@ -1,8 +1,7 @@
 //! `/metrics` exposes the operator's series in Prometheus format, behind its token.
 
-mod common;
-
-use common::*;
+use crate::common;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_expose_uploads_storage_disk_jobs_and_latency_behind_a_token() {

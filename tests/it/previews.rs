@@ -1,10 +1,8 @@
 //! Server-made previews: a 320 px thumbnail and a 1600 px screen copy per photo, upright (EXIF
 //! orientation applied), never upscaled, made once, and only through the photo's own signature.
 
-mod common;
-
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 
 /// `jpeg` with an EXIF APP1 segment carrying `orientation`, as a phone camera writes it.
 fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {

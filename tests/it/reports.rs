@@ -2,14 +2,12 @@
 //! a real SMTP server (Python's aiosmtpd) started by the test, and a job that survives SMTP
 //! being down and a `kill -9` between the PDF and the e-mail, without a duplicate e-mail.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 

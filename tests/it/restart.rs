@@ -1,9 +1,7 @@
 //! Restart: files stored by one process are read back, hash-identical, by a fresh process given
 //! only the same data dir and database; `disk-test` lists the probe an earlier run left.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_and_disk_test_probes_survive_a_restart() {

@@ -2,15 +2,13 @@
 //! S3-compatible server; the API workflow on a bucket and PostgreSQL, surviving an empty local
 //! disk; two server processes sharing the database and the bucket.
 
-mod common;
-
+use crate::common::api::*;
+use crate::common::*;
 use atm_maint::config::{S3Settings, Secret};
 use atm_maint::storage::{Area, LocalStore, MediaKey, MediaStore, S3Store, StoreError};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use bytes::Bytes;
-use common::api::*;
-use common::*;
 use serde_json::json;
 
 fn once(bytes: Vec<u8>) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {

@@ -1,8 +1,6 @@
 //! The storage guard against real files, real mounts and the real binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn doctor_json(d: &Deployment) -> (i32, serde_json::Value) {
     let out = d.run(&["doctor", "--json"]);

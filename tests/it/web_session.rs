@@ -2,10 +2,8 @@
 //! Bearer tokens keep working for API clients and the two never stand in for each other. Also
 //! the pages themselves (embedded, with a content security policy) and the Excel preview.
 
-mod common;
-
-use common::api::*;
-use common::*;
+use crate::common::api::*;
+use crate::common::*;
 use serde_json::json;
 
 async fn sign_in(api: &Api, username: &str) -> (String, String, String) {

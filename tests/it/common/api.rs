@@ -1,6 +1,5 @@
 //! API test helpers: seeded accounts, a logged-in client per role, fixtures (real JPEGs and
 //! PNGs, real .xlsx workbooks).
-#![allow(dead_code)]
 
 use std::io::Cursor;
 

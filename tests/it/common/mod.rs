@@ -1,7 +1,6 @@
 //! Test harness: the real `atm-maint` binary started as a process on port 0 with its own data
 //! dir and a fresh database (SQLite, and PostgreSQL when the suite is given one), plus helpers
 //! for real mounts (tmpfs, loop-mounted ext4) where the machine allows them.
-#![allow(dead_code)] // each test binary uses its own subset of the harness
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

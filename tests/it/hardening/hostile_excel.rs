@@ -114,7 +114,7 @@ fn corpus() -> Vec<Case> {
         Case {
             xls: true,
             name: "an .xls (Excel 97) with a cell at IV65536",
-            bytes: include_bytes!("../fixtures/far-cell.xls").to_vec(),
+            bytes: include_bytes!("../../fixtures/far-cell.xls").to_vec(),
             message: "The sheet uses 256 columns; at most 64 are read. Remove the cells beyond column BL.",
         },
         Case {

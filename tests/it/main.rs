@@ -1,0 +1,25 @@
+//! The integration tests, one binary (each extra binary would link the whole dependency graph
+//! again): every module starts the real `atm-maint` on port 0 with its own data dir and a fresh
+//! database (`common`), and drives it over HTTP, the command line and, for the pages, a real
+//! browser.
+
+mod api_contract;
+mod api_drafts;
+mod api_security;
+mod api_uploads;
+mod api_workflow;
+mod backup;
+mod browser;
+mod cleanup;
+mod common;
+mod crash_safety;
+mod disk_full;
+mod fsck;
+mod hardening;
+mod metrics;
+mod previews;
+mod reports;
+mod restart;
+mod s3;
+mod storage_guard;
+mod web_session;
