@@ -123,9 +123,9 @@ mod tests {
 
     /// Photos just under the decoded bound are accepted at upload and still render: the bound is
     /// the renderers' own allowance, not a guess below it. Slow (encodes ~250 MB images):
-    /// `cargo test --lib -- --ignored photos_at_the_bound`.
+    /// `cargo test --lib -- --ignored photos_at_the_bound` (CI runs it).
     #[test]
-    #[ignore]
+    #[ignore = "slow: encodes images of ~250 MB"]
     fn photos_at_the_bound_are_accepted_and_render() {
         use crate::domain::photo::HeadTail;
         let check = |bytes: &[u8]| {

@@ -89,60 +89,58 @@ fn excel_form(technician: &str, device_type: &str, name: &str, bytes: Vec<u8>) -
         .part("file", Part::bytes(bytes).file_name(name.to_string()))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_recorded_call_gets_the_same_status_and_shape() {
+on_each_database!(every_recorded_call_gets_the_same_status_and_shape);
+async fn every_recorded_call_gets_the_same_status_and_shape(backend: Backend) {
     let recorded: Vec<Value> =
         serde_json::from_str(include_str!("../fixtures/api-contract-observed.json")).unwrap();
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
-        seed_staff(&d);
-        let api = Api::new(d.start().unwrap());
-        let mut rec = Recorder { got: Vec::new() };
-        run_scenario(&api, &mut rec).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(backend, tmp.path()).await.without("ATM_TEST_ROUTES");
+    seed_staff(&d);
+    let api = Api::new(d.start().unwrap());
+    let mut rec = Recorder { got: Vec::new() };
+    run_scenario(&api, &mut rec).await;
 
-        let mut by_name: HashMap<&str, Vec<&Got>> = HashMap::new();
-        for g in &rec.got {
-            by_name.entry(g.0.as_str()).or_default().push(g);
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let mut compared = 0;
-        let mut failures = Vec::new();
-        for e in &recorded {
-            let name = e["name"].as_str().unwrap();
-            let n = seen.entry(name).or_insert(0);
-            let Some(got) = by_name.get(name).and_then(|v| v.get(*n)) else {
-                failures.push(format!("{name}: not replayed"));
-                continue;
-            };
-            *n += 1;
-            if DELIBERATE.iter().any(|(d, _)| *d == name) {
-                continue;
-            }
-            compared += 1;
-            let status = e["status"].as_u64().unwrap() as u16;
-            if got.1 != status {
-                failures.push(format!("{name}: status {} instead of {status}: {}", got.1, got.2));
-                continue;
-            }
-            if let Some(shape) = e.get("shape")
-                && let Some(m) = shape_mismatch(shape, &got.2, "$")
-            {
-                failures.push(format!("{name}: {m}"));
-            }
-        }
-        assert!(
-            failures.is_empty(),
-            "{backend:?}: {} of {} calls differ:\n{}",
-            failures.len(),
-            recorded.len(),
-            failures.join("\n")
-        );
-        println!(
-            "contract on {backend:?}: {compared} recorded calls matched, {} deliberate differences",
-            DELIBERATE.len()
-        );
+    let mut by_name: HashMap<&str, Vec<&Got>> = HashMap::new();
+    for g in &rec.got {
+        by_name.entry(g.0.as_str()).or_default().push(g);
     }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for e in &recorded {
+        let name = e["name"].as_str().unwrap();
+        let n = seen.entry(name).or_insert(0);
+        let Some(got) = by_name.get(name).and_then(|v| v.get(*n)) else {
+            failures.push(format!("{name}: not replayed"));
+            continue;
+        };
+        *n += 1;
+        if DELIBERATE.iter().any(|(d, _)| *d == name) {
+            continue;
+        }
+        compared += 1;
+        let status = e["status"].as_u64().unwrap() as u16;
+        if got.1 != status {
+            failures.push(format!("{name}: status {} instead of {status}: {}", got.1, got.2));
+            continue;
+        }
+        if let Some(shape) = e.get("shape")
+            && let Some(m) = shape_mismatch(shape, &got.2, "$")
+        {
+            failures.push(format!("{name}: {m}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{backend:?}: {} of {} calls differ:\n{}",
+        failures.len(),
+        recorded.len(),
+        failures.join("\n")
+    );
+    println!(
+        "contract on {backend:?}: {compared} recorded calls matched, {} deliberate differences",
+        DELIBERATE.len()
+    );
 }
 
 async fn run_scenario(api: &Api, rec: &mut Recorder) {

@@ -46,80 +46,73 @@ fn finalize_body() -> Value {
     json!({"job_description": "Cleaned", "job_status": "Ok", "remarks": "fine"})
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_draft_takes_one_photo_per_request_and_finalizes_into_a_report() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (d, api, host) = started(backend, tmp.path()).await;
-        let (tech, device) = technician_with_device(&api, &host, "drafter").await;
+on_each_database!(a_draft_takes_one_photo_per_request_and_finalizes_into_a_report);
+async fn a_draft_takes_one_photo_per_request_and_finalizes_into_a_report(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, api, host) = started(backend, tmp.path()).await;
+    let (tech, device) = technician_with_device(&api, &host, "drafter").await;
 
-        let r = api
-            .post_json(
-                Some(&tech),
-                "/api/technician/drafts/",
-                json!({"device_id": device, "visit_date": today()}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        assert_eq!((r.body["required"].clone(), r.body["received"].clone()), (json!(8), json!(0)));
-        assert_eq!(r.body["sections"].as_array().unwrap().len(), 3);
-        let draft = r.body["id"].as_i64().unwrap();
-        assert_eq!(open_draft(&api, &tech, device).await, draft, "one open draft per device");
+    let r = api
+        .post_json(
+            Some(&tech),
+            "/api/technician/drafts/",
+            json!({"device_id": device, "visit_date": today()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!((r.body["required"].clone(), r.body["received"].clone()), (json!(8), json!(0)));
+    assert_eq!(r.body["sections"].as_array().unwrap().len(), 3);
+    let draft = r.body["id"].as_i64().unwrap();
+    assert_eq!(open_draft(&api, &tech, device).await, draft, "one open draft per device");
 
-        let mut sent = std::collections::BTreeMap::new();
-        for (i, slot) in slots(false).iter().enumerate() {
-            let bytes = jpeg(i as u8 + 1);
-            let sha = sha256_hex(&bytes);
-            let r = put_photo(&api, &tech, draft, slot, bytes, Some(&sha)).await;
-            assert_eq!(r.status, 201, "{slot}: {}", r.body);
-            assert_eq!(r.body["sha256"], sha.as_str(), "the receipt is the hash of what was sent");
-            sent.insert(slot.clone(), sha);
-        }
-        // The same photo again (an answer lost on the way back) is harmless.
-        let again = put_photo(&api, &tech, draft, "section1_1", jpeg(1), None).await;
-        assert_eq!(again.status, 200, "{}", again.body);
-        assert_eq!(photo_files(&d.media_root), 8);
-        // Another photo replaces the slot's; the old file goes.
-        let other = png(99);
-        let r = put_photo(&api, &tech, draft, "section1_1", other.clone(), None).await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        sent.insert("section1_1".into(), sha256_hex(&other));
-        assert_eq!(photo_files(&d.media_root), 8);
-        let shown = api.get(Some(&tech), &format!("/api/technician/drafts/{draft}")).await;
-        assert_eq!(shown.body["received"], 8, "{}", shown.body);
-
-        // A refused finalize keeps the draft as it was.
-        let r = api
-            .post_json(
-                Some(&tech),
-                &format!("/api/technician/drafts/{draft}/submit/"),
-                json!({"job_status": "Maybe"}),
-            )
-            .await;
-        assert_eq!(r.status, 400);
-        assert!(r.body["job_status"][0].as_str().unwrap().contains("not a valid choice"), "{}", r.body);
-        assert_eq!(api.get(Some(&tech), &format!("/api/technician/drafts/{draft}")).await.status, 200);
-
-        let r = api
-            .post_json(Some(&tech), &format!("/api/technician/drafts/{draft}/submit/"), finalize_body())
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let s = &r.body["submission"];
-        assert_eq!(s["status"], "Pending");
-        let stored: BTreeSet<String> = s["photos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["sha256"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(stored, sent.values().cloned().collect::<BTreeSet<_>>());
-        assert_eq!(api.get(Some(&tech), &format!("/api/technician/drafts/{draft}")).await.status, 404);
-        let dup = open_draft_status(&api, &tech, device).await;
-        assert_eq!(dup.0, 400, "a second report in the period is refused at the start: {}", dup.1);
-        assert_eq!(photo_files(&d.media_root), 8);
-        let fsck = d.run(&["fsck"]);
-        assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stdout));
+    let mut sent = std::collections::BTreeMap::new();
+    for (i, slot) in slots(false).iter().enumerate() {
+        let bytes = jpeg(i as u8 + 1);
+        let sha = sha256_hex(&bytes);
+        let r = put_photo(&api, &tech, draft, slot, bytes, Some(&sha)).await;
+        assert_eq!(r.status, 201, "{slot}: {}", r.body);
+        assert_eq!(r.body["sha256"], sha.as_str(), "the receipt is the hash of what was sent");
+        sent.insert(slot.clone(), sha);
     }
+    // The same photo again (an answer lost on the way back) is harmless.
+    let again = put_photo(&api, &tech, draft, "section1_1", jpeg(1), None).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(photo_files(&d.media_root), 8);
+    // Another photo replaces the slot's; the old file goes.
+    let other = png(99);
+    let r = put_photo(&api, &tech, draft, "section1_1", other.clone(), None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    sent.insert("section1_1".into(), sha256_hex(&other));
+    assert_eq!(photo_files(&d.media_root), 8);
+    let shown = api.get(Some(&tech), &format!("/api/technician/drafts/{draft}")).await;
+    assert_eq!(shown.body["received"], 8, "{}", shown.body);
+
+    // A refused finalize keeps the draft as it was.
+    let r = api
+        .post_json(
+            Some(&tech),
+            &format!("/api/technician/drafts/{draft}/submit/"),
+            json!({"job_status": "Maybe"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["job_status"][0].as_str().unwrap().contains("not a valid choice"), "{}", r.body);
+    assert_eq!(api.get(Some(&tech), &format!("/api/technician/drafts/{draft}")).await.status, 200);
+
+    let r =
+        api.post_json(Some(&tech), &format!("/api/technician/drafts/{draft}/submit/"), finalize_body()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let s = &r.body["submission"];
+    assert_eq!(s["status"], "Pending");
+    let stored: BTreeSet<String> =
+        s["photos"].as_array().unwrap().iter().map(|p| p["sha256"].as_str().unwrap().to_string()).collect();
+    assert_eq!(stored, sent.values().cloned().collect::<BTreeSet<_>>());
+    assert_eq!(api.get(Some(&tech), &format!("/api/technician/drafts/{draft}")).await.status, 404);
+    let dup = open_draft_status(&api, &tech, device).await;
+    assert_eq!(dup.0, 400, "a second report in the period is refused at the start: {}", dup.1);
+    assert_eq!(photo_files(&d.media_root), 8);
+    let fsck = d.run(&["fsck"]);
+    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stdout));
 }
 
 async fn open_draft_status(api: &Api, tech: &str, device: i64) -> (u16, Value) {

@@ -63,145 +63,118 @@ async fn world(backend: Backend, dir: &std::path::Path, extra_env: &[(&str, &str
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_authorization_matrix_holds_for_every_endpoint_and_actor() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let w = world(backend, tmp.path(), &[]).await;
-        let (a, sa, sb) = (w.tech_a, w.sub_a, w.sub_b);
-        // (method, path, body, [anonymous, host, tech_a, tech_b, supervisor])
-        // Bodies are invalid on purpose where a valid one would change state: an allowed caller
-        // gets the validation error (400), a refused one 401/403 before validation.
-        let table: Vec<(Method, String, Value, [u16; 5])> = vec![
-            (Method::GET, "/api/host/technicians/".into(), Value::Null, [401, 200, 403, 403, 403]),
-            (Method::POST, "/api/host/technicians/".into(), json!({}), [401, 400, 403, 403, 403]),
-            (Method::DELETE, "/api/host/technicians/999999/".into(), Value::Null, [401, 404, 403, 403, 403]),
-            (
-                Method::GET,
-                format!("/api/host/technicians/{a}/uploaded-types"),
-                Value::Null,
-                [401, 200, 403, 403, 403],
-            ),
-            (
-                Method::GET,
-                format!("/api/host/technicians/{a}/uploaded-files"),
-                Value::Null,
-                [401, 200, 403, 403, 403],
-            ),
-            (Method::GET, "/api/host/dashboard-stats".into(), Value::Null, [401, 200, 403, 403, 200]),
-            (Method::GET, "/api/technician/my-excel-data".into(), Value::Null, [401, 403, 200, 200, 403]),
-            (
-                Method::GET,
-                "/api/technician/excel-data/Cleaning1".into(),
-                Value::Null,
-                [401, 403, 200, 200, 403],
-            ),
-            (Method::GET, "/api/technician/devices".into(), Value::Null, [401, 403, 200, 200, 403]),
-            (Method::GET, "/api/technician/submissions".into(), Value::Null, [401, 403, 200, 200, 403]),
-            (
-                Method::GET,
-                format!("/api/technician/submissions/{sa}"),
-                Value::Null,
-                [401, 403, 200, 404, 403],
-            ),
-            (
-                Method::GET,
-                format!("/api/technician/submissions/{sb}"),
-                Value::Null,
-                [401, 403, 404, 200, 403],
-            ),
-            (Method::GET, "/api/supervisor/submissions".into(), Value::Null, [401, 403, 403, 403, 200]),
-            (
-                Method::GET,
-                format!("/api/supervisor/submissions/{sa}"),
-                Value::Null,
-                [401, 403, 403, 403, 200],
-            ),
-            (
-                Method::PATCH,
-                format!("/api/supervisor/submissions/{sa}/reject"),
-                json!({"remarks": "x"}),
-                [401, 403, 403, 403, 400],
-            ),
-            (
-                Method::PATCH,
-                "/api/supervisor/submissions/999999/approve".into(),
-                json!({}),
-                [401, 403, 403, 403, 404],
-            ),
-            (Method::GET, "/api/supervisor/dashboard-stats".into(), Value::Null, [401, 403, 403, 403, 200]),
-            (Method::GET, "/api/admin/doctor".into(), Value::Null, [401, 200, 403, 403, 200]),
-            (Method::GET, "/api/supervisor/technicians".into(), Value::Null, [401, 403, 403, 403, 200]),
-            (Method::GET, "/api/technician/drafts/".into(), Value::Null, [401, 403, 200, 200, 403]),
-            (Method::POST, "/api/technician/drafts/".into(), json!({}), [401, 403, 400, 400, 403]),
-            (Method::GET, "/api/technician/drafts/999999/".into(), Value::Null, [401, 403, 404, 404, 403]),
-            (
-                Method::PUT,
-                "/api/technician/drafts/999999/photos/section1_1".into(),
-                json!({}),
-                [401, 403, 404, 404, 403],
-            ),
-            (
-                Method::POST,
-                "/api/technician/drafts/999999/submit/".into(),
-                json!({}),
-                [401, 403, 404, 404, 403],
-            ),
-            (Method::DELETE, "/api/technician/drafts/999999/".into(), Value::Null, [401, 403, 404, 404, 403]),
-        ];
-        let mut checked = 0;
-        for (method, path, body, expected) in &table {
-            for (i, (actor, token)) in w.tokens.iter().enumerate() {
-                let mut req = w.api.http.request(method.clone(), w.api.server.url(path));
-                if let Some(t) = token {
-                    req = req.bearer_auth(t);
-                }
-                if !body.is_null() {
-                    req = req.json(body);
-                }
-                let resp = req.send().await.unwrap();
-                let status = resp.status().as_u16();
-                let text = resp.text().await.unwrap();
-                assert_eq!(status, expected[i], "{backend:?} {actor} {method} {path}: {text}");
-                if status == 401 || status == 403 {
-                    assert!(!text.contains("GFM-"), "a refusal leaked data: {text}");
-                }
-                checked += 1;
-            }
-        }
-        // The upload endpoints take multipart bodies.
-        for (path, expected) in [
-            ("/api/host/upload-excel", [401, 400, 403, 403, 403]),
-            ("/api/technician/submit", [401, 403, 400, 400, 403]),
-        ] {
-            for (i, (actor, token)) in w.tokens.iter().enumerate() {
-                let form = reqwest::multipart::Form::new().text("device_id", "1");
-                let mut req = w.api.http.post(w.api.server.url(path)).multipart(form);
-                if let Some(t) = token {
-                    req = req.bearer_auth(t);
-                }
-                let status = req.send().await.unwrap().status().as_u16();
-                assert_eq!(status, expected[i], "{actor} POST {path}");
-                checked += 1;
-            }
-        }
-        // Technician B cannot file a report for technician A's device.
-        let tb = w.tokens[3].1.clone().unwrap();
-        let ta = w.tokens[2].1.clone().unwrap();
-        let (form, _) = report(w.api.device_id(&ta, "GFM-A").await, &today(), false, 9);
-        let r = w.api.post_form(Some(&tb), "/api/technician/submit", form).await;
-        assert_eq!(r.body, json!({"non_field_errors": ["This device is not assigned to you"]}));
-        // Media links: the link is the permission; without a valid signature nobody reads.
-        for (_, token) in &w.tokens {
-            let unsigned = w.photo_a.split('?').next().unwrap().to_string();
-            let mut req = w.api.http.get(&unsigned);
+on_each_database!(the_authorization_matrix_holds_for_every_endpoint_and_actor);
+async fn the_authorization_matrix_holds_for_every_endpoint_and_actor(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(backend, tmp.path(), &[]).await;
+    let (a, sa, sb) = (w.tech_a, w.sub_a, w.sub_b);
+    // (method, path, body, [anonymous, host, tech_a, tech_b, supervisor])
+    // Bodies are invalid on purpose where a valid one would change state: an allowed caller
+    // gets the validation error (400), a refused one 401/403 before validation.
+    let table: Vec<(Method, String, Value, [u16; 5])> = vec![
+        (Method::GET, "/api/host/technicians/".into(), Value::Null, [401, 200, 403, 403, 403]),
+        (Method::POST, "/api/host/technicians/".into(), json!({}), [401, 400, 403, 403, 403]),
+        (Method::DELETE, "/api/host/technicians/999999/".into(), Value::Null, [401, 404, 403, 403, 403]),
+        (
+            Method::GET,
+            format!("/api/host/technicians/{a}/uploaded-types"),
+            Value::Null,
+            [401, 200, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            format!("/api/host/technicians/{a}/uploaded-files"),
+            Value::Null,
+            [401, 200, 403, 403, 403],
+        ),
+        (Method::GET, "/api/host/dashboard-stats".into(), Value::Null, [401, 200, 403, 403, 200]),
+        (Method::GET, "/api/technician/my-excel-data".into(), Value::Null, [401, 403, 200, 200, 403]),
+        (Method::GET, "/api/technician/excel-data/Cleaning1".into(), Value::Null, [401, 403, 200, 200, 403]),
+        (Method::GET, "/api/technician/devices".into(), Value::Null, [401, 403, 200, 200, 403]),
+        (Method::GET, "/api/technician/submissions".into(), Value::Null, [401, 403, 200, 200, 403]),
+        (Method::GET, format!("/api/technician/submissions/{sa}"), Value::Null, [401, 403, 200, 404, 403]),
+        (Method::GET, format!("/api/technician/submissions/{sb}"), Value::Null, [401, 403, 404, 200, 403]),
+        (Method::GET, "/api/supervisor/submissions".into(), Value::Null, [401, 403, 403, 403, 200]),
+        (Method::GET, format!("/api/supervisor/submissions/{sa}"), Value::Null, [401, 403, 403, 403, 200]),
+        (
+            Method::PATCH,
+            format!("/api/supervisor/submissions/{sa}/reject"),
+            json!({"remarks": "x"}),
+            [401, 403, 403, 403, 400],
+        ),
+        (
+            Method::PATCH,
+            "/api/supervisor/submissions/999999/approve".into(),
+            json!({}),
+            [401, 403, 403, 403, 404],
+        ),
+        (Method::GET, "/api/supervisor/dashboard-stats".into(), Value::Null, [401, 403, 403, 403, 200]),
+        (Method::GET, "/api/admin/doctor".into(), Value::Null, [401, 200, 403, 403, 200]),
+        (Method::GET, "/api/supervisor/technicians".into(), Value::Null, [401, 403, 403, 403, 200]),
+        (Method::GET, "/api/technician/drafts/".into(), Value::Null, [401, 403, 200, 200, 403]),
+        (Method::POST, "/api/technician/drafts/".into(), json!({}), [401, 403, 400, 400, 403]),
+        (Method::GET, "/api/technician/drafts/999999/".into(), Value::Null, [401, 403, 404, 404, 403]),
+        (
+            Method::PUT,
+            "/api/technician/drafts/999999/photos/section1_1".into(),
+            json!({}),
+            [401, 403, 404, 404, 403],
+        ),
+        (Method::POST, "/api/technician/drafts/999999/submit/".into(), json!({}), [401, 403, 404, 404, 403]),
+        (Method::DELETE, "/api/technician/drafts/999999/".into(), Value::Null, [401, 403, 404, 404, 403]),
+    ];
+    let mut checked = 0;
+    for (method, path, body, expected) in &table {
+        for (i, (actor, token)) in w.tokens.iter().enumerate() {
+            let mut req = w.api.http.request(method.clone(), w.api.server.url(path));
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }
-            assert_eq!(req.send().await.unwrap().status(), 403);
+            if !body.is_null() {
+                req = req.json(body);
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            assert_eq!(status, expected[i], "{backend:?} {actor} {method} {path}: {text}");
+            if status == 401 || status == 403 {
+                assert!(!text.contains("GFM-"), "a refusal leaked data: {text}");
+            }
+            checked += 1;
         }
-        println!("authorization matrix on {backend:?}: {checked} endpoint × actor checks");
     }
+    // The upload endpoints take multipart bodies.
+    for (path, expected) in [
+        ("/api/host/upload-excel", [401, 400, 403, 403, 403]),
+        ("/api/technician/submit", [401, 403, 400, 400, 403]),
+    ] {
+        for (i, (actor, token)) in w.tokens.iter().enumerate() {
+            let form = reqwest::multipart::Form::new().text("device_id", "1");
+            let mut req = w.api.http.post(w.api.server.url(path)).multipart(form);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            assert_eq!(status, expected[i], "{actor} POST {path}");
+            checked += 1;
+        }
+    }
+    // Technician B cannot file a report for technician A's device.
+    let tb = w.tokens[3].1.clone().unwrap();
+    let ta = w.tokens[2].1.clone().unwrap();
+    let (form, _) = report(w.api.device_id(&ta, "GFM-A").await, &today(), false, 9);
+    let r = w.api.post_form(Some(&tb), "/api/technician/submit", form).await;
+    assert_eq!(r.body, json!({"non_field_errors": ["This device is not assigned to you"]}));
+    // Media links: the link is the permission; without a valid signature nobody reads.
+    for (_, token) in &w.tokens {
+        let unsigned = w.photo_a.split('?').next().unwrap().to_string();
+        let mut req = w.api.http.get(&unsigned);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        assert_eq!(req.send().await.unwrap().status(), 403);
+    }
+    println!("authorization matrix on {backend:?}: {checked} endpoint × actor checks");
 }
 
 #[tokio::test(flavor = "multi_thread")]

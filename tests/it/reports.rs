@@ -27,27 +27,25 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn tool_missing(what: &str) -> bool {
-    let required = std::env::var("ATM_TEST_REQUIRE_REPORT_TOOLS").as_deref() == Ok("1");
-    assert!(!required, "ATM_TEST_REQUIRE_REPORT_TOOLS=1 but {what} is not available");
-    eprintln!("SKIPPED: {what} is not available here (CI installs it)");
-    true
+/// These tests are ignored unless asked for; asked for without their tools, they fail so.
+fn missing(what: &str) -> ! {
+    panic!("this test needs {what} (.ci/run installs it)")
 }
 
-/// Whether Python's aiosmtpd is here (CI requires it).
-fn smtp_available() -> bool {
+/// Python's aiosmtpd, the SMTP server the reports are sent to.
+fn require_smtp() {
     let ok = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    ok || !tool_missing("python3 with aiosmtpd")
+    if !ok {
+        missing("python3 with aiosmtpd")
+    }
 }
 
-fn start_smtp(port: u16, dir: &Path) -> Option<Smtp> {
-    if !smtp_available() {
-        return None;
-    }
+fn start_smtp(port: u16, dir: &Path) -> Smtp {
+    require_smtp();
     let maildir = dir.to_path_buf();
     Command::new("python3")
         .args(["-c", &format!("import mailbox; mailbox.Maildir('{}', create=True)", maildir.display())])
@@ -65,7 +63,7 @@ fn start_smtp(port: u16, dir: &Path) -> Option<Smtp> {
         assert!(Instant::now() < deadline, "aiosmtpd did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Some(Smtp { child, dir: maildir })
+    Smtp { child, dir: maildir }
 }
 
 fn messages(maildir: &Path) -> Vec<String> {
@@ -182,87 +180,84 @@ async fn wait_for(api: &Api, token: &str, id: i64, what: impl Fn(&Value) -> bool
 fn pdf_tool(tool: &str, args: &[&str], file: &Path) -> Option<String> {
     match Command::new(tool).args(args).arg(file).output() {
         Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
-        _ => {
-            tool_missing(&format!("{tool} (poppler-utils)"));
-            None
-        }
+        _ => missing(&format!("{tool} (poppler-utils)")),
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn approved_reports_parse_back_and_are_e_mailed_once() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let Some(smtp) = start_smtp(port, &tmp.path().join("mail")) else { return };
-        let s = setup(backend, tmp.path(), port, true).await;
-        for (id, pages, photos, kind) in [(s.cleaning, 5, 8, "CLEANING"), (s.electrical, 7, 19, "ELECTRO")] {
-            let path = format!("/api/supervisor/submissions/{id}/approve");
-            let r = s.api.patch_json(Some(&s.sup), &path, json!({"remarks": ""})).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            let sub = wait_for(&s.api, &s.sup, id, |v| v["email_status"] == "sent").await;
-            assert_eq!(sub["pdf_status"], "done");
-            let url = sub["pdf_url"].as_str().unwrap();
-            assert!(
-                url.split('?').next().unwrap().ends_with(".pdf")
-                    && url.contains(if kind == "CLEANING" { "CL1_838.pdf" } else { "Electro_E-77.pdf" }),
-                "{url}"
-            );
-            let pdf = s.api.http.get(url).send().await.unwrap().bytes().await.unwrap();
-            assert!(pdf.len() < 8 * 1024 * 1024, "{kind}: {} bytes", pdf.len());
-            let file = tmp.path().join(format!("{kind}.pdf"));
-            if let Ok(keep) = std::env::var("ATM_KEEP_PDF") {
-                std::fs::write(format!("{keep}/{kind}.pdf"), &pdf).unwrap();
-            }
-            std::fs::write(&file, &pdf).unwrap();
-            let Some(info) = pdf_tool("pdfinfo", &[], &file) else { return };
-            assert!(info.contains(&format!("Pages:           {pages}")), "{kind}: {info}");
-            let text = pdf_tool("pdftotext", &["-layout"], &file).unwrap_or_default();
-            let text = std::fs::read_to_string(file.with_extension("txt")).unwrap_or(text);
-            let (atm, gfm, city) = if kind == "CLEANING" {
-                ("ATM # 838", "GFM1190544", "Al Baha")
-            } else {
-                ("ATM # E-77", "GFM2000001", "Najran")
-            };
-            for needle in [
-                &format!("PPM {kind} REPORT"),
-                "02/November/2026",
-                "02.11.2026",
-                atm,
-                gfm,
-                city,
-                "tech_a",
-                "sup1",
-                "Pylon light replaced",
-                "Project Manager Placeholder",
-            ] {
-                assert!(text.contains(needle), "{kind}: {needle:?} missing from the PDF text");
-            }
-            let images = pdf_tool("pdfimages", &["-list"], &file).unwrap();
-            let count = images.lines().skip(2).filter(|l| l.contains("image")).count();
-            assert_eq!(
-                count,
-                photos + 2,
-                "{kind}: one embedded image per photo, plus the configured logo twice\n{images}"
-            );
-            // The e-mail: one message per report, to the configured recipients, with that PDF.
-            let mails = messages(&smtp.dir);
-            let mail =
-                mails.iter().find(|m| m.contains(gfm)).unwrap_or_else(|| panic!("no e-mail for {gfm}"));
-            assert!(mail.contains("bank-ops@bank.example") && mail.contains("audit@bank.example"));
-            assert!(
-                mail.contains("Subject: ATM ") && mail.contains("Report"),
-                "{}",
-                &mail[..400.min(mail.len())]
-            );
-            assert!(mail.contains("SUBMISSION DETAILS") && mail.contains("02/11/2026"));
-            let attached = attachment(mail);
-            assert_eq!(attached.len(), pdf.len(), "{kind}: the attachment is the stored PDF");
-            assert_eq!(sha256_hex(&attached), sha256_hex(&pdf));
+on_each_database!(
+    approved_reports_parse_back_and_are_e_mailed_once,
+    needs = "needs poppler-utils (pdftotext, pdfimages) and python3 with aiosmtpd"
+);
+async fn approved_reports_parse_back_and_are_e_mailed_once(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let smtp = start_smtp(port, &tmp.path().join("mail"));
+    let s = setup(backend, tmp.path(), port, true).await;
+    for (id, pages, photos, kind) in [(s.cleaning, 5, 8, "CLEANING"), (s.electrical, 7, 19, "ELECTRO")] {
+        let path = format!("/api/supervisor/submissions/{id}/approve");
+        let r = s.api.patch_json(Some(&s.sup), &path, json!({"remarks": ""})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let sub = wait_for(&s.api, &s.sup, id, |v| v["email_status"] == "sent").await;
+        assert_eq!(sub["pdf_status"], "done");
+        let url = sub["pdf_url"].as_str().unwrap();
+        assert!(
+            url.split('?').next().unwrap().ends_with(".pdf")
+                && url.contains(if kind == "CLEANING" { "CL1_838.pdf" } else { "Electro_E-77.pdf" }),
+            "{url}"
+        );
+        let pdf = s.api.http.get(url).send().await.unwrap().bytes().await.unwrap();
+        assert!(pdf.len() < 8 * 1024 * 1024, "{kind}: {} bytes", pdf.len());
+        let file = tmp.path().join(format!("{kind}.pdf"));
+        if let Ok(keep) = std::env::var("ATM_KEEP_PDF") {
+            std::fs::write(format!("{keep}/{kind}.pdf"), &pdf).unwrap();
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(messages(&smtp.dir).len(), 2, "exactly one e-mail per approval");
+        std::fs::write(&file, &pdf).unwrap();
+        let Some(info) = pdf_tool("pdfinfo", &[], &file) else { return };
+        assert!(info.contains(&format!("Pages:           {pages}")), "{kind}: {info}");
+        let text = pdf_tool("pdftotext", &["-layout"], &file).unwrap_or_default();
+        let text = std::fs::read_to_string(file.with_extension("txt")).unwrap_or(text);
+        let (atm, gfm, city) = if kind == "CLEANING" {
+            ("ATM # 838", "GFM1190544", "Al Baha")
+        } else {
+            ("ATM # E-77", "GFM2000001", "Najran")
+        };
+        for needle in [
+            &format!("PPM {kind} REPORT"),
+            "02/November/2026",
+            "02.11.2026",
+            atm,
+            gfm,
+            city,
+            "tech_a",
+            "sup1",
+            "Pylon light replaced",
+            "Project Manager Placeholder",
+        ] {
+            assert!(text.contains(needle), "{kind}: {needle:?} missing from the PDF text");
+        }
+        let images = pdf_tool("pdfimages", &["-list"], &file).unwrap();
+        let count = images.lines().skip(2).filter(|l| l.contains("image")).count();
+        assert_eq!(
+            count,
+            photos + 2,
+            "{kind}: one embedded image per photo, plus the configured logo twice\n{images}"
+        );
+        // The e-mail: one message per report, to the configured recipients, with that PDF.
+        let mails = messages(&smtp.dir);
+        let mail = mails.iter().find(|m| m.contains(gfm)).unwrap_or_else(|| panic!("no e-mail for {gfm}"));
+        assert!(mail.contains("bank-ops@bank.example") && mail.contains("audit@bank.example"));
+        assert!(
+            mail.contains("Subject: ATM ") && mail.contains("Report"),
+            "{}",
+            &mail[..400.min(mail.len())]
+        );
+        assert!(mail.contains("SUBMISSION DETAILS") && mail.contains("02/11/2026"));
+        let attached = attachment(mail);
+        assert_eq!(attached.len(), pdf.len(), "{kind}: the attachment is the stored PDF");
+        assert_eq!(sha256_hex(&attached), sha256_hex(&pdf));
     }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(messages(&smtp.dir).len(), 2, "exactly one e-mail per approval");
 }
 
 /// The base64 body of the PDF part of a raw message.
@@ -278,12 +273,11 @@ fn attachment(mail: &str) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs poppler-utils (pdftotext, pdfimages) and python3 with aiosmtpd"]
 async fn a_report_survives_smtp_down_and_kill_9_and_is_delivered_once() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    if !smtp_available() {
-        return;
-    }
+    require_smtp();
     let s = setup(Backend::Sqlite, tmp.path(), port, false).await;
     let r = s
         .api
@@ -300,7 +294,7 @@ async fn a_report_survives_smtp_down_and_kill_9_and_is_delivered_once() {
     // kill -9 between the PDF and the e-mail.
     let Setup { d, api, sup, cleaning, .. } = s;
     api.server.kill();
-    let smtp = start_smtp(port, &tmp.path().join("mail")).unwrap();
+    let smtp = start_smtp(port, &tmp.path().join("mail"));
     let api = Api::new(d.start().unwrap());
     let sup_token = {
         let _ = sup;
@@ -317,12 +311,11 @@ async fn a_report_survives_smtp_down_and_kill_9_and_is_delivered_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs poppler-utils (pdftotext, pdfimages) and python3 with aiosmtpd"]
 async fn a_failed_report_job_can_be_retried_by_staff() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    if !smtp_available() {
-        return;
-    }
+    require_smtp();
     let dir = tmp.path().join("svc");
     std::fs::create_dir_all(&dir).unwrap();
     let s = setup_with(Backend::Sqlite, &dir, port, &[("REPORT_JOB_MAX_ATTEMPTS", "2")]).await;
@@ -335,7 +328,7 @@ async fn a_failed_report_job_can_be_retried_by_staff() {
     assert_eq!(r.status, 200, "{}", r.body);
     let r = s.api.post_json(Some(&s.sup), &format!("{path}/report/retry"), json!({})).await;
     assert_eq!(r.status, 400, "nothing left to retry while it runs: {}", r.body);
-    let smtp = start_smtp(port, &tmp.path().join("mail")).unwrap();
+    let smtp = start_smtp(port, &tmp.path().join("mail"));
     // The retried job may need its backoff to pass; a second retry request is refused meanwhile.
     let sub = wait_for(&s.api, &s.sup, s.electrical, |v| {
         v["email_status"] == "sent" || v["report"]["state"] == "failed"

@@ -3,25 +3,23 @@
 
 use crate::common::*;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn files_and_disk_test_probes_survive_a_restart() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await;
-        let server = d.start().unwrap();
-        let stored = server.store_payloads(10, 60_000).await;
-        let first = d.run(&["disk-test"]);
-        assert!(first.status.success());
-        assert!(String::from_utf8_lossy(&first.stdout).contains("earlier probes: 0"));
-        assert!(server.stop().success(), "graceful stop failed");
+on_each_database!(files_and_disk_test_probes_survive_a_restart);
+async fn files_and_disk_test_probes_survive_a_restart(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(backend, tmp.path()).await;
+    let server = d.start().unwrap();
+    let stored = server.store_payloads(10, 60_000).await;
+    let first = d.run(&["disk-test"]);
+    assert!(first.status.success());
+    assert!(String::from_utf8_lossy(&first.stdout).contains("earlier probes: 0"));
+    assert!(server.stop().success(), "graceful stop failed");
 
-        let server = d.start().unwrap_or_else(|r| panic!("restart refused: {r:?}"));
-        server.assert_objects(&stored).await;
-        let second = d.run(&["disk-test"]);
-        let text = String::from_utf8_lossy(&second.stdout);
-        assert!(second.status.success(), "{text}");
-        assert!(text.contains("earlier probes: 1"), "{text}");
-    }
+    let server = d.start().unwrap_or_else(|r| panic!("restart refused: {r:?}"));
+    server.assert_objects(&stored).await;
+    let second = d.run(&["disk-test"]);
+    let text = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{text}");
+    assert!(text.contains("earlier probes: 1"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

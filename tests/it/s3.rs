@@ -63,10 +63,11 @@ async fn contract(store: &MediaStore) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs an S3-compatible server: ATM_TEST_S3_ENDPOINT (scripts/test starts moto when installed)"]
 async fn the_storage_contract_holds_on_local_disk_and_on_s3() {
     let tmp = tempfile::tempdir().unwrap();
     contract(&MediaStore::Local(LocalStore::new(tmp.path()))).await;
-    let Some((endpoint, bucket)) = s3_bucket().await else { return };
+    let (endpoint, bucket) = s3_bucket().await;
     let s3 = S3Store::new(&S3Settings {
         bucket,
         prefix: "media".into(),
@@ -88,10 +89,12 @@ async fn the_storage_contract_holds_on_local_disk_and_on_s3() {
     contract(&MediaStore::S3(s3)).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk() {
-    let Some((endpoint, bucket)) = s3_bucket().await else { return };
-    let backend = *backends().last().unwrap();
+on_each_database!(
+    the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk,
+    needs = "needs an S3-compatible server: ATM_TEST_S3_ENDPOINT (scripts/test starts moto when installed)"
+);
+async fn the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk(backend: Backend) {
+    let (endpoint, bucket) = s3_bucket().await;
     let tmp = tempfile::tempdir().unwrap();
     let mut d = Deployment::new(backend, tmp.path())
         .await
@@ -187,12 +190,9 @@ async fn the_workflow_runs_on_a_bucket_and_survives_an_empty_local_disk() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL (ATM_TEST_POSTGRES_URL) and an S3-compatible server (ATM_TEST_S3_ENDPOINT)"]
 async fn two_instances_share_the_database_and_the_bucket() {
-    let Some((endpoint, bucket)) = s3_bucket().await else { return };
-    if !backends().contains(&Backend::Postgres) {
-        eprintln!("SKIPPED: two instances need PostgreSQL");
-        return;
-    }
+    let (endpoint, bucket) = s3_bucket().await;
     let tmp = tempfile::tempdir().unwrap();
     let secret = "shared-secret-key-for-both-instances-0123456789";
     let a = Deployment::new(Backend::Postgres, &tmp.path().join("a"))
@@ -272,8 +272,9 @@ async fn two_instances_share_the_database_and_the_bucket() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs an S3-compatible server: ATM_TEST_S3_ENDPOINT (scripts/test starts moto when installed)"]
 async fn storage_migrate_round_trips_disk_to_s3_to_disk_and_resumes_after_a_kill() {
-    let Some((endpoint, bucket)) = s3_bucket().await else { return };
+    let (endpoint, bucket) = s3_bucket().await;
     let tmp = tempfile::tempdir().unwrap();
     let d = Deployment::new(Backend::Sqlite, tmp.path())
         .await

@@ -22,38 +22,35 @@ async fn store_one(server: &Server, bytes: Vec<u8>) -> serde_json::Value {
     r.json().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_good_setup_is_accepted_and_doctor_says_healthy() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await;
-        let server = d.start().unwrap_or_else(|r| panic!("{backend:?} refused: {r:?}"));
-        let ready = client().get(server.url("/readyz")).send().await.unwrap();
-        assert_eq!(ready.status(), 200);
-        let logs = server.logs();
-        for fact in ["media root", "media mount", "media free space", "\"database\"", "storage identity"] {
-            assert!(logs.contains(fact), "start-up report lacks {fact}: {logs}");
-        }
-        for area in ["photos", "pdfs", "excel_uploads"] {
-            assert!(d.media_root.join(area).is_dir(), "{area} not created");
-        }
-        assert!(d.media_root.join(".atm-storage-id").is_file());
-        drop(server);
-        let (code, v) = doctor_json(&d);
-        assert_eq!(code, 0, "{backend:?}: {v:#}");
-        assert_eq!(v["healthy"], true);
-        assert_eq!(v["storage"]["identity"], "matched");
-        assert!(v["config"]["SECRET_KEY"].as_str().unwrap().starts_with("set"));
-        assert!(!v.to_string().contains(&std::fs::read_to_string(d.data_dir.join("secret_key")).unwrap()));
+on_each_database!(a_good_setup_is_accepted_and_doctor_says_healthy);
+async fn a_good_setup_is_accepted_and_doctor_says_healthy(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(backend, tmp.path()).await;
+    let server = d.start().unwrap_or_else(|r| panic!("{backend:?} refused: {r:?}"));
+    let ready = client().get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let logs = server.logs();
+    for fact in ["media root", "media mount", "media free space", "\"database\"", "storage identity"] {
+        assert!(logs.contains(fact), "start-up report lacks {fact}: {logs}");
     }
+    for area in ["photos", "pdfs", "excel_uploads"] {
+        assert!(d.media_root.join(area).is_dir(), "{area} not created");
+    }
+    assert!(d.media_root.join(".atm-storage-id").is_file());
+    drop(server);
+    let (code, v) = doctor_json(&d);
+    assert_eq!(code, 0, "{backend:?}: {v:#}");
+    assert_eq!(v["healthy"], true);
+    assert_eq!(v["storage"]["identity"], "matched");
+    assert!(v["config"]["SECRET_KEY"].as_str().unwrap().starts_with("set"));
+    assert!(!v.to_string().contains(&std::fs::read_to_string(d.data_dir.join("secret_key")).unwrap()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root (mounts tmpfs and loop ext4 filesystems) and e2fsprogs"]
 async fn production_on_a_separate_persistent_disk_is_accepted() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(_disk) = mount_ext4(&tmp.path().join("disk"), &tmp.path().join("disk.img"), 32) else {
-        return;
-    };
+    let _disk = mount_ext4(&tmp.path().join("disk"), &tmp.path().join("disk.img"), 32);
     let d = Deployment::new(Backend::Sqlite, tmp.path()).await.production();
     let d = Deployment {
         media_root: tmp.path().join("disk/media"),
@@ -71,12 +68,11 @@ async fn production_on_a_separate_persistent_disk_is_accepted() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root (mounts tmpfs and loop ext4 filesystems) and e2fsprogs"]
 async fn a_tmpfs_media_root_in_production_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let d = Deployment::new(Backend::Sqlite, tmp.path()).await.production();
-    let Some(_m) = mount_tmpfs(&d.media_root, "8m") else {
-        return;
-    };
+    let _m = mount_tmpfs(&d.media_root, "8m");
     let refused = d.start().map(|_| ()).expect_err("production started on tmpfs");
     assert_eq!(refused.code, Some(1));
     assert!(refused.logs.contains(&d.media_root.display().to_string()), "{}", refused.logs);
@@ -110,66 +106,61 @@ async fn a_missing_media_root_in_production_is_refused_and_not_created() {
     assert!(problem_codes(&v).contains(&"media_root_missing".to_string()), "{v:#}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_deleted_marker_while_the_database_references_files_is_refused() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await;
-        let server = d.start().unwrap();
-        store_one(&server, payload(1, 1000)).await;
-        assert!(server.stop().success());
-        std::fs::remove_file(d.media_root.join(".atm-storage-id")).unwrap();
+on_each_database!(a_deleted_marker_while_the_database_references_files_is_refused);
+async fn a_deleted_marker_while_the_database_references_files_is_refused(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(backend, tmp.path()).await;
+    let server = d.start().unwrap();
+    store_one(&server, payload(1, 1000)).await;
+    assert!(server.stop().success());
+    std::fs::remove_file(d.media_root.join(".atm-storage-id")).unwrap();
 
-        let refused = d.start().map(|_| ()).expect_err("started with the marker gone");
-        assert_eq!(refused.code, Some(1));
-        assert!(
-            refused.logs.contains("no storage marker") && refused.logs.contains("1 stored file"),
-            "{}",
-            refused.logs
-        );
-        let (code, v) = doctor_json(&d);
-        assert_eq!(code, 1);
-        assert!(problem_codes(&v).contains(&"storage_marker_missing".to_string()), "{v:#}");
-        assert!(!d.media_root.join(".atm-storage-id").exists(), "doctor must not repair anything");
-    }
+    let refused = d.start().map(|_| ()).expect_err("started with the marker gone");
+    assert_eq!(refused.code, Some(1));
+    assert!(
+        refused.logs.contains("no storage marker") && refused.logs.contains("1 stored file"),
+        "{}",
+        refused.logs
+    );
+    let (code, v) = doctor_json(&d);
+    assert_eq!(code, 1);
+    assert!(problem_codes(&v).contains(&"storage_marker_missing".to_string()), "{v:#}");
+    assert!(!d.media_root.join(".atm-storage-id").exists(), "doctor must not repair anything");
+}
+
+on_each_database!(a_marker_from_other_storage_is_refused_until_adopted);
+async fn a_marker_from_other_storage_is_refused_until_adopted(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Deployment::new(backend, tmp.path()).await;
+    d.start().unwrap().stop();
+    let marker = d.media_root.join(".atm-storage-id");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&marker).unwrap()).unwrap();
+    let original = m["storage_id"].as_str().unwrap().to_string();
+    m["storage_id"] = "00000000-other-storage".into();
+    std::fs::write(&marker, m.to_string()).unwrap();
+
+    let refused = d.start().map(|_| ()).expect_err("started on swapped storage");
+    assert!(
+        refused.logs.contains("00000000-other-storage") && refused.logs.contains(&original),
+        "{}",
+        refused.logs
+    );
+    let (code, v) = doctor_json(&d);
+    assert_eq!(code, 1);
+    assert!(problem_codes(&v).contains(&"storage_id_mismatch".to_string()));
+
+    let out = d.run(&["storage", "adopt"]);
+    assert!(out.status.success(), "{out:?}");
+    let server = d.start().unwrap_or_else(|r| panic!("still refused after adopt: {r:?}"));
+    assert_eq!(client().get(server.url("/readyz")).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_marker_from_other_storage_is_refused_until_adopted() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = Deployment::new(backend, tmp.path()).await;
-        d.start().unwrap().stop();
-        let marker = d.media_root.join(".atm-storage-id");
-        let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&marker).unwrap()).unwrap();
-        let original = m["storage_id"].as_str().unwrap().to_string();
-        m["storage_id"] = "00000000-other-storage".into();
-        std::fs::write(&marker, m.to_string()).unwrap();
-
-        let refused = d.start().map(|_| ()).expect_err("started on swapped storage");
-        assert!(
-            refused.logs.contains("00000000-other-storage") && refused.logs.contains(&original),
-            "{}",
-            refused.logs
-        );
-        let (code, v) = doctor_json(&d);
-        assert_eq!(code, 1);
-        assert!(problem_codes(&v).contains(&"storage_id_mismatch".to_string()));
-
-        let out = d.run(&["storage", "adopt"]);
-        assert!(out.status.success(), "{out:?}");
-        let server = d.start().unwrap_or_else(|r| panic!("still refused after adopt: {r:?}"));
-        assert_eq!(client().get(server.url("/readyz")).send().await.unwrap().status(), 200);
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root (mounts tmpfs and loop ext4 filesystems) and e2fsprogs"]
 async fn an_unwritable_media_root_is_refused_naming_uid_gid_and_mode() {
     let tmp = tempfile::tempdir().unwrap();
     let d = Deployment::new(Backend::Sqlite, tmp.path()).await;
-    let Some(m) = mount_tmpfs(&d.media_root, "4m") else {
-        return;
-    };
+    let m = mount_tmpfs(&d.media_root, "4m");
     remount_read_only(&m);
     let refused = d.start().map(|_| ()).expect_err("started on a read-only root");
     assert_eq!(refused.code, Some(1));
@@ -183,12 +174,11 @@ async fn an_unwritable_media_root_is_refused_naming_uid_gid_and_mode() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root (mounts tmpfs and loop ext4 filesystems) and e2fsprogs"]
 async fn a_platform_variable_applies_production_rules_but_a_plain_container_does_not() {
     let tmp = tempfile::tempdir().unwrap();
     let d = Deployment::new(Backend::Sqlite, tmp.path()).await.without("ATM_TEST_ROUTES");
-    let Some(_m) = mount_tmpfs(&d.media_root, "4m") else {
-        return;
-    };
+    let _m = mount_tmpfs(&d.media_root, "4m");
     // Development on tmpfs: allowed, with a warning in the start-up report.
     let server = d.start().unwrap_or_else(|r| panic!("development refused: {r:?}"));
     assert!(server.logs().contains("production would refuse it"));

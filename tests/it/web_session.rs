@@ -21,11 +21,9 @@ async fn sign_in(api: &Api, username: &str) -> (String, String, String) {
     (cookie, body["csrf_token"].as_str().unwrap().to_string(), set_cookie)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token() {
-    for backend in backends() {
-        session_rules(backend).await;
-    }
+on_each_database!(pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token);
+async fn pages_sign_in_with_an_http_only_cookie_and_changes_need_the_csrf_token(backend: Backend) {
+    session_rules(backend).await;
 }
 
 async fn session_rules(backend: Backend) {

@@ -23,35 +23,61 @@ pub enum Backend {
     Postgres,
 }
 
-/// The backends this run covers. PostgreSQL comes from `ATM_TEST_POSTGRES_URL` (an admin URL;
-/// each test creates its own database). With `ATM_TEST_REQUIRE_POSTGRES=1` (CI) its absence fails.
-pub fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Sqlite];
-    if std::env::var("ATM_TEST_POSTGRES_URL").is_ok() {
-        v.push(Backend::Postgres);
-    } else if std::env::var("ATM_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-        panic!("ATM_TEST_REQUIRE_POSTGRES=1 but ATM_TEST_POSTGRES_URL is not set");
-    } else {
-        eprintln!("note: PostgreSQL not configured (ATM_TEST_POSTGRES_URL); running on SQLite only");
-    }
-    v
+/// Where an ignored test says what it needs; `.ci/run` installs all of it and runs them with
+/// `--include-ignored`, so a run without them lists them as ignored instead of passing them.
+pub const NEEDS_POSTGRES: &str = "needs PostgreSQL: ATM_TEST_POSTGRES_URL (scripts/test starts one as root)";
+
+/// Runs the scenario `async fn $name(backend: Backend)` once per database, as two tests:
+/// `$name::sqlite`, and `$name::postgres`, which is ignored unless asked for (it needs
+/// `ATM_TEST_POSTGRES_URL`). `needs = "…"` ignores both, with what else the scenario needs.
+macro_rules! on_each_database {
+    ($name:ident $(, worker_threads = $threads:literal)?) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread" $(, worker_threads = $threads)?)]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread" $(, worker_threads = $threads)?)]
+            #[ignore = "needs PostgreSQL: ATM_TEST_POSTGRES_URL (scripts/test starts one as root)"]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    };
+    ($name:ident, needs = $why:literal) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            #[ignore = $why]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            #[ignore = $why]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    };
+}
+pub(crate) use on_each_database;
+
+/// The admin URL of the PostgreSQL this run was given.
+pub fn postgres_url() -> String {
+    std::env::var("ATM_TEST_POSTGRES_URL").unwrap_or_else(|_| panic!("{NEEDS_POSTGRES}"))
 }
 
 /// The S3-compatible server of this run (`ATM_TEST_S3_ENDPOINT`, started by scripts/test), with
-/// a fresh bucket; `ATM_TEST_REQUIRE_S3=1` (CI) makes its absence a failure.
-pub async fn s3_bucket() -> Option<(String, String)> {
-    let Ok(endpoint) = std::env::var("ATM_TEST_S3_ENDPOINT") else {
-        assert!(
-            std::env::var("ATM_TEST_REQUIRE_S3").as_deref() != Ok("1"),
-            "ATM_TEST_REQUIRE_S3=1 but ATM_TEST_S3_ENDPOINT is not set"
-        );
-        eprintln!("SKIPPED: no S3-compatible server (ATM_TEST_S3_ENDPOINT)");
-        return None;
-    };
+/// a fresh bucket: (endpoint, bucket).
+pub async fn s3_bucket() -> (String, String) {
+    let endpoint = std::env::var("ATM_TEST_S3_ENDPOINT").expect(
+        "needs an S3-compatible server: ATM_TEST_S3_ENDPOINT (scripts/test starts moto when installed)",
+    );
     let bucket = format!("atm-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let r = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("create bucket");
     assert!(r.status().is_success(), "bucket creation failed: {}", r.status());
-    Some((endpoint, bucket))
+    (endpoint, bucket)
 }
 
 /// A fresh database of the given kind; returns its URL.
@@ -60,7 +86,7 @@ pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
         Backend::Sqlite => format!("sqlite://{}/atm-test.db", dir.display()),
         Backend::Postgres => {
             use sqlx::Connection;
-            let admin = std::env::var("ATM_TEST_POSTGRES_URL").unwrap();
+            let admin = postgres_url();
             let name = format!("atm_test_{}", uuid::Uuid::new_v4().simple());
             let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -291,9 +317,12 @@ impl Drop for TestMount {
     }
 }
 
-/// Mounting needs root; tests that need it skip with a reason elsewhere, and fail in CI
-/// (`ATM_TEST_REQUIRE_MOUNTS=1`) so the skip cannot hide.
-pub fn mount_tmpfs(path: &Path, size: &str) -> Option<TestMount> {
+/// Where a test that mounts filesystems says what it needs.
+pub const NEEDS_ROOT: &str = "needs root (mounts tmpfs and loop ext4 filesystems) and e2fsprogs";
+
+/// A tmpfs of the given size mounted at `path` (root only: tests that call this are ignored
+/// unless asked for, and fail, naming what is missing, when they cannot mount).
+pub fn mount_tmpfs(path: &Path, size: &str) -> TestMount {
     std::fs::create_dir_all(path).unwrap();
     let out = Command::new("mount")
         .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -303,7 +332,7 @@ pub fn mount_tmpfs(path: &Path, size: &str) -> Option<TestMount> {
 }
 
 /// A loop-mounted ext4 image: a real, separate, persistent filesystem.
-pub fn mount_ext4(path: &Path, image: &Path, size_mb: u32) -> Option<TestMount> {
+pub fn mount_ext4(path: &Path, image: &Path, size_mb: u32) -> TestMount {
     std::fs::create_dir_all(path).unwrap();
     let made = Command::new("mkfs.ext4")
         .args(["-q", "-F", "-m", "0"])
@@ -312,7 +341,7 @@ pub fn mount_ext4(path: &Path, image: &Path, size_mb: u32) -> Option<TestMount> 
         .output();
     match made {
         Ok(o) if o.status.success() => {}
-        other => return skip_or_fail(&format!("mkfs.ext4 unavailable: {other:?}")),
+        other => panic!("{NEEDS_ROOT}: mkfs.ext4 failed: {other:?}"),
     }
     let out = Command::new("mount").args(["-o", "loop"]).arg(image).arg(path).output();
     mount_result(path, out)
@@ -323,20 +352,12 @@ pub fn remount_read_only(m: &TestMount) {
     assert!(out.status.success(), "remount ro failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-fn mount_result(path: &Path, out: std::io::Result<Output>) -> Option<TestMount> {
+fn mount_result(path: &Path, out: std::io::Result<Output>) -> TestMount {
     match out {
-        Ok(o) if o.status.success() => Some(TestMount { path: path.to_path_buf() }),
-        Ok(o) => skip_or_fail(&format!("mount failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
-        Err(e) => skip_or_fail(&format!("mount unavailable: {e}")),
+        Ok(o) if o.status.success() => TestMount { path: path.to_path_buf() },
+        Ok(o) => panic!("{NEEDS_ROOT}: mount failed: {}", String::from_utf8_lossy(&o.stderr).trim()),
+        Err(e) => panic!("{NEEDS_ROOT}: mount unavailable: {e}"),
     }
-}
-
-fn skip_or_fail(reason: &str) -> Option<TestMount> {
-    if std::env::var("ATM_TEST_REQUIRE_MOUNTS").as_deref() == Ok("1") {
-        panic!("ATM_TEST_REQUIRE_MOUNTS=1 but {reason}");
-    }
-    eprintln!("SKIPPED (needs root to mount filesystems): {reason}");
-    None
 }
 
 /// Files under `root` whose names mark them as temporary.

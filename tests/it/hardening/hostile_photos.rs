@@ -130,43 +130,41 @@ fn form_with(device: i64, bad: Option<Vec<u8>>) -> Form {
     form
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn photos_that_decode_past_the_bound_are_refused_at_upload_in_bounded_memory() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (d, api, host) = started(backend, tmp.path()).await;
-        let (tech, device) = technician_with_device(&api, &host).await;
-        let sup = api.login("sup1", PASSWORD).await;
-        let draft = api
-            .post_json(
-                Some(&tech),
-                "/api/technician/drafts/",
-                json!({"device_id": device, "visit_date": today()}),
-            )
+on_each_database!(photos_that_decode_past_the_bound_are_refused_at_upload_in_bounded_memory);
+async fn photos_that_decode_past_the_bound_are_refused_at_upload_in_bounded_memory(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, api, host) = started(backend, tmp.path()).await;
+    let (tech, device) = technician_with_device(&api, &host).await;
+    let sup = api.login("sup1", PASSWORD).await;
+    let draft = api
+        .post_json(
+            Some(&tech),
+            "/api/technician/drafts/",
+            json!({"device_id": device, "visit_date": today()}),
+        )
+        .await;
+    let draft = draft.body["id"].as_i64().unwrap_or_else(|| panic!("{}", draft.body));
+    for (name, bytes, message) in corpus() {
+        api.server.reset_peak_rss();
+        let r = api
+            .post_form(Some(&tech), "/api/technician/submit", form_with(device, Some(bytes.clone())))
             .await;
-        let draft = draft.body["id"].as_i64().unwrap_or_else(|| panic!("{}", draft.body));
-        for (name, bytes, message) in corpus() {
-            api.server.reset_peak_rss();
-            let r = api
-                .post_form(Some(&tech), "/api/technician/submit", form_with(device, Some(bytes.clone())))
-                .await;
-            assert_eq!(r.status, 400, "{name}: {}", r.body);
-            assert!(r.body.to_string().contains(message), "{name}: {}", r.body);
-            let path = format!("/api/technician/drafts/{draft}/photos/section3_2");
-            let put = api.send(api.req(reqwest::Method::PUT, Some(&tech), &path).body(bytes)).await;
-            assert_eq!(put.status, 400, "{name} (draft): {}", put.body);
-            let text = put.body["error"].as_str().unwrap_or_default();
-            assert!(text.starts_with("Failed to save photo: ") && text.contains(message), "{name}: {text}");
-            let peak = api.server.peak_rss_mb();
-            eprintln!("{backend:?} {name}: peak RSS {peak} MB");
-            assert!(peak < PEAK_RSS_MB, "{name}: peak RSS {peak} MB");
-            assert_eq!(photo_files(&d.media_root), 0, "{name}: files left behind");
-            let listed = api.get(Some(&sup), "/api/supervisor/submissions").await;
-            assert_eq!((listed.status, listed.body["count"].clone()), (200, json!(0)), "{name}");
-        }
-        let r = api.post_form(Some(&tech), "/api/technician/submit", form_with(device, None)).await;
-        assert_eq!(r.status, 201, "the same report with ordinary photos goes through: {}", r.body);
+        assert_eq!(r.status, 400, "{name}: {}", r.body);
+        assert!(r.body.to_string().contains(message), "{name}: {}", r.body);
+        let path = format!("/api/technician/drafts/{draft}/photos/section3_2");
+        let put = api.send(api.req(reqwest::Method::PUT, Some(&tech), &path).body(bytes)).await;
+        assert_eq!(put.status, 400, "{name} (draft): {}", put.body);
+        let text = put.body["error"].as_str().unwrap_or_default();
+        assert!(text.starts_with("Failed to save photo: ") && text.contains(message), "{name}: {text}");
+        let peak = api.server.peak_rss_mb();
+        eprintln!("{backend:?} {name}: peak RSS {peak} MB");
+        assert!(peak < PEAK_RSS_MB, "{name}: peak RSS {peak} MB");
+        assert_eq!(photo_files(&d.media_root), 0, "{name}: files left behind");
+        let listed = api.get(Some(&sup), "/api/supervisor/submissions").await;
+        assert_eq!((listed.status, listed.body["count"].clone()), (200, json!(0)), "{name}");
     }
+    let r = api.post_form(Some(&tech), "/api/technician/submit", form_with(device, None)).await;
+    assert_eq!(r.status, 201, "the same report with ordinary photos goes through: {}", r.body);
 }
 
 /// The stored file behind a photo's key, found under the media root.
@@ -177,6 +175,7 @@ fn stored_file(media_root: &Path, key: &str) -> std::path::PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs poppler-utils (pdftotext, pdfimages)"]
 async fn a_stored_photo_that_cannot_be_rendered_gets_a_422_preview_and_a_placeholder_in_the_pdf() {
     let tmp = tempfile::tempdir().unwrap();
     let (d, api, host) = started(Backend::Sqlite, tmp.path()).await;
@@ -224,12 +223,6 @@ async fn a_stored_photo_that_cannot_be_rendered_gets_a_422_preview_and_a_placeho
                 String::from_utf8_lossy(&i.stdout).lines().skip(2).filter(|l| l.contains("image")).count();
             assert_eq!(count, 7, "the other seven photos are embedded");
         }
-        _ => {
-            assert!(
-                std::env::var("ATM_TEST_REQUIRE_REPORT_TOOLS").as_deref() != Ok("1"),
-                "ATM_TEST_REQUIRE_REPORT_TOOLS=1 but poppler-utils is not available"
-            );
-            eprintln!("SKIPPED the PDF text checks: poppler-utils is not available here");
-        }
+        other => panic!("this test needs poppler-utils (pdftotext, pdfimages): {other:?}"),
     }
 }

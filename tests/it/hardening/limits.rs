@@ -208,32 +208,28 @@ async fn a_photo_body_trickled_below_the_minimum_rate_is_cut_and_leaves_nothing(
     assert_eq!(r.status, 200, "the service still answers: {}", r.body);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn set_password_revokes_every_access_and_refresh_token_issued_before() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let w = world(backend, tmp.path(), &[]).await;
-        let r = w
-            .api
-            .post_json(None, "/api/auth/login/", json!({"username": "tech_r", "password": PASSWORD}))
-            .await;
-        let (access, refresh) =
-            (r.body["access"].as_str().unwrap().to_string(), r.body["refresh"].as_str().unwrap().to_string());
-        assert_eq!(w.api.get(Some(&access), "/api/technician/devices").await.status, 200);
-        let out =
-            w.d.command(&["user", "set-password", "--username", "tech_r"])
-                .env("ATM_PASSWORD", "A brand new passphrase 2026")
-                .output()
-                .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let r = w.api.get(Some(&access), "/api/technician/devices").await;
-        assert_eq!(r.status, 401, "{backend:?}: the old access token is revoked: {}", r.body);
-        assert!(r.body.to_string().contains("revoked"), "{}", r.body);
-        let r = w.api.post_json(None, "/api/auth/refresh/", json!({"refresh": refresh})).await;
-        assert_eq!(r.status, 401, "{backend:?}: the old refresh token mints nothing: {}", r.body);
-        let new = w.api.login("tech_r", "A brand new passphrase 2026").await;
-        assert_eq!(w.api.get(Some(&new), "/api/technician/devices").await.status, 200);
-    }
+on_each_database!(set_password_revokes_every_access_and_refresh_token_issued_before);
+async fn set_password_revokes_every_access_and_refresh_token_issued_before(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(backend, tmp.path(), &[]).await;
+    let r =
+        w.api.post_json(None, "/api/auth/login/", json!({"username": "tech_r", "password": PASSWORD})).await;
+    let (access, refresh) =
+        (r.body["access"].as_str().unwrap().to_string(), r.body["refresh"].as_str().unwrap().to_string());
+    assert_eq!(w.api.get(Some(&access), "/api/technician/devices").await.status, 200);
+    let out =
+        w.d.command(&["user", "set-password", "--username", "tech_r"])
+            .env("ATM_PASSWORD", "A brand new passphrase 2026")
+            .output()
+            .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = w.api.get(Some(&access), "/api/technician/devices").await;
+    assert_eq!(r.status, 401, "{backend:?}: the old access token is revoked: {}", r.body);
+    assert!(r.body.to_string().contains("revoked"), "{}", r.body);
+    let r = w.api.post_json(None, "/api/auth/refresh/", json!({"refresh": refresh})).await;
+    assert_eq!(r.status, 401, "{backend:?}: the old refresh token mints nothing: {}", r.body);
+    let new = w.api.login("tech_r", "A brand new passphrase 2026").await;
+    assert_eq!(w.api.get(Some(&new), "/api/technician/devices").await.status, 200);
 }
 
 async fn failed_login(api: &Api, user: &str, xff: &str) -> u16 {
@@ -276,61 +272,57 @@ async fn behind_proxies_the_address_is_the_one_the_proxy_appended_not_the_forged
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn small_hostile_inputs_get_a_clear_json_4xx_and_store_nothing() {
-    for backend in backends() {
-        let tmp = tempfile::tempdir().unwrap();
-        let w = world(backend, tmp.path(), &[]).await;
-        let json_4xx = |r: &Reply, status: u16, what: &str| {
-            assert_eq!(r.status, status, "{backend:?} {what}: {}", r.body);
-            assert!(r.body.is_object(), "{backend:?} {what}: the answer is JSON: {}", r.body);
-        };
-        // Paging past any integer: a 400, not an overflow or a negative OFFSET.
-        for page in ["9223372036854775807", "4611686018427387904", "99999999999"] {
-            let r = w
-                .api
-                .get(Some(&w.sup), &format!("/api/supervisor/submissions?page={page}&page_size=200"))
-                .await;
-            json_4xx(&r, 400, &format!("page {page}"));
-        }
-        let r = w.api.get(Some(&w.sup), "/api/supervisor/submissions?page=2&page_size=10").await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        // A query key given twice is refused in our shape, without axum's wording.
-        let r = w.api.get(Some(&w.sup), "/api/supervisor/submissions?status=Pending&status=Approved").await;
-        json_4xx(&r, 400, "duplicated query key");
-        assert!(!r.body.to_string().contains("deserialize"), "{}", r.body);
-        // Visit dates far in the past.
-        for date in ["1900-01-01", "-0001-01-01", "1999-01-02"] {
-            let (form, _) = report(w.device, date, false, 1);
-            let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
-            json_4xx(&r, 400, date);
-            assert!(r.body["visit_date"].is_array(), "{date}: the field is named: {}", r.body);
-        }
-        // A multipart body whose boundary does not match its header.
-        let req = w
-            .api
-            .req(reqwest::Method::POST, Some(&w.tech), "/api/technician/submit")
-            .header("content-type", "multipart/form-data; boundary=nothing-like-this")
-            .body("--other\r\nContent-Disposition: form-data; name=\"device_id\"\r\n\r\n1\r\n--other--\r\n");
-        let r = w.api.send(req).await;
-        assert!((400..500).contains(&r.status), "bad boundary: {} {}", r.status, r.body);
-        assert!(r.body.is_object(), "bad boundary: JSON: {}", r.body);
-        // A declared 90 TB report is too large (413), whatever the free space.
-        let addr = w.api.server.base.trim_start_matches("http://").to_string();
-        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let head = format!(
-            "POST /api/technician/submit HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 98956046499840\r\n\r\n--b\r\n",
-            w.tech
-        );
-        tcp.write_all(head.as_bytes()).await.unwrap();
-        let mut answer = vec![0u8; 2048];
-        let n = tokio::time::timeout(Duration::from_secs(20), tcp.read(&mut answer)).await.unwrap().unwrap();
-        let text = String::from_utf8_lossy(&answer[..n]);
-        assert!(text.starts_with("HTTP/1.1 413"), "a 90 TB declaration: {text}");
-        assert!(!text.contains("Insufficient Storage"), "{text}");
-        assert_eq!(photo_files(&w.d.media_root), 0, "{backend:?}: nothing was stored");
+on_each_database!(small_hostile_inputs_get_a_clear_json_4xx_and_store_nothing);
+async fn small_hostile_inputs_get_a_clear_json_4xx_and_store_nothing(backend: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = world(backend, tmp.path(), &[]).await;
+    let json_4xx = |r: &Reply, status: u16, what: &str| {
+        assert_eq!(r.status, status, "{backend:?} {what}: {}", r.body);
+        assert!(r.body.is_object(), "{backend:?} {what}: the answer is JSON: {}", r.body);
+    };
+    // Paging past any integer: a 400, not an overflow or a negative OFFSET.
+    for page in ["9223372036854775807", "4611686018427387904", "99999999999"] {
+        let r =
+            w.api.get(Some(&w.sup), &format!("/api/supervisor/submissions?page={page}&page_size=200")).await;
+        json_4xx(&r, 400, &format!("page {page}"));
     }
+    let r = w.api.get(Some(&w.sup), "/api/supervisor/submissions?page=2&page_size=10").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A query key given twice is refused in our shape, without axum's wording.
+    let r = w.api.get(Some(&w.sup), "/api/supervisor/submissions?status=Pending&status=Approved").await;
+    json_4xx(&r, 400, "duplicated query key");
+    assert!(!r.body.to_string().contains("deserialize"), "{}", r.body);
+    // Visit dates far in the past.
+    for date in ["1900-01-01", "-0001-01-01", "1999-01-02"] {
+        let (form, _) = report(w.device, date, false, 1);
+        let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
+        json_4xx(&r, 400, date);
+        assert!(r.body["visit_date"].is_array(), "{date}: the field is named: {}", r.body);
+    }
+    // A multipart body whose boundary does not match its header.
+    let req = w
+        .api
+        .req(reqwest::Method::POST, Some(&w.tech), "/api/technician/submit")
+        .header("content-type", "multipart/form-data; boundary=nothing-like-this")
+        .body("--other\r\nContent-Disposition: form-data; name=\"device_id\"\r\n\r\n1\r\n--other--\r\n");
+    let r = w.api.send(req).await;
+    assert!((400..500).contains(&r.status), "bad boundary: {} {}", r.status, r.body);
+    assert!(r.body.is_object(), "bad boundary: JSON: {}", r.body);
+    // A declared 90 TB report is too large (413), whatever the free space.
+    let addr = w.api.server.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/technician/submit HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 98956046499840\r\n\r\n--b\r\n",
+        w.tech
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 2048];
+    let n = tokio::time::timeout(Duration::from_secs(20), tcp.read(&mut answer)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "a 90 TB declaration: {text}");
+    assert!(!text.contains("Insufficient Storage"), "{text}");
+    assert_eq!(photo_files(&w.d.media_root), 0, "{backend:?}: nothing was stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
