@@ -53,7 +53,7 @@ async fn run_bucket(bucket: &crate::storage::S3Store) -> anyhow::Result<i32> {
     println!("media store: {}", bucket.describe());
     println!("wrote probe {name} (host {}, boot {})", probe.host, probe.boot_id);
     let mut earlier = Vec::new();
-    for (key, _, _) in bucket.list(FOLDER).await? {
+    for crate::storage::Listed { key, .. } in bucket.list(FOLDER).await? {
         if key == name {
             continue;
         }

@@ -105,10 +105,8 @@ async fn migrate(settings: Settings, args: MigrateArgs) -> anyhow::Result<i32> {
 
 async fn adopt(settings: Settings) -> anyhow::Result<i32> {
     let store = crate::storage::open(&settings)?;
-    if let crate::storage::MediaStore::Local(local) = &store
-        && !local.root().is_dir()
-    {
-        anyhow::bail!("the media root {} does not exist; mount the storage first", local.root().display());
+    if !store.root_exists() {
+        anyhow::bail!("the media root {} does not exist; mount the storage first", store.describe());
     }
     store.probe().await.map_err(|e| anyhow::anyhow!(e))?;
     let db = Db::connect(settings.database_url.expose()).await?;

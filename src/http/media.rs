@@ -5,8 +5,9 @@
 //! A stored photo that cannot be decoded answers 422 with a message, never a 500.
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -17,7 +18,7 @@ use crate::domain::photo;
 use crate::error::ApiError;
 use crate::reports::photos::rendition;
 use crate::state::AppState;
-use crate::storage::{Area, MediaKey};
+use crate::storage::{Area, ByteRange, Fetch, Fetched, MediaKey, MediaStore, ObjectRead, StoreError};
 use bytes::Bytes;
 
 pub fn router() -> Router<AppState> {
@@ -64,8 +65,8 @@ async fn serve(
     let remaining = check(&state, &key, q)?;
     // A signature can only be made by us, for keys we made; parsing is one more fence.
     let key = MediaKey::parse(&key).map_err(|_| ApiError::NotFound("File not found".into()))?;
-    let response = state.store.serve(&key, req).await?;
-    Ok(cached(response.into_response(), remaining))
+    let response = respond(&state, &key, req).await?;
+    Ok(cached(response, remaining))
 }
 
 /// The preview sizes made: a list thumbnail and a full-screen copy.
@@ -86,8 +87,8 @@ async fn preview(
         None => make_preview(&state, &key, edge).await?,
     };
     let preview = MediaKey::parse(&preview).map_err(|_| not_found())?;
-    let response = state.store.serve(&preview, req).await?;
-    Ok(cached(response.into_response(), remaining))
+    let response = respond(&state, &preview, req).await?;
+    Ok(cached(response, remaining))
 }
 
 /// Makes and stores the photo's preview of `edge` px; returns its key. A thumbnail decodes a
@@ -126,4 +127,91 @@ async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<Str
     tracing::info!(key = %key, edge, preview = %preview, size = stored.size, "preview made");
     metrics::counter!("atm_previews_made_total", "edge" => edge.to_string()).increment(1);
     Ok(preview.as_str().to_string())
+}
+
+async fn respond(state: &AppState, key: &MediaKey, req: Request) -> Result<Response, ApiError> {
+    serve_object(&state.store, key, req).await
+}
+
+/// Answers a GET or HEAD for a stored object with Range and conditional requests: a local file
+/// through tower-http's file service, a bucket's object from its stream or by a redirect.
+pub async fn serve_object(store: &MediaStore, key: &MediaKey, req: Request) -> Result<Response, ApiError> {
+    let fetch = fetch_of(req.method(), req.headers());
+    match store.fetch(key, &fetch).await? {
+        Fetched::File(path) => {
+            use tower::ServiceExt;
+            let response = tower_http::services::ServeFile::new(path)
+                .oneshot(req)
+                .await
+                .map_err(|e| ApiError::from(StoreError::Io(std::io::Error::other(e))))?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Err(StoreError::NotFound.into());
+            }
+            Ok(response.map(Body::new))
+        }
+        Fetched::Redirect(url) => Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response()),
+        Fetched::NotModified => Ok(StatusCode::NOT_MODIFIED.into_response()),
+        Fetched::Object(o) => Ok(object_response(o)),
+    }
+}
+
+fn fetch_of(method: &Method, h: &HeaderMap) -> Fetch {
+    let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    Fetch {
+        range: text(header::RANGE).and_then(|r| parse_range(&r)),
+        if_none_match: text(header::IF_NONE_MATCH),
+        head: method == Method::HEAD,
+    }
+}
+
+fn object_response(o: ObjectRead) -> Response {
+    let mut b = Response::builder()
+        .header(header::CONTENT_TYPE, o.content_type)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_LENGTH, o.range.end - o.range.start)
+        .header(header::LAST_MODIFIED, o.last_modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    if let Some(etag) = o.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+        b = b.header(header::ETAG, etag);
+    }
+    if o.partial {
+        b = b.status(StatusCode::PARTIAL_CONTENT).header(
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", o.range.start, o.range.end.saturating_sub(1), o.size),
+        );
+    }
+    let body = o.body.map_or_else(Body::empty, Body::from_stream);
+    b.body(body).unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else is served whole.
+fn parse_range(v: &str) -> Option<ByteRange> {
+    let spec = v.strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    match (a.trim(), b.trim()) {
+        ("", n) => n.parse().ok().map(ByteRange::Last),
+        (a, "") => a.parse().ok().map(ByteRange::From),
+        (a, b) => {
+            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
+            (b >= a).then_some(ByteRange::Bounded(a, b.checked_add(1)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_byte_ranges_parse_and_others_do_not() {
+        assert_eq!(parse_range("bytes=0-99"), Some(ByteRange::Bounded(0, 100)));
+        assert_eq!(parse_range("bytes=100-"), Some(ByteRange::From(100)));
+        assert_eq!(parse_range("bytes=-20"), Some(ByteRange::Last(20)));
+        assert_eq!(parse_range("bytes=5-1"), None);
+        assert_eq!(parse_range("bytes=0-1,5-6"), None);
+        assert_eq!(parse_range("items=0-1"), None);
+        assert_eq!(parse_range(&format!("bytes=0-{}", u64::MAX)), None, "no overflow");
+    }
 }

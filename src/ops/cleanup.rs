@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::storage::{MediaStore, TRASH};
+use crate::storage::{Listed, MediaStore, TRASH};
 
 pub struct Policy {
     pub orphan_grace: Duration,
@@ -68,13 +68,13 @@ pub async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec
     let rows: std::collections::HashSet<String> =
         crate::db::objects::list(db).await?.into_iter().map(|r| r.key).collect();
     let now = SystemTime::now();
-    for (key, size, modified) in store.list_all().await? {
+    for Listed { key, size, modified } in store.list_all().await? {
         let age = now.duration_since(modified).unwrap_or_default();
         if !rows.contains(&key) && age >= p.orphan_grace {
             out.push(Candidate { key, reason: "file without a row", size, row_id: None });
         }
     }
-    for (key, size, modified) in store.list_trash().await? {
+    for Listed { key, size, modified } in store.list_trash().await? {
         if now.duration_since(modified).unwrap_or_default()
             >= Duration::from_secs(p.trash_days.max(0) as u64 * 86_400)
         {

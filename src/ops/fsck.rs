@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::db::{Db, objects};
-use crate::storage::MediaStore;
 use crate::storage::fsutil::TEMP_PREFIX;
+use crate::storage::{Listed, MediaStore};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -76,7 +76,7 @@ pub async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<
     let now = SystemTime::now();
     let age = |t: SystemTime| now.duration_since(t).unwrap_or_default();
     let on_disk: HashMap<&str, (u64, SystemTime)> =
-        files.iter().map(|(k, s, t)| (k.as_str(), (*s, *t))).collect();
+        files.iter().map(|l| (l.key.as_str(), (l.size, l.modified))).collect();
     let mut report = Report { rows: rows.len(), files: files.len(), ..Report::default() };
     for row in &rows {
         match on_disk.get(row.key.as_str()) {
@@ -101,7 +101,7 @@ pub async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<
         }
     }
     let referenced: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-    for (key, size, modified) in &files {
+    for Listed { key, size, modified } in &files {
         if referenced.contains(key.as_str()) {
             continue;
         }

@@ -34,7 +34,7 @@ pub async fn run(
 ) -> anyhow::Result<Report> {
     let rows = objects::list(db).await?;
     let present: std::collections::HashMap<String, u64> =
-        to.list_all().await?.into_iter().map(|(k, s, _)| (k, s)).collect();
+        to.list_all().await?.into_iter().map(|l| (l.key, l.size)).collect();
     let mut report = Report { objects: rows.len(), ..Report::default() };
     for row in &rows {
         let Ok(key) = MediaKey::parse(&row.key) else {

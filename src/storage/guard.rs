@@ -92,7 +92,7 @@ async fn check_local(
     check_persistence(settings, &mut r);
     check_database_file(settings, db, &mut r);
     if r.exists {
-        match store.probe() {
+        match store.probe_blocking() {
             Ok(()) => r.writable = true,
             Err(msg) => r.problem("media_root_not_writable", msg),
         }

@@ -10,8 +10,11 @@ use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::copy::{self, Written};
 use super::fsutil::{self, TEMP_PREFIX};
-use super::{Area, MediaKey, StoreError, StoredObject};
+use super::{
+    Area, Fetch, Fetched, Listed, MediaKey, StoreError, StoredObject, TRASH, blocking, identity, mounts,
+};
 
 #[derive(Clone, Debug)]
 pub struct LocalStore {
@@ -72,7 +75,7 @@ impl LocalStore {
 
     /// Every file under the root except the marker, disk-test probes and write probes:
     /// (relative key, size, modified time). Temporary files are included (their names say so).
-    pub fn walk(&self) -> std::io::Result<Vec<(String, u64, std::time::SystemTime)>> {
+    fn walk(&self) -> std::io::Result<Vec<Listed>> {
         let mut out = Vec::new();
         let mut stack = vec![self.root.clone()];
         while let Some(dir) = stack.pop() {
@@ -86,7 +89,8 @@ impl LocalStore {
                         stack.push(path);
                     }
                 } else if rel != super::identity::MARKER_FILE {
-                    out.push((rel, meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH)));
+                    let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+                    out.push(Listed { key: rel, size: meta.len(), modified });
                 }
             }
         }
@@ -95,7 +99,7 @@ impl LocalStore {
     }
 
     /// SHA-256 of a stored file, read in blocks.
-    pub fn hash_file(&self, rel: &str) -> std::io::Result<String> {
+    fn hash_file(&self, rel: &str) -> std::io::Result<String> {
         use std::io::Read;
         let mut f = std::fs::File::open(self.root.join(rel))?;
         let mut h = Sha256::new();
@@ -110,20 +114,9 @@ impl LocalStore {
         Ok(hex::encode(h.finalize()))
     }
 
-    pub(crate) async fn serve(
-        &self,
-        key: &MediaKey,
-        req: axum::extract::Request,
-    ) -> Result<axum::response::Response, StoreError> {
-        use tower::ServiceExt;
-        let response = tower_http::services::ServeFile::new(self.path_of(key))
-            .oneshot(req)
-            .await
-            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
-        if response.status() == axum::http::StatusCode::NOT_FOUND {
-            return Err(StoreError::NotFound);
-        }
-        Ok(response.map(axum::body::Body::new))
+    /// A local file is served by the HTTP layer itself (Range, Last-Modified), by its path.
+    pub(crate) async fn fetch(&self, key: &MediaKey, _fetch: &Fetch) -> Result<Fetched, StoreError> {
+        Ok(Fetched::File(self.path_of(key)))
     }
 
     pub(crate) async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
@@ -138,7 +131,8 @@ impl LocalStore {
 
     /// Write, read back and delete a probe file; a failure names the path, our uid/gid and the
     /// folder's owner and mode, because that is what an operator needs to fix it.
-    pub fn probe(&self) -> Result<(), String> {
+    /// The probe, blocking: a durable write, a read back and a delete of a small file.
+    pub fn probe_blocking(&self) -> Result<(), String> {
         let path = self.root.join(format!("{TEMP_PREFIX}probe-{}", uuid::Uuid::new_v4().simple()));
         let payload = b"atm-maint storage probe";
         let attempt = (|| {
@@ -154,6 +148,104 @@ impl LocalStore {
             let _ = std::fs::remove_file(&path);
             describe_access_problem(&self.root, &e)
         })
+    }
+}
+
+/// The same API as [`super::S3Store`]'s, for [`super::MediaStore`] to hand calls to.
+impl LocalStore {
+    pub(crate) fn space(&self) -> Option<mounts::Space> {
+        mounts::space(&self.root).ok()
+    }
+
+    pub(crate) fn check_room(&self, declared: Option<u64>, refuse_percent: u8) -> Result<(), StoreError> {
+        let Some(space) = self.space() else { return Ok(()) };
+        let full = space.used_percent >= f64::from(refuse_percent);
+        let too_big = declared.is_some_and(|d| d.saturating_add(1 << 20) > space.free_bytes);
+        if full || too_big {
+            tracing::warn!(
+                used_percent = space.used_percent,
+                free_bytes = space.free_bytes,
+                ?declared,
+                "upload refused: disk nearly full"
+            );
+            return Err(StoreError::NoSpace);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    pub(crate) fn root_exists(&self) -> bool {
+        self.root.is_dir()
+    }
+
+    pub(crate) async fn create_root(&self) -> std::io::Result<()> {
+        let s = self.clone();
+        blocking(move || {
+            fsutil::create_dir_all_durable(&s.root)?;
+            s.create_areas()
+        })
+        .await
+    }
+
+    pub(crate) async fn read_marker(&self) -> std::io::Result<Option<identity::Marker>> {
+        identity::read_marker(&self.root)
+    }
+
+    pub(crate) async fn write_marker(&self, marker: &identity::Marker) -> std::io::Result<()> {
+        identity::write_marker(&self.root, marker)
+    }
+
+    pub(crate) async fn remove_listed(&self, key: &str) -> Result<(), StoreError> {
+        Ok(tokio::fs::remove_file(self.root.join(key)).await?)
+    }
+
+    pub(crate) async fn hash_listed(&self, key: &str) -> Result<String, StoreError> {
+        let (s, key) = (self.clone(), key.to_string());
+        Ok(blocking(move || s.hash_file(&key)).await?)
+    }
+
+    /// Renames a listed file to `to` (both relative to the root), durably.
+    pub(crate) async fn move_listed(&self, key: &str, to: &str) -> Result<(), StoreError> {
+        let (from, to) = (self.root.join(key), self.root.join(to));
+        let parent = to.parent().map(Path::to_path_buf).unwrap_or_else(|| self.root.clone());
+        blocking(move || {
+            fsutil::create_dir_all_durable(&parent)?;
+            std::fs::rename(&from, &to)?;
+            fsutil::fsync_dir(&parent)?;
+            if let Some(old) = from.parent() {
+                fsutil::fsync_dir(old)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn list_trash(&self) -> Result<Vec<Listed>, StoreError> {
+        let trash = LocalStore::new(self.root.join(TRASH));
+        if !trash.root.is_dir() {
+            return Ok(Vec::new());
+        }
+        let found = blocking(move || trash.walk()).await?;
+        Ok(found.into_iter().map(|l| Listed { key: format!("{TRASH}/{}", l.key), ..l }).collect())
+    }
+
+    pub(crate) async fn list_all(&self) -> Result<Vec<Listed>, StoreError> {
+        let s = self.clone();
+        Ok(blocking(move || s.walk()).await?)
+    }
+
+    pub(crate) async fn export(&self, key: &MediaKey, target: PathBuf) -> std::io::Result<Written> {
+        let source = self.path_of(key);
+        blocking(move || copy::copy_file(&source, &target)).await
+    }
+
+    pub(crate) async fn probe(&self) -> Result<(), String> {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || s.probe_blocking()).await.map_err(|e| e.to_string())?
     }
 }
 
@@ -297,7 +389,7 @@ mod tests {
     #[test]
     fn the_probe_succeeds_on_a_writable_folder() {
         let dir = tempfile::tempdir().unwrap();
-        LocalStore::new(dir.path()).probe().unwrap();
+        LocalStore::new(dir.path()).probe_blocking().unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

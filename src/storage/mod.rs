@@ -1,6 +1,7 @@
 //! The media store: the only code that knows where bytes live. Handlers see keys and
 //! [`StoredObject`] receipts, never paths or buckets.
 
+pub mod copy;
 pub mod fsutil;
 pub mod guard;
 pub mod identity;
@@ -8,6 +9,9 @@ pub mod keys;
 pub mod local;
 pub mod mounts;
 pub mod s3;
+mod types;
+
+use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -15,47 +19,13 @@ use futures_util::Stream;
 pub use keys::{Area, MediaKey};
 pub use local::LocalStore;
 pub use s3::S3Store;
+pub use types::{ByteRange, Fetch, Fetched, Listed, ObjectRead, StoreError, StoredObject};
 
 /// Top-level folder (or key prefix) of files removed by cleanup, kept there for a grace period.
 pub const TRASH: &str = "trash";
 
-/// What the store acknowledges after a durable write: the receipt a database row records.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct StoredObject {
-    pub key: MediaKey,
-    pub size: u64,
-    pub sha256: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("the media storage is full")]
-    NoSpace,
-    #[error("an object with this key already exists")]
-    AlreadyExists,
-    #[error("no such object")]
-    NotFound,
-    #[error("the upload is larger than {limit} bytes")]
-    TooLarge { limit: u64 },
-    #[error("the upload was interrupted: {0}")]
-    Body(String),
-    #[error("storage I/O failed: {0}")]
-    Io(#[source] std::io::Error),
-}
-
-impl From<std::io::Error> for StoreError {
-    fn from(e: std::io::Error) -> Self {
-        if fsutil::is_no_space(&e) {
-            StoreError::NoSpace
-        } else if e.kind() == std::io::ErrorKind::NotFound {
-            StoreError::NotFound
-        } else {
-            StoreError::Io(e)
-        }
-    }
-}
-
-/// The configured store. An enum rather than a trait object: the set of backends is ours.
+/// The configured store. An enum rather than a trait object: the set of backends is ours. Each
+/// method hands the call to the backend; both backends have the same inherent API.
 #[derive(Clone, Debug)]
 pub enum MediaStore {
     Local(LocalStore),
@@ -68,6 +38,16 @@ pub fn open(settings: &crate::config::Settings) -> anyhow::Result<MediaStore> {
         crate::config::StorageBackend::Local => MediaStore::Local(LocalStore::new(&settings.media_root)),
         crate::config::StorageBackend::S3(s) => MediaStore::S3(S3Store::new(s)?),
     })
+}
+
+/// One call on whichever backend this is.
+macro_rules! on_backend {
+    ($store:expr, $s:ident => $call:expr) => {
+        match $store {
+            MediaStore::Local($s) => $call,
+            MediaStore::S3($s) => $call,
+        }
+    };
 }
 
 impl MediaStore {
@@ -91,10 +71,7 @@ impl MediaStore {
         E: std::fmt::Display,
     {
         let started = std::time::Instant::now();
-        let result = match self {
-            MediaStore::Local(s) => s.put_stream(key, body, limit).await,
-            MediaStore::S3(s) => s.put_stream(key, body, limit).await,
-        };
+        let result = on_backend!(self, s => s.put_stream(key, body, limit).await);
         let outcome = match &result {
             Ok(_) => "stored",
             Err(StoreError::NoSpace) => "no_space",
@@ -120,22 +97,12 @@ impl MediaStore {
     }
 
     pub async fn read(&self, key: &MediaKey) -> Result<Bytes, StoreError> {
-        match self {
-            MediaStore::Local(s) => s.read(key).await,
-            MediaStore::S3(s) => s.read(key).await,
-        }
+        on_backend!(self, s => s.read(key).await)
     }
 
-    /// Answers a GET or HEAD for an object, with Range and conditional requests.
-    pub async fn serve(
-        &self,
-        key: &MediaKey,
-        req: axum::extract::Request,
-    ) -> Result<axum::response::Response, StoreError> {
-        match self {
-            MediaStore::Local(s) => s.serve(key, req).await,
-            MediaStore::S3(s) => s.serve(key, req).await,
-        }
+    /// A read for serving an object, with its range and validators; see [`Fetched`].
+    pub async fn fetch(&self, key: &MediaKey, fetch: &Fetch) -> Result<Fetched, StoreError> {
+        on_backend!(self, s => s.fetch(key, fetch).await)
     }
 
     /// Deletes objects after a database commit no longer refers to them; failures are logged,
@@ -152,10 +119,7 @@ impl MediaStore {
     }
 
     pub async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
-        match self {
-            MediaStore::Local(s) => s.delete(key).await,
-            MediaStore::S3(s) => s.delete(key).await,
-        }
+        on_backend!(self, s => s.delete(key).await)
     }
 
     /// Keeps the objects a request has just stored only if recording them succeeds: when
@@ -177,64 +141,36 @@ impl MediaStore {
 
     /// Free and total space of the disk under a local store; a bucket has no such figure.
     pub fn space(&self) -> Option<mounts::Space> {
-        match self {
-            MediaStore::Local(s) => mounts::space(s.root()).ok(),
-            MediaStore::S3(_) => None,
-        }
+        on_backend!(self, s => s.space())
     }
 
     /// Refuses a new upload before its body is read when the disk is above `refuse_percent`
     /// or the declared size would not fit.
     pub fn check_room(&self, declared: Option<u64>, refuse_percent: u8) -> Result<(), StoreError> {
-        match self {
-            MediaStore::Local(s) => {
-                let Ok(space) = mounts::space(s.root()) else { return Ok(()) };
-                let full = space.used_percent >= f64::from(refuse_percent);
-                let too_big = declared.is_some_and(|d| d.saturating_add(1 << 20) > space.free_bytes);
-                if full || too_big {
-                    tracing::warn!(
-                        used_percent = space.used_percent,
-                        free_bytes = space.free_bytes,
-                        ?declared,
-                        "upload refused: disk nearly full"
-                    );
-                    return Err(StoreError::NoSpace);
-                }
-                Ok(())
-            }
-            // A bucket has no free-space figure to guard.
-            MediaStore::S3(_) => Ok(()),
-        }
+        on_backend!(self, s => s.check_room(declared, refuse_percent))
     }
 
     /// Where the store is, for logs and reports.
     pub fn describe(&self) -> String {
-        match self {
-            MediaStore::Local(s) => s.root().display().to_string(),
-            MediaStore::S3(s) => s.describe(),
-        }
+        on_backend!(self, s => s.describe())
+    }
+
+    /// Whether the store's root is there (a bucket always is; whether it answers is `probe`'s).
+    pub fn root_exists(&self) -> bool {
+        on_backend!(self, s => s.root_exists())
+    }
+
+    /// Creates the root and the area folders where a backend has folders (a restore target).
+    pub async fn create_root(&self) -> std::io::Result<()> {
+        on_backend!(self, s => s.create_root().await)
     }
 
     pub async fn read_marker(&self) -> std::io::Result<Option<identity::Marker>> {
-        match self {
-            MediaStore::Local(s) => identity::read_marker(s.root()),
-            MediaStore::S3(s) => {
-                match s.get_small(identity::MARKER_FILE).await.map_err(std::io::Error::other)? {
-                    None => Ok(None),
-                    Some(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
-                }
-            }
-        }
+        on_backend!(self, s => s.read_marker().await)
     }
 
     pub async fn write_marker(&self, marker: &identity::Marker) -> std::io::Result<()> {
-        match self {
-            MediaStore::Local(s) => identity::write_marker(s.root(), marker),
-            MediaStore::S3(s) => {
-                let json = serde_json::to_vec_pretty(marker).map_err(std::io::Error::other)?;
-                s.put_small(identity::MARKER_FILE, json).await.map_err(std::io::Error::other)
-            }
-        }
+        on_backend!(self, s => s.write_marker(marker).await)
     }
 
     /// Removes a file found by a listing, even one whose name no key could have (temporary
@@ -243,101 +179,46 @@ impl MediaStore {
         if key.split('/').any(|seg| seg == ".." || seg.is_empty()) {
             return Err(StoreError::NotFound);
         }
-        match self {
-            MediaStore::Local(s) => Ok(tokio::fs::remove_file(s.root().join(key)).await?),
-            MediaStore::S3(s) => s.remove_listed(key).await,
-        }
+        on_backend!(self, s => s.remove_listed(key).await)
     }
 
     /// SHA-256 of a listed file.
     pub async fn hash_listed(&self, key: &str) -> Result<String, StoreError> {
-        match self {
-            MediaStore::Local(s) => {
-                let (s, key) = (s.clone(), key.to_string());
-                Ok(tokio::task::spawn_blocking(move || s.hash_file(&key))
-                    .await
-                    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??)
-            }
-            MediaStore::S3(s) => {
-                let bytes = s.get_small(key).await?.ok_or(StoreError::NotFound)?;
-                Ok(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)))
-            }
-        }
+        on_backend!(self, s => s.hash_listed(key).await)
     }
 
     /// Moves a listed file under `trash/<date>/`, from where a later cleanup purges it.
     pub async fn move_to_trash(&self, key: &str) -> Result<(), StoreError> {
         let dated = format!("{TRASH}/{}/{key}", chrono::Utc::now().format("%Y%m%d"));
-        match self {
-            MediaStore::Local(s) => {
-                let (from, to) = (s.root().join(key), s.root().join(&dated));
-                let parent =
-                    to.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| s.root().to_path_buf());
-                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                    fsutil::create_dir_all_durable(&parent)?;
-                    std::fs::rename(&from, &to)?;
-                    fsutil::fsync_dir(&parent)?;
-                    if let Some(old) = from.parent() {
-                        fsutil::fsync_dir(old)?;
-                    }
-                    Ok(())
-                })
-                .await
-                .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
-                Ok(())
-            }
-            MediaStore::S3(s) => {
-                let bytes = s.get_small(key).await?.ok_or(StoreError::NotFound)?;
-                s.put_small(&dated, bytes.to_vec()).await?;
-                s.remove_listed(key).await
-            }
-        }
+        on_backend!(self, s => s.move_listed(key, &dated).await)
     }
 
-    /// Files in the trash: (key, size, modified).
-    pub async fn list_trash(&self) -> Result<Vec<(String, u64, std::time::SystemTime)>, StoreError> {
-        match self {
-            MediaStore::Local(s) => {
-                let trash = LocalStore::new(s.root().join(TRASH));
-                if !trash.root().is_dir() {
-                    return Ok(Vec::new());
-                }
-                let found = tokio::task::spawn_blocking(move || trash.walk())
-                    .await
-                    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
-                Ok(found.into_iter().map(|(k, size, t)| (format!("{TRASH}/{k}"), size, t)).collect())
-            }
-            MediaStore::S3(s) => s.list(TRASH).await,
-        }
+    /// Files in the trash.
+    pub async fn list_trash(&self) -> Result<Vec<Listed>, StoreError> {
+        on_backend!(self, s => s.list_trash().await)
     }
 
-    /// Every stored file: (key, size, modified).
-    pub async fn list_all(&self) -> Result<Vec<(String, u64, std::time::SystemTime)>, StoreError> {
-        match self {
-            MediaStore::Local(s) => {
-                let s = s.clone();
-                Ok(tokio::task::spawn_blocking(move || s.walk())
-                    .await
-                    .map_err(|e| StoreError::Io(std::io::Error::other(e)))??)
-            }
-            MediaStore::S3(s) => {
-                let mut all = s.list("").await?;
-                all.retain(|(k, _, _)| {
-                    k != identity::MARKER_FILE && !k.starts_with("disk-test/") && !k.starts_with(".probe/")
-                });
-                Ok(all)
-            }
-        }
+    /// Every stored file.
+    pub async fn list_all(&self) -> Result<Vec<Listed>, StoreError> {
+        on_backend!(self, s => s.list_all().await)
+    }
+
+    /// Writes an independent copy of the object to the local file `target` (a backup): a
+    /// copy-on-write clone or a byte copy, never a link. Returns what was written; a missing
+    /// object is an `io::ErrorKind::NotFound`.
+    pub async fn export(&self, key: &MediaKey, target: PathBuf) -> std::io::Result<copy::Written> {
+        on_backend!(self, s => s.export(key, target).await)
     }
 
     /// A small write/read/delete round trip proving the store is usable right now.
     pub async fn probe(&self) -> Result<(), String> {
-        match self {
-            MediaStore::Local(s) => {
-                let s = s.clone();
-                tokio::task::spawn_blocking(move || s.probe()).await.map_err(|e| e.to_string())?
-            }
-            MediaStore::S3(s) => s.probe().await,
-        }
+        on_backend!(self, s => s.probe().await)
     }
+}
+
+/// Runs blocking file work off the async runtime, as one `io::Result`.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(std::io::Error::other)?
 }

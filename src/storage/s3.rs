@@ -3,13 +3,11 @@
 //! confirmed by size before the caller records them. An endpoint that does not reject a wrong
 //! checksum (found by a canary at start) gets every write read back and hashed instead.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, Checksum};
@@ -18,7 +16,11 @@ use object_store::signer::Signer;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
 
-use super::{MediaKey, StoreError, StoredObject};
+use super::copy::{self, Written};
+use super::{
+    ByteRange, Fetch, Fetched, Listed, MediaKey, ObjectRead, StoreError, StoredObject, TRASH, blocking,
+    identity, mounts,
+};
 use crate::config::S3Settings;
 
 #[derive(Clone, Debug)]
@@ -160,7 +162,7 @@ impl S3Store {
     }
 
     /// Keys (relative to the prefix) with sizes and modification times under `under`.
-    pub async fn list(&self, under: &str) -> Result<Vec<(String, u64, std::time::SystemTime)>, StoreError> {
+    pub(crate) async fn list(&self, under: &str) -> Result<Vec<Listed>, StoreError> {
         let base = self.path(under);
         let strip = if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) };
         let metas: Vec<_> = self.inner.list(Some(&base)).try_collect().await?;
@@ -168,7 +170,7 @@ impl S3Store {
             .into_iter()
             .map(|m| {
                 let key = m.location.as_ref().strip_prefix(&strip).unwrap_or(m.location.as_ref()).to_string();
-                (key, m.size, std::time::SystemTime::from(m.last_modified))
+                Listed { key, size: m.size, modified: std::time::SystemTime::from(m.last_modified) }
             })
             .collect())
     }
@@ -213,12 +215,8 @@ impl S3Store {
         Ok(rejected)
     }
 
-    /// GET or HEAD with Range and conditional headers, or a short-lived presigned redirect.
-    pub(crate) async fn serve(
-        &self,
-        key: &MediaKey,
-        req: axum::extract::Request,
-    ) -> Result<Response, StoreError> {
+    /// GET or HEAD with a range and `If-None-Match`, or a short-lived presigned redirect.
+    pub(crate) async fn fetch(&self, key: &MediaKey, fetch: &Fetch) -> Result<Fetched, StoreError> {
         let path = self.path(key.as_str());
         if self.presigned_redirects {
             let url = self
@@ -226,78 +224,109 @@ impl S3Store {
                 .signed_url(object_store::signer::Method::GET, &path, Duration::from_secs(300))
                 .await
                 .map_err(StoreError::from)?;
-            return Ok(Response::builder()
-                .status(StatusCode::FOUND)
-                .header(header::LOCATION, url.as_str())
-                .body(Body::empty())
-                .expect("valid response"));
+            return Ok(Fetched::Redirect(url.to_string()));
         }
-        let h = req.headers();
-        let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let range = text(header::RANGE).and_then(|r| parse_range(&r));
+        let range = fetch.range.map(|r| match r {
+            ByteRange::Bounded(a, b) => GetRange::Bounded(a..b),
+            ByteRange::From(a) => GetRange::Offset(a),
+            ByteRange::Last(n) => GetRange::Suffix(n),
+        });
         let opts = GetOptions {
-            if_none_match: text(header::IF_NONE_MATCH),
+            if_none_match: fetch.if_none_match.clone(),
             range: range.clone(),
-            head: req.method() == axum::http::Method::HEAD,
+            head: fetch.head,
             ..Default::default()
         };
         let result = match self.inner.get_opts(&path, opts).await {
-            Err(object_store::Error::NotModified { .. }) => {
-                return Ok(Response::builder()
-                    .status(StatusCode::NOT_MODIFIED)
-                    .body(Body::empty())
-                    .expect("valid"));
-            }
+            Err(object_store::Error::NotModified { .. }) => return Ok(Fetched::NotModified),
             other => other?,
         };
-        let meta = result.meta.clone();
-        let served = result.range.clone();
-        let mut b = Response::builder()
-            .header(header::CONTENT_TYPE, content_type(key.as_str()))
-            .header(header::ACCEPT_RANGES, "bytes")
-            .header(header::CONTENT_LENGTH, served.end - served.start)
-            .header(
-                header::LAST_MODIFIED,
-                meta.last_modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
-            );
-        if let Some(etag) = meta.e_tag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
-            b = b.header(header::ETAG, etag);
+        let (meta, served) = (result.meta.clone(), result.range.clone());
+        let body = (!fetch.head).then(|| result.into_stream().map_err(std::io::Error::other).boxed());
+        Ok(Fetched::Object(ObjectRead {
+            size: meta.size,
+            range: served,
+            partial: range.is_some(),
+            last_modified: meta.last_modified,
+            etag: meta.e_tag,
+            content_type: content_type(key.as_str()),
+            body,
+        }))
+    }
+}
+
+/// The same API as [`super::LocalStore`]'s, for [`super::MediaStore`] to hand calls to.
+impl S3Store {
+    /// A bucket has no free-space figure.
+    pub(crate) fn space(&self) -> Option<mounts::Space> {
+        None
+    }
+
+    /// A bucket has no free-space figure to guard.
+    pub(crate) fn check_room(&self, _declared: Option<u64>, _refuse_percent: u8) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    pub(crate) fn root_exists(&self) -> bool {
+        true
+    }
+
+    pub(crate) async fn create_root(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    pub(crate) async fn read_marker(&self) -> std::io::Result<Option<identity::Marker>> {
+        match self.get_small(identity::MARKER_FILE).await.map_err(std::io::Error::other)? {
+            None => Ok(None),
+            Some(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
         }
-        if range.is_some() {
-            b = b.status(StatusCode::PARTIAL_CONTENT).header(
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{}", served.start, served.end - 1, meta.size),
-            );
-        }
-        let body = if req.method() == axum::http::Method::HEAD {
-            Body::empty()
-        } else {
-            Body::from_stream(result.into_stream().map_err(std::io::Error::other))
-        };
-        Ok(b.body(body).expect("valid response"))
+    }
+
+    pub(crate) async fn write_marker(&self, marker: &identity::Marker) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(marker).map_err(std::io::Error::other)?;
+        self.put_small(identity::MARKER_FILE, json).await.map_err(std::io::Error::other)
+    }
+
+    pub(crate) async fn hash_listed(&self, key: &str) -> Result<String, StoreError> {
+        let bytes = self.get_small(key).await?.ok_or(StoreError::NotFound)?;
+        Ok(hex::encode(Sha256::digest(&bytes)))
+    }
+
+    /// Copies a listed object to `to`, then removes it (a bucket has no rename).
+    pub(crate) async fn move_listed(&self, key: &str, to: &str) -> Result<(), StoreError> {
+        let bytes = self.get_small(key).await?.ok_or(StoreError::NotFound)?;
+        self.put_small(to, bytes.to_vec()).await?;
+        self.remove_listed(key).await
+    }
+
+    pub(crate) async fn list_trash(&self) -> Result<Vec<Listed>, StoreError> {
+        self.list(TRASH).await
+    }
+
+    /// Every object but the marker, disk-test probes and write probes.
+    pub(crate) async fn list_all(&self) -> Result<Vec<Listed>, StoreError> {
+        let mut all = self.list("").await?;
+        all.retain(|l| {
+            l.key != identity::MARKER_FILE
+                && !l.key.starts_with("disk-test/")
+                && !l.key.starts_with(".probe/")
+        });
+        Ok(all)
+    }
+
+    pub(crate) async fn export(&self, key: &MediaKey, target: PathBuf) -> std::io::Result<Written> {
+        let bytes = self.read(key).await.map_err(|e| match e {
+            StoreError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
+            StoreError::Io(e) => e,
+            other => std::io::Error::other(other),
+        })?;
+        blocking(move || copy::write_bytes(&bytes, &target)).await
     }
 }
 
 fn base64_sha256(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
-}
-
-/// A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else is served whole.
-fn parse_range(v: &str) -> Option<GetRange> {
-    let spec = v.strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    match (a.trim(), b.trim()) {
-        ("", n) => n.parse().ok().map(GetRange::Suffix),
-        (a, "") => a.parse().ok().map(GetRange::Offset),
-        (a, b) => {
-            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
-            (b >= a).then_some(GetRange::Bounded(a..b + 1))
-        }
-    }
 }
 
 pub fn content_type(key: &str) -> &'static str {
@@ -309,20 +338,5 @@ pub fn content_type(key: &str) -> &'static str {
         Some("xls") => "application/vnd.ms-excel",
         Some("json") => "application/json",
         _ => "application/octet-stream",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn single_byte_ranges_parse_and_others_do_not() {
-        assert_eq!(parse_range("bytes=0-99"), Some(GetRange::Bounded(0..100)));
-        assert_eq!(parse_range("bytes=100-"), Some(GetRange::Offset(100)));
-        assert_eq!(parse_range("bytes=-20"), Some(GetRange::Suffix(20)));
-        assert_eq!(parse_range("bytes=5-1"), None);
-        assert_eq!(parse_range("bytes=0-1,5-6"), None);
-        assert_eq!(parse_range("items=0-1"), None);
     }
 }

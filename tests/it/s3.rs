@@ -5,6 +5,8 @@
 use crate::common::api::*;
 use crate::common::*;
 use atm_maint::config::{S3Settings, Secret};
+use atm_maint::error::ApiError;
+use atm_maint::http::media::serve_object;
 use atm_maint::storage::{Area, LocalStore, MediaKey, MediaStore, S3Store, StoreError};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -33,14 +35,19 @@ async fn contract(store: &MediaStore) {
     assert_eq!(store.read(&key).await.unwrap().to_vec(), data);
     // Range and conditional reads.
     let req = Request::get("/").header(header::RANGE, "bytes=10-19").body(Body::empty()).unwrap();
-    let r = store.serve(&key, req).await.unwrap();
+    let r = serve_object(store, &key, req).await.unwrap();
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT, "{}", store.name());
     assert_eq!(body_of(r).await, data[10..20].to_vec());
-    let r = store.serve(&key, Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let r = serve_object(store, &key, Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
     let etag = r.headers()[header::ETAG].to_str().unwrap().to_string();
     assert_eq!(r.headers()[header::CONTENT_TYPE], "image/jpeg");
     let req = Request::get("/").header(header::IF_NONE_MATCH, &etag).body(Body::empty()).unwrap();
-    assert_eq!(store.serve(&key, req).await.unwrap().status(), StatusCode::NOT_MODIFIED, "{}", store.name());
+    assert_eq!(
+        serve_object(store, &key, req).await.unwrap().status(),
+        StatusCode::NOT_MODIFIED,
+        "{}",
+        store.name()
+    );
     // Large objects.
     let big_key = MediaKey::generate(Area::Pdfs, "pdf");
     let big = payload(3, 9 * 1024 * 1024 + 17);
@@ -53,12 +60,12 @@ async fn contract(store: &MediaStore) {
     let missing = MediaKey::generate(Area::Photos, "jpg");
     assert!(matches!(store.read(&missing).await, Err(StoreError::NotFound)));
     assert!(matches!(
-        store.serve(&missing, Request::get("/").body(Body::empty()).unwrap()).await,
-        Err(StoreError::NotFound)
+        serve_object(store, &missing, Request::get("/").body(Body::empty()).unwrap()).await,
+        Err(ApiError::NotFound(_))
     ));
     // Deleted is gone; the listing sees what is stored.
     store.delete(&big_key).await.unwrap();
-    let listed: Vec<String> = store.list_all().await.unwrap().into_iter().map(|(k, _, _)| k).collect();
+    let listed: Vec<String> = store.list_all().await.unwrap().into_iter().map(|l| l.key).collect();
     assert!(listed.contains(&key.to_string()) && !listed.contains(&big_key.to_string()), "{listed:?}");
 }
 

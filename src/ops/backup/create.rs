@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
 
-use super::copy::{self, Written};
 use super::{Entry, FORMAT, MANIFEST_FILE, MEDIA_DIR, Manifest, PG_FILE, SQLITE_FILE, media_path};
 use crate::config::Settings;
 use crate::db::objects::ObjectRow;
 use crate::db::{Backend, Db, meta, objects};
-use crate::storage::{MediaStore, StoreError, fsutil};
+use crate::storage::{MediaStore, fsutil};
 
 pub async fn create(
     settings: &Settings,
@@ -109,17 +108,7 @@ async fn back_up_object(
     target: PathBuf,
 ) -> anyhow::Result<Option<String>> {
     let (key, _) = media_path(Path::new(""), &row.key)?;
-    let written: std::io::Result<Written> = match store {
-        MediaStore::Local(local) => {
-            let source = local.path_of(&key);
-            tokio::task::spawn_blocking(move || copy::copy_file(&source, &target)).await?
-        }
-        MediaStore::S3(_) => match store.read(&key).await {
-            Ok(bytes) => tokio::task::spawn_blocking(move || copy::write_bytes(&bytes, &target)).await?,
-            Err(StoreError::NotFound) => return Ok(Some("missing from the store".into())),
-            Err(e) => return Err(e).with_context(|| format!("while reading {}", row.key)),
-        },
-    };
+    let written = store.export(&key, target).await;
     Ok(match written {
         Ok(w) if w.sha256 == row.sha256 && w.size as i64 == row.size => None,
         Ok(w) if w.size as i64 != row.size => {

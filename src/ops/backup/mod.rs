@@ -4,7 +4,6 @@
 //! and SHA-256 and, for an object that was already damaged in the store, why. Restore onto
 //! empty storage restores every object that verifies and names the ones that do not.
 
-mod copy;
 mod create;
 mod restore;
 
@@ -15,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::db::{Db, objects};
-use crate::storage::MediaKey;
+use crate::storage::{MediaKey, copy};
 
 pub use create::create;
 pub use restore::{Damaged, RestoreOptions, Restored, restore};

@@ -15,12 +15,12 @@ use anyhow::{Context, ensure};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::copy;
 use super::{
     MANIFEST_FILE, Manifest, PG_FILE, SQLITE_FILE, check_file, media_path, read_manifest, sqlite_path,
 };
 use crate::config::Settings;
 use crate::db::{Db, meta};
+use crate::storage::copy;
 use crate::storage::identity::Marker;
 use crate::storage::{MediaStore, fsutil};
 
@@ -58,10 +58,8 @@ pub async fn restore(
 ) -> anyhow::Result<Restored> {
     let manifest = read_manifest(dir)?;
     let fingerprint = fingerprint(dir)?;
-    if let MediaStore::Local(local) = store {
-        // Restoring is deliberate: the target folder may be created here.
-        fsutil::create_dir_all_durable(local.root())?;
-    }
+    // Restoring is deliberate: the target folder (and its areas) may be created here.
+    store.create_root().await?;
     let resumed = unfinished_restore(settings, store, &fingerprint).await;
     if !resumed {
         ensure!(
@@ -74,10 +72,7 @@ pub async fn restore(
     let db = Db::connect(settings.database_url.expose()).await?;
     // Recorded before any object, so an interrupted restore is recognised as ours afterwards.
     meta::set(&db, meta::RESTORE_PENDING, &fingerprint).await?;
-    if let MediaStore::Local(local) = store {
-        local.create_areas()?;
-    }
-    let present: HashSet<String> = store.list_all().await?.into_iter().map(|(k, _, _)| k).collect();
+    let present: HashSet<String> = store.list_all().await?.into_iter().map(|l| l.key).collect();
     let (restored, damaged) = restore_objects(store, dir, &manifest, &present).await?;
     let complete = damaged.is_empty() || opts.accept_damaged;
     if complete {
