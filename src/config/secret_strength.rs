@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 /// Fewer estimated bits than this is refused.
-pub const MIN_BITS: f64 = 64.0;
+pub(super) const MIN_BITS: f64 = 64.0;
 
 /// Only the start is scored; a longer secret whose first 256 characters pass is random enough.
 const SCORED_CHARS: usize = 256;
@@ -76,7 +76,7 @@ const COMMON_WORDS: &[&str] = &[
 ];
 
 /// Why `value` is a poor secret, in words that do not repeat it; `None` when it looks random.
-pub fn weakness(value: &str) -> Option<String> {
+pub(super) fn weakness(value: &str) -> Option<String> {
     let lower = value.to_lowercase();
     let squashed: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
     if let Some(p) = PLACEHOLDERS.iter().find(|p| squashed.contains(*p)) {

@@ -3,6 +3,11 @@
 //! database (`common`), and drives it over HTTP, the command line and, for the pages, a real
 //! browser.
 
+// A failed unwrap in a test is a failed test, with its location.
+#![allow(clippy::unwrap_used)]
+// A test binary has no public API: `pub` here only lets the modules share the harness.
+#![allow(unreachable_pub)]
+
 mod api_contract;
 mod api_drafts;
 mod api_security;
@@ -20,6 +25,7 @@ mod metrics;
 mod previews;
 mod reports;
 mod restart;
+mod router;
 mod s3;
 mod storage_guard;
 mod web_session;

@@ -10,11 +10,11 @@ use super::{ExcelError, ExcelLimits};
 
 /// Most entries a workbook may have: a device list has about a dozen; the bound keeps the
 /// zip reader's per-entry bookkeeping small whatever the central directory claims.
-pub const MAX_ENTRIES: u64 = 1000;
+pub(super) const MAX_ENTRIES: u64 = 1000;
 /// Largest inflated size of a part calamine keeps whole in memory (shared strings, styles,
 /// relationships, theme, the workbook part). These grow several times their size once parsed;
 /// worksheets are streamed cell by cell and are bounded by the total only.
-pub const MAX_HELD_PART_BYTES: u64 = 16 * 1024 * 1024;
+pub(super) const MAX_HELD_PART_BYTES: u64 = 16 * 1024 * 1024;
 
 const MB: u64 = 1024 * 1024;
 
@@ -34,7 +34,7 @@ impl Bound {
 }
 
 /// Checks the archive against `limits`; `Ok` means calamine may open it.
-pub fn check(bytes: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
+pub(super) fn check(bytes: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
     let entries = declared_entries(bytes).ok_or_else(not_zip)?;
     if entries > MAX_ENTRIES {
         return Err(ExcelError::TooManyParts { parts: entries, max: MAX_ENTRIES });

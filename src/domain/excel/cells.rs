@@ -12,7 +12,7 @@ use super::{ExcelError, ExcelLimits};
 /// The first rows kept as values for the answer's preview; the rest only as JSON text.
 pub const PREVIEW_ROWS: usize = 20;
 
-pub struct Collector {
+pub(super) struct Collector {
     limits: ExcelLimits,
     rows: BTreeMap<u32, Vec<(u32, Value)>>,
     /// The widest column seen holding anything (errors included, as calamine's used range).
@@ -21,7 +21,7 @@ pub struct Collector {
 }
 
 /// The stored rows: `[{"col_1": …}, …]` as JSON text, its row count and the first rows.
-pub struct Rows {
+pub(super) struct Rows {
     pub json: String,
     pub count: usize,
     pub preview: Vec<Value>,
@@ -29,12 +29,12 @@ pub struct Rows {
 }
 
 impl Collector {
-    pub fn new(limits: &ExcelLimits) -> Collector {
+    pub(super) fn new(limits: &ExcelLimits) -> Collector {
         Collector { limits: limits.clone(), rows: BTreeMap::new(), width: 0, spent: 0 }
     }
 
     /// Refuses a cell at 0-based (`row`, `col`) beyond the bounds.
-    pub fn check_extent(&self, row: u32, col: u32) -> Result<(), ExcelError> {
+    pub(super) fn check_extent(&self, row: u32, col: u32) -> Result<(), ExcelError> {
         if col >= self.limits.max_columns {
             return Err(ExcelError::TooManyColumns {
                 used: u64::from(col) + 1,
@@ -49,7 +49,7 @@ impl Collector {
 
     /// Takes the cell at 0-based (`row`, `col`); `value` is `None` for an error cell, which
     /// counts for the bounds but stores nothing.
-    pub fn push(&mut self, row: u32, col: u32, value: Option<Value>) -> Result<(), ExcelError> {
+    pub(super) fn push(&mut self, row: u32, col: u32, value: Option<Value>) -> Result<(), ExcelError> {
         self.check_extent(row, col)?;
         self.width = self.width.max(col + 1);
         let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(()) };
@@ -63,7 +63,7 @@ impl Collector {
     }
 
     /// Writes the non-empty rows as `col_1..col_N` objects, N the widest column used.
-    pub fn finish(self) -> Result<Rows, ExcelError> {
+    pub(super) fn finish(self) -> Result<Rows, ExcelError> {
         let too_large = || ExcelError::DataTooLarge { limit_mb: self.limits.max_data_bytes / (1024 * 1024) };
         let width = self.width as usize;
         let mut json = String::from("[");

@@ -12,12 +12,12 @@ use super::{ExcelError, ExcelLimits};
 /// Cells calamine may hold as dense ranges over all sheets of one `.xls` (rows × columns of each
 /// sheet's extent, values and formulas): 2 million, about 100 MB. A 65536-row list of 30
 /// columns fits.
-pub const MAX_XLS_CELLS: u64 = 2_000_000;
+pub(super) const MAX_XLS_CELLS: u64 = 2_000_000;
 /// Largest shared-string table (with its CONTINUE records); each string costs ~24 bytes more
 /// once read, however short it is in the file.
-pub const MAX_SST_BYTES: u64 = 8 * 1024 * 1024;
+pub(super) const MAX_SST_BYTES: u64 = 8 * 1024 * 1024;
 /// Sheets read; calamine reads them all on opening.
-pub const MAX_SHEETS: usize = 256;
+pub(super) const MAX_SHEETS: usize = 256;
 
 const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
 const FREE_OR_SPECIAL: u32 = 0xFFFF_FFFA;
@@ -27,7 +27,7 @@ fn unreadable() -> ExcelError {
     ExcelError::Load("the file is not a readable .xlsx or .xls workbook".into())
 }
 
-pub fn check(bytes: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
+pub(super) fn check(bytes: &[u8], limits: &ExcelLimits) -> Result<(), ExcelError> {
     let stream = workbook_stream(bytes).ok_or_else(unreadable)?;
     scan(&stream, limits)
 }

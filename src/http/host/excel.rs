@@ -16,8 +16,8 @@ use crate::http::extract::Host;
 use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
-pub const MAX_REQUEST_BYTES: usize = MAX_FILE_BYTES + 1024 * 1024;
+pub(super) const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+pub(super) const MAX_REQUEST_BYTES: usize = MAX_FILE_BYTES + 1024 * 1024;
 
 struct Form {
     technician_id: Option<String>,
@@ -136,7 +136,7 @@ async fn parse(state: &AppState, file_name: &str, bytes: &Bytes) -> Result<sheet
     })
 }
 
-pub async fn upload(
+pub(super) async fn upload(
     State(state): State<AppState>,
     user: Host,
     mp: Multipart,
@@ -233,7 +233,7 @@ async fn uploads_of(state: &AppState, id: &str) -> Result<Vec<excel::Upload>, Ap
     })
 }
 
-pub async fn uploaded_types(
+pub(super) async fn uploaded_types(
     State(state): State<AppState>,
     _caller: Host,
     Path(id): Path<String>,
@@ -242,7 +242,7 @@ pub async fn uploaded_types(
     Ok(Json(json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() })))
 }
 
-pub async fn uploaded_files(
+pub(super) async fn uploaded_files(
     State(state): State<AppState>,
     _caller: Host,
     Path(id): Path<String>,

@@ -16,7 +16,7 @@ use crate::http::extract::Host;
 use crate::state::AppState;
 use crate::storage::MediaKey;
 
-pub async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<Value>, ApiError> {
     let techs = users::list(&state.db, Some(Role::Technician)).await?;
     Ok(Json(Value::Array(
         techs
@@ -26,7 +26,7 @@ pub async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<V
     )))
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     user: Host,
     req: Request,
@@ -69,7 +69,7 @@ pub async fn create(
     ))
 }
 
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     user: Host,
     Path(id): Path<String>,

@@ -107,7 +107,7 @@ async fn draft_json(
 
 /// `POST /api/technician/drafts/` `{device_id, visit_date}`: the caller's draft for the device
 /// (made, or the open one kept), after the same period checks a submit makes.
-pub async fn open(
+pub(super) async fn open(
     State(state): State<AppState>,
     user: Technician,
     BaseUrl(base): BaseUrl,
@@ -138,7 +138,7 @@ pub async fn open(
 }
 
 /// `GET /api/technician/drafts/`: the caller's open drafts (device id, visit date, progress).
-pub async fn list(State(state): State<AppState>, user: Technician) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(State(state): State<AppState>, user: Technician) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for d in drafts::for_technician(&state.db, user.id).await? {
         let received = drafts::photos(&state.db, d.id).await?.len();
@@ -148,7 +148,7 @@ pub async fn list(State(state): State<AppState>, user: Technician) -> Result<Jso
     Ok(Json(json!({ "drafts": out })))
 }
 
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     user: Technician,
     BaseUrl(base): BaseUrl,
@@ -160,7 +160,7 @@ pub async fn show(
 }
 
 /// `DELETE /api/technician/drafts/{id}/`: throws the draft and its photos away.
-pub async fn discard(
+pub(super) async fn discard(
     State(state): State<AppState>,
     user: Technician,
     Path(id): Path<String>,
@@ -176,7 +176,7 @@ pub async fn discard(
 
 /// `PUT /api/technician/drafts/{id}/photos/{slot}` with the image as the body. An optional
 /// `X-Content-SHA256` (hex) is checked against what arrived, so a damaged photo is never kept.
-pub async fn put_photo(
+pub(super) async fn put_photo(
     State(state): State<AppState>,
     user: Technician,
     BaseUrl(base): BaseUrl,
@@ -266,7 +266,7 @@ pub async fn put_photo(
 
 /// `POST /api/technician/drafts/{id}/submit/` with the report's fields: the same checks and the
 /// same single transaction as the one-shot submit; the draft's photos become the report's.
-pub async fn finalize(
+pub(super) async fn finalize(
     State(state): State<AppState>,
     user: Technician,
     BaseUrl(base): BaseUrl,

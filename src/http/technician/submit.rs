@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::storage::{MediaKey, StoredObject};
 
 /// 19 photos of 10 MiB plus the form fields.
-pub const MAX_REQUEST_BYTES: usize = 19 * 10 * 1024 * 1024 + 4 * 1024 * 1024;
+pub(super) const MAX_REQUEST_BYTES: usize = 19 * 10 * 1024 * 1024 + 4 * 1024 * 1024;
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
 struct Received {
@@ -46,7 +46,7 @@ impl Upload {
     }
 }
 
-pub async fn submit(
+pub(super) async fn submit(
     State(state): State<AppState>,
     user: Technician,
     BaseUrl(base): BaseUrl,
