@@ -255,17 +255,6 @@ pub(crate) mod tests {
         assert_eq!(check(&png[..png.len() - 5]), Err(PhotoError::Truncated));
     }
 
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for b in bytes {
-            crc ^= u32::from(*b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-
     /// A 1-pixel-high PNG of `w` pixels (or a header claiming `w`×`h`) with the given depth,
     /// colour type and optional tRNS; its IDAT is a stored zlib block (valid for 1×1 at 8 bits).
     pub(crate) fn png_claiming(w: u32, h: u32, depth: u8, color: u8, trns: bool) -> Vec<u8> {
@@ -273,7 +262,7 @@ pub(crate) mod tests {
             let mut out = (data.len() as u32).to_be_bytes().to_vec();
             out.extend_from_slice(kind);
             out.extend_from_slice(data);
-            out.extend_from_slice(&crc32(&[kind, data].concat()).to_be_bytes());
+            out.extend_from_slice(&crc32fast::hash(&[kind, data].concat()).to_be_bytes());
             out
         };
         let mut ihdr = w.to_be_bytes().to_vec();

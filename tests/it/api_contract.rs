@@ -67,19 +67,9 @@ fn shape_mismatch(expected: &Value, got: &Value, path: &str) -> Option<String> {
 }
 
 fn workbook(rows: &[[&str; 6]]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
     let header =
         ["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City", "Status"];
-    for (c, h) in header.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            sheet.write_string(r as u32 + 1, c as u16, *v).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
+    sheet_of(&header, rows)
 }
 
 fn excel_form(technician: &str, device_type: &str, name: &str, bytes: Vec<u8>) -> Form {

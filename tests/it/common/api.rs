@@ -143,15 +143,17 @@ impl Api {
 
 /// A header row plus the given rows, as a real .xlsx.
 pub fn xlsx(rows: &[[&str; 5]]) -> Vec<u8> {
+    let header = ["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City"];
+    sheet_of(&header, rows)
+}
+
+/// A real .xlsx of one sheet: `header`, then `rows`.
+pub fn sheet_of<const N: usize>(header: &[&str; N], rows: &[[&str; N]]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let header = ["Interaction ID", "GFM Cost Center", "GFM Problem Type", "GFM Problem Date", "City"];
-    for (c, h) in header.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for (r, row) in rows.iter().enumerate() {
+    for (r, row) in std::iter::once(header).chain(rows).enumerate() {
         for (c, v) in row.iter().enumerate() {
-            sheet.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
         }
     }
     book.save_to_buffer().unwrap()

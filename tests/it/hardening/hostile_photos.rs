@@ -7,49 +7,12 @@
 use std::path::Path;
 
 use crate::common::api::*;
+use crate::common::png::{chunk, png_claiming};
 use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 const PEAK_RSS_MB: u64 = 200;
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for b in bytes {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut out = (data.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&crc32(&[kind, data].concat()).to_be_bytes());
-    out
-}
-
-/// A complete-looking PNG whose header claims `w`×`h` of the given depth and colour type; its
-/// pixel data is a token (only a full decode would notice).
-fn png_claiming(w: u32, h: u32, depth: u8, color: u8, transparent: bool) -> Vec<u8> {
-    let mut ihdr = w.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    out.extend(chunk(b"IHDR", &ihdr));
-    if color == 3 {
-        out.extend(chunk(b"PLTE", &[0, 0, 0, 255, 255, 255]));
-        if transparent {
-            out.extend(chunk(b"tRNS", &[0]));
-        }
-    }
-    out.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
-    out.extend(chunk(b"IEND", &[]));
-    out
-}
 
 fn strip_jpeg() -> Vec<u8> {
     let mut out = Vec::new();

@@ -159,15 +159,7 @@ async fn a_photo_body_trickled_below_the_minimum_rate_is_cut_and_leaves_nothing(
         &[("UPLOAD_IDLE_TIMEOUT_SECONDS", "2"), ("UPLOAD_MIN_BYTES_PER_SECOND", "1024")],
     )
     .await;
-    let r = w
-        .api
-        .post_json(
-            Some(&w.tech),
-            "/api/technician/drafts/",
-            json!({"device_id": w.device, "visit_date": today()}),
-        )
-        .await;
-    let draft = r.body["id"].as_i64().or(r.body["draft"]["id"].as_i64()).expect("draft id");
+    let draft = w.draft(w.device).await;
     let slot = &slots(false)[0];
     let photo = jpeg(3);
     let addr = w.api.server.base.trim_start_matches("http://").to_string();

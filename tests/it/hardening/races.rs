@@ -13,10 +13,7 @@ on_each_database!(overlapping_resubmissions_have_one_winner_whose_photos_survive
 async fn overlapping_resubmissions_have_one_winner_whose_photos_survive(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let w = world(backend, tmp.path(), &[]).await;
-    let (form, _) = report(w.device, &today(), false, 1);
-    let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["submission"]["id"].as_i64().unwrap();
+    let (id, _) = w.submit(w.device, 1).await;
     for round in 0..ROUNDS {
         reject(&w, id).await;
         let (fa, sent_a) = report(w.device, &today(), false, 10 + 2 * round as u8);
@@ -110,16 +107,7 @@ async fn draft_finalize_and_one_shot_submit_at_once_have_one_winner(backend: Bac
         if let Some(id) = submission {
             reject(&w, id).await;
         }
-        let r = w
-            .api
-            .post_json(
-                Some(&w.tech),
-                "/api/technician/drafts/",
-                json!({"device_id": w.device, "visit_date": today()}),
-            )
-            .await;
-        assert!(r.status == 201 || r.status == 200, "{what}: {}", r.body);
-        let draft = r.body["id"].as_i64().or(r.body["draft"]["id"].as_i64()).expect("draft id");
+        let draft = w.draft(w.device).await;
         let mut draft_sent = Vec::new();
         for (i, slot) in slots(false).into_iter().enumerate() {
             let bytes = jpeg(100 + (round * 10 + i) as u8);
@@ -164,9 +152,7 @@ async fn deleting_a_technician_during_an_upload_leaves_no_row_without_file_nor_f
     let tmp = tempfile::tempdir().unwrap();
     let w = world(backend, tmp.path(), &[]).await;
     // The first technician's report stays throughout: its photos must never be touched.
-    let (form, kept) = report(w.device, &today(), false, 1);
-    let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
-    let kept_id = r.body["submission"]["id"].as_i64().unwrap();
+    let (kept_id, kept) = w.submit(w.device, 1).await;
     for round in 0..ROUNDS {
         let what = format!("{backend:?} round {round}");
         let name = format!("tech_d{round}");
@@ -204,9 +190,7 @@ async fn a_queued_report_job_of_a_submission_no_longer_approved_makes_no_pdf_and
 ) {
     let tmp = tempfile::tempdir().unwrap();
     let w = world(backend, tmp.path(), &[]).await;
-    let (form, _) = report(w.device, &today(), false, 1);
-    let r = w.api.post_form(Some(&w.tech), "/api/technician/submit", form).await;
-    let id = r.body["submission"]["id"].as_i64().unwrap();
+    let (id, _) = w.submit(w.device, 1).await;
     reject(&w, id).await;
     // A job left behind by an older version, or queued just before the state changed.
     sqlx::any::install_default_drivers();
@@ -248,15 +232,7 @@ async fn identical_photo_sends_at_once_keep_every_acknowledged_link_and_a_late_d
 ) {
     let tmp = tempfile::tempdir().unwrap();
     let w = world(backend, tmp.path(), &[]).await;
-    let r = w
-        .api
-        .post_json(
-            Some(&w.tech),
-            "/api/technician/drafts/",
-            json!({"device_id": w.device, "visit_date": today()}),
-        )
-        .await;
-    let draft = r.body["id"].as_i64().expect("draft id");
+    let draft = w.draft(w.device).await;
     let slot = &slots(false)[0];
     let path = format!("/api/technician/drafts/{draft}/photos/{slot}");
     for round in 0..ROUNDS {

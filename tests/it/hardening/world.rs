@@ -71,3 +71,22 @@ pub async fn reject(w: &World, id: i64) {
     let r = reject_with(w, &format!("/api/supervisor/submissions/{id}"), "Photos are blurry, retake").await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+impl World {
+    /// The technician files a cleaning report for `device` today; returns its id and the photos
+    /// sent (slot, bytes).
+    pub async fn submit(&self, device: i64, seed: u8) -> (i64, Vec<(String, Vec<u8>)>) {
+        let (form, sent) = report(device, &today(), false, seed);
+        let r = self.api.post_form(Some(&self.tech), "/api/technician/submit", form).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        (r.body["submission"]["id"].as_i64().unwrap(), sent)
+    }
+
+    /// The technician's draft for `device` today (made, or the open one).
+    pub async fn draft(&self, device: i64) -> i64 {
+        let body = json!({"device_id": device, "visit_date": today()});
+        let r = self.api.post_json(Some(&self.tech), "/api/technician/drafts/", body).await;
+        assert!(r.status == 201 || r.status == 200, "{}", r.body);
+        r.body["id"].as_i64().unwrap_or_else(|| panic!("draft id: {}", r.body))
+    }
+}
