@@ -243,6 +243,43 @@ impl LocalStore {
         blocking(move || copy::copy_file(&source, &target)).await
     }
 
+    pub(crate) async fn put_note(&self, key: &str, bytes: Vec<u8>) -> std::io::Result<()> {
+        let path = self.root.join(key);
+        blocking(move || {
+            if let Some(dir) = path.parent() {
+                fsutil::create_dir_all_durable(dir)?;
+            }
+            fsutil::write_file_durably(&path, &bytes, 0o644)
+        })
+        .await
+    }
+
+    pub(crate) async fn get_note(&self, key: &str) -> std::io::Result<Option<Bytes>> {
+        match tokio::fs::read(self.root.join(key)).await {
+            Ok(b) => Ok(Some(Bytes::from(b))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn list_notes(&self, folder: &str) -> std::io::Result<Vec<String>> {
+        let dir = self.root.join(folder);
+        blocking(move || {
+            let mut names = Vec::new();
+            match std::fs::read_dir(&dir) {
+                Ok(entries) => {
+                    for e in entries {
+                        names.push(e?.file_name().to_string_lossy().into_owned());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            Ok(names)
+        })
+        .await
+    }
+
     pub(crate) async fn probe(&self) -> Result<(), String> {
         let s = self.clone();
         tokio::task::spawn_blocking(move || s.probe_blocking()).await.map_err(|e| e.to_string())?

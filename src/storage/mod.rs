@@ -210,6 +210,20 @@ impl MediaStore {
         on_backend!(self, s => s.export(key, target).await)
     }
 
+    /// Writes a small named file the service keeps for itself (a disk-test probe), durably.
+    pub async fn put_note(&self, key: &str, bytes: Vec<u8>) -> std::io::Result<()> {
+        on_backend!(self, s => s.put_note(key, bytes).await)
+    }
+
+    pub async fn get_note(&self, key: &str) -> std::io::Result<Option<Bytes>> {
+        on_backend!(self, s => s.get_note(key).await)
+    }
+
+    /// The names of the notes under `folder`, relative to it.
+    pub async fn list_notes(&self, folder: &str) -> std::io::Result<Vec<String>> {
+        on_backend!(self, s => s.list_notes(folder).await)
+    }
+
     /// A small write/read/delete round trip proving the store is usable right now.
     pub async fn probe(&self) -> Result<(), String> {
         on_backend!(self, s => s.probe().await)

@@ -314,6 +314,20 @@ impl S3Store {
         Ok(all)
     }
 
+    pub(crate) async fn put_note(&self, key: &str, bytes: Vec<u8>) -> std::io::Result<()> {
+        self.put_small(key, bytes).await.map_err(std::io::Error::other)
+    }
+
+    pub(crate) async fn get_note(&self, key: &str) -> std::io::Result<Option<Bytes>> {
+        self.get_small(key).await.map_err(std::io::Error::other)
+    }
+
+    pub(crate) async fn list_notes(&self, folder: &str) -> std::io::Result<Vec<String>> {
+        let listed = self.list(folder).await.map_err(std::io::Error::other)?;
+        let prefix = format!("{folder}/");
+        Ok(listed.into_iter().map(|l| l.key.strip_prefix(&prefix).unwrap_or(&l.key).to_string()).collect())
+    }
+
     pub(crate) async fn export(&self, key: &MediaKey, target: PathBuf) -> std::io::Result<Written> {
         let bytes = self.read(key).await.map_err(|e| match e {
             StoreError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
