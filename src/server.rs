@@ -19,7 +19,7 @@ use tower::ServiceExt;
 
 /// The connection-level limits, from the settings.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
+pub(crate) struct ConnectionLimits {
     /// Open connections at most; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
     /// A request's headers must arrive within this time (also ends idle keep-alive connections).
@@ -28,7 +28,7 @@ pub struct ConnectionLimits {
 
 /// Serves `app` on `listener` until `shutdown` resolves, then waits for open connections to
 /// finish their requests.
-pub async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,

@@ -10,7 +10,7 @@ use crate::domain::period;
 const REQUIRED: &str = "This field is required.";
 
 /// The report's fields, validated.
-pub struct Fields {
+pub(crate) struct Fields {
     pub device: devices::Device,
     pub visit_date: chrono::NaiveDate,
     pub job_description: String,
@@ -40,7 +40,7 @@ fn at_most(errors: &mut FieldErrors, key: &'static str, value: Option<&str>, max
 
 /// Validates the text fields of a report (`device_id`, `visit_date`, `job_description`,
 /// `job_status`, `remarks`) and looks the device up.
-pub async fn validate(db: &Db, text: &HashMap<String, String>) -> Result<Fields, FilingError> {
+pub(crate) async fn validate(db: &Db, text: &HashMap<String, String>) -> Result<Fields, FilingError> {
     let mut errors = FieldErrors::new();
     let text = |k: &str| text.get(k).map(|s| s.trim().to_string());
     let device_id = required(&mut errors, "device_id", text("device_id")).and_then(|raw| {
@@ -85,11 +85,11 @@ pub async fn validate(db: &Db, text: &HashMap<String, String>) -> Result<Fields,
 
 /// How far back a visit date may lie: a report is filed soon after the visit, and a year covers
 /// a late resubmission while refusing typos such as 1900 or year -1.
-pub const MAX_VISIT_AGE_DAYS: u64 = 366;
+pub(crate) const MAX_VISIT_AGE_DAYS: u64 = 366;
 
 /// A visit date in the accepted format, not in the future (a day's grace for time zones) and
 /// not more than a year back.
-pub fn check_date(raw: &str) -> Result<chrono::NaiveDate, &'static str> {
+pub(crate) fn check_date(raw: &str) -> Result<chrono::NaiveDate, &'static str> {
     let today = chrono::Utc::now().date_naive();
     match period::parse_date(raw) {
         Some(d) if d > today + chrono::Days::new(1) => Err("The visit date cannot be in the future."),

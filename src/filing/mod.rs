@@ -8,7 +8,7 @@ mod fields;
 mod photo;
 mod report;
 
-pub use error::FilingError;
-pub use fields::{Fields, MAX_VISIT_AGE_DAYS, check_date, validate};
-pub use photo::{Photo, store_photo};
-pub use report::{NewReport, PhotoObject, ReportPhoto, check_visit, file_report};
+pub(crate) use error::FilingError;
+pub(crate) use fields::{Fields, check_date, validate};
+pub(crate) use photo::{Photo, store_photo};
+pub(crate) use report::{NewReport, PhotoObject, ReportPhoto, check_visit, file_report};

@@ -11,7 +11,7 @@ use crate::domain::photo::{self, HeadTail, PhotoInfo};
 use crate::storage::{Area, MediaKey, MediaStore, StoreError, StoredObject};
 
 /// What became of one photo body.
-pub enum Photo {
+pub(crate) enum Photo {
     /// Durable in the store and checked; not yet recorded.
     Stored(StoredObject, PhotoInfo),
     /// Not kept: the message says what the sender must replace.
@@ -24,7 +24,7 @@ fn refused(e: photo::PhotoError) -> Photo {
 
 /// Streams one photo into the store. An error aborts the whole request (a storage failure, a
 /// client gone); a refused photo is the sender's to replace.
-pub async fn store_photo<S, E>(store: &MediaStore, body: S) -> Result<Photo, FilingError>
+pub(crate) async fn store_photo<S, E>(store: &MediaStore, body: S) -> Result<Photo, FilingError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
     E: std::fmt::Display + Send,

@@ -12,7 +12,7 @@ use crate::storage::{Area, MediaKey, MediaStore, StoredObject};
 /// The period rules: the device must be the technician's, one active report per half-month,
 /// and a rejected one is resubmitted under its own visit date. Returns the rejected report to
 /// reopen.
-pub async fn check_visit(
+pub(crate) async fn check_visit(
     db: &Db,
     technician_id: i64,
     device_id: i64,
@@ -39,19 +39,19 @@ pub async fn check_visit(
 
 /// A photo of the report under its slot's field name: either just stored by this request, or
 /// already recorded (a draft's).
-pub struct ReportPhoto<'a> {
+pub(crate) struct ReportPhoto<'a> {
     pub field: &'a str,
     pub object: PhotoObject<'a>,
     pub info: PhotoInfo,
 }
 
-pub enum PhotoObject<'a> {
+pub(crate) enum PhotoObject<'a> {
     New(&'a StoredObject),
     Recorded(i64),
 }
 
 /// Everything a report is filed from.
-pub struct NewReport<'a> {
+pub(crate) struct NewReport<'a> {
     pub technician_id: i64,
     pub fields: Fields,
     /// Slots for which a photo arrived, kept or refused (a refused photo is not a missing one).
@@ -68,7 +68,7 @@ pub struct NewReport<'a> {
 /// of a resubmitted report that the new ones replace. Returns the submission's id.
 ///
 /// On an error nothing was recorded; the caller deletes the photos it stored.
-pub async fn file_report(db: &Db, store: &MediaStore, report: NewReport<'_>) -> Result<i64, FilingError> {
+pub(crate) async fn file_report(db: &Db, store: &MediaStore, report: NewReport<'_>) -> Result<i64, FilingError> {
     let f = &report.fields;
     let reuse = check_visit(db, report.technician_id, f.device.id, f.visit_date).await?;
     let plan = PhotoPlan::for_device(&f.device.device_type, &f.device.gfm_problem_type);

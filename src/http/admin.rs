@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::ops::doctor;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     route(Router::new(), "/api/admin/doctor", get(report))
 }
 

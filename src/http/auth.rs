@@ -20,7 +20,7 @@ use crate::db::{sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/auth/login/", post(login));
     let r = route(r, "/api/auth/refresh/", post(refresh));

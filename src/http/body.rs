@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-pub async fn fields(req: Request) -> Result<Map<String, Value>, ApiError> {
+pub(crate) async fn fields(req: Request) -> Result<Map<String, Value>, ApiError> {
     let content_type = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -39,7 +39,7 @@ pub async fn fields(req: Request) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// A text field: `None` when absent, the string otherwise (numbers are accepted as text).
-pub fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Null => None,

@@ -16,10 +16,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The name of the pages' HttpOnly session cookie.
-pub const SESSION_COOKIE: &str = "atm_session";
+pub(crate) const SESSION_COOKIE: &str = "atm_session";
 
 #[derive(Debug, Clone)]
-pub struct AuthUser {
+pub(crate) struct AuthUser {
     pub id: i64,
     pub username: String,
     pub role: Role,
@@ -27,7 +27,7 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 }
@@ -67,7 +67,7 @@ macro_rules! caller_of_roles {
     ($(#[$doc:meta])* $name:ident: $($role:ident),+) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
-        pub struct $name(pub AuthUser);
+        pub(crate) struct $name(pub(crate) AuthUser);
 
         impl FromRequestParts<AppState> for $name {
             type Rejection = ApiError;
@@ -107,7 +107,7 @@ caller_of_roles!(
 );
 
 /// The pages' session cookie, when the request carries one.
-pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub(crate) fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
@@ -156,7 +156,7 @@ pub(crate) async fn active_user(state: &AppState, id: i64) -> Result<users::User
 /// itself recorded. X-Forwarded-For is read from the right: each proxy appends the address it
 /// saw, so the entry `TRUSTED_PROXY_HOPS` places from the right was written by our own proxy,
 /// while everything left of it was written by the client and proves nothing.
-pub struct ClientAddr(pub String);
+pub(crate) struct ClientAddr(pub String);
 
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
@@ -175,12 +175,12 @@ impl FromRequestParts<AppState> for ClientAddr {
 
 /// How far proxy headers are believed.
 #[derive(Debug, Clone, Copy)]
-pub struct Proxies<'a> {
+pub(crate) struct Proxies<'a> {
     pub hops: usize,
     pub client_ip_header: Option<&'a str>,
 }
 
-pub fn client_address(
+pub(crate) fn client_address(
     headers: &axum::http::HeaderMap,
     peer: Option<std::net::IpAddr>,
     trusted: Option<Proxies<'_>>,
@@ -207,7 +207,7 @@ pub fn client_address(
 }
 
 /// The absolute origin for links: MEDIA_BASE_URL, else the request's own host.
-pub struct BaseUrl(pub String);
+pub(crate) struct BaseUrl(pub String);
 
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = std::convert::Infallible;
@@ -231,7 +231,7 @@ impl FromRequestParts<AppState> for BaseUrl {
 }
 
 /// The request's Content-Length, when it declared one.
-pub struct DeclaredLength(pub Option<u64>);
+pub(crate) struct DeclaredLength(pub Option<u64>);
 
 impl<S: Send + Sync> FromRequestParts<S> for DeclaredLength {
     type Rejection = std::convert::Infallible;

@@ -14,7 +14,7 @@ use crate::ops::metrics;
 use crate::state::AppState;
 
 /// Request latency by route, method and status.
-pub async fn track(req: Request, next: Next) -> Response {
+pub(crate) async fn track(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -33,7 +33,7 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
+pub(crate) async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     if state.settings.metrics_token.is_none() {
         return (StatusCode::NOT_FOUND, "metrics are off: set METRICS_TOKEN to enable /metrics\n")
             .into_response();
@@ -65,7 +65,7 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
 
 /// Whether the request carries `Authorization: Bearer <METRICS_TOKEN>`. Comparing digests keeps
 /// the time taken independent of how much of a guess was right.
-pub fn bears_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn bears_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(token) = &state.settings.metrics_token else { return false };
     let given = headers
         .get(header::AUTHORIZATION)

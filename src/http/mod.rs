@@ -1,19 +1,19 @@
 //! HTTP areas, one router each, and the helpers they share.
 
-pub mod admin;
-pub mod auth;
-pub mod body;
-pub mod extract;
-pub mod health;
-pub mod host;
+pub(crate) mod admin;
+pub(crate) mod auth;
+pub(crate) mod body;
+pub(crate) mod extract;
+pub(crate) mod health;
+pub(crate) mod host;
 pub mod media;
-pub mod metrics;
-pub mod rejections;
-pub mod slow_body;
-pub mod submission_json;
-pub mod supervisor;
-pub mod technician;
-pub mod testing;
+pub(crate) mod metrics;
+pub(crate) mod rejections;
+pub(crate) mod slow_body;
+pub(crate) mod submission_json;
+pub(crate) mod supervisor;
+pub(crate) mod technician;
+pub(crate) mod testing;
 
 use axum::Json;
 use axum::http::{Method, StatusCode, Uri};

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// Middleware: plain-text error answers become JSON.
-pub async fn as_json(req: Request, next: Next) -> Response {
+pub(crate) async fn as_json(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
     let plain = response

@@ -17,7 +17,7 @@ use tokio::time::{Instant, Sleep};
 
 /// The floor, from the settings.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyPace {
+pub(crate) struct BodyPace {
     pub window: Duration,
     pub min_bytes_per_second: u64,
 }
@@ -29,7 +29,7 @@ impl BodyPace {
 }
 
 /// Middleware: every request body is paced.
-pub async fn pace(State(pace): State<BodyPace>, req: Request, next: Next) -> Response {
+pub(crate) async fn pace(State(pace): State<BodyPace>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let body = if body.is_end_stream() { body } else { Body::new(Paced::new(body, pace)) };
     next.run(Request::from_parts(parts, body)).await
@@ -38,7 +38,7 @@ pub async fn pace(State(pace): State<BodyPace>, req: Request, next: Next) -> Res
 /// Why a paced body stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body arrived too slowly: {got} bytes in {window} s, at least {needed} needed")]
-pub struct TooSlow {
+pub(crate) struct TooSlow {
     got: u64,
     needed: u64,
     window: u64,

@@ -8,23 +8,23 @@ use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
 use crate::storage::MediaKey;
 
-pub struct Links<'a> {
+pub(crate) struct Links<'a> {
     pub base: &'a str,
     pub signer: &'a LinkSigner,
 }
 
 impl Links<'_> {
-    pub fn url(&self, key: &str) -> Option<String> {
+    pub(crate) fn url(&self, key: &str) -> Option<String> {
         MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
     }
 
     /// A signed link to the server-made preview of a photo, `edge` px on its longest side.
-    pub fn preview(&self, key: &str, edge: u32) -> Option<String> {
+    pub(crate) fn preview(&self, key: &str, edge: u32) -> Option<String> {
         MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign_preview(&k, edge)))
     }
 }
 
-pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, links: &Links<'_>) -> Value {
+pub(crate) fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, links: &Links<'_>) -> Value {
     // The original kept one `remarks` column that the last writer won; we keep both and show
     // the reviewer's words once there is a review with words, else the technician's.
     let remarks = match (&r.review_remarks, r.status.as_str()) {
@@ -79,7 +79,7 @@ pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, l
 }
 
 /// The JSON of many submissions, their photos and report jobs fetched in two queries.
-pub async fn render_all(db: &crate::db::Db, rows: &[Record], links: &Links<'_>) -> sqlx::Result<Vec<Value>> {
+pub(crate) async fn render_all(db: &crate::db::Db, rows: &[Record], links: &Links<'_>) -> sqlx::Result<Vec<Value>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut photos = crate::db::submissions::photos_of(db, &ids).await?;
     let jobs = crate::db::jobs::latest_for(db, &ids).await?;
@@ -89,6 +89,6 @@ pub async fn render_all(db: &crate::db::Db, rows: &[Record], links: &Links<'_>) 
         .collect())
 }
 
-pub async fn render_one(db: &crate::db::Db, row: &Record, links: &Links<'_>) -> sqlx::Result<Value> {
+pub(crate) async fn render_one(db: &crate::db::Db, row: &Record, links: &Links<'_>) -> sqlx::Result<Value> {
     Ok(render_all(db, std::slice::from_ref(row), links).await?.pop().unwrap_or(Value::Null))
 }

@@ -18,7 +18,7 @@ use crate::reports::build;
 use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/supervisor/submissions", get(list));
     let r = route(r, "/api/supervisor/submissions/{id}", get(detail));
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(serde::Deserialize, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     status: Option<String>,
     city: Option<String>,
     technician_id: Option<String>,

@@ -17,7 +17,7 @@ use crate::storage::{Area, MediaKey};
 
 const LIMIT: u64 = 64 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/_test/objects", post(store_object).get(list_objects))
         .route("/api/_test/objects/{id}", get(read_object))

@@ -13,7 +13,7 @@ use sqlx::Row;
 use crate::db::Db;
 use crate::storage::{Listed, MediaStore, TRASH};
 
-pub struct Policy {
+pub(crate) struct Policy {
     pub orphan_grace: Duration,
     pub excel_days: i64,
     pub preview_days: i64,
@@ -21,7 +21,7 @@ pub struct Policy {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub key: String,
     pub reason: &'static str,
     pub size: u64,
@@ -43,7 +43,7 @@ const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM excel_uploads e WHERE e.ob
      AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN draft_photos d ON d.object_id = v.photo_object_id
                      WHERE v.preview_object_id = o.id)";
 
-pub async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec<Candidate>> {
+pub(crate) async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec<Candidate>> {
     let mut out = Vec::new();
     for (area, days, reason) in [
         ("excel_uploads", p.excel_days, "superseded Excel copy"),
@@ -85,7 +85,7 @@ pub async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec
 }
 
 /// Carries out a plan; returns how many candidates were acted on.
-pub async fn apply(db: &Db, store: &MediaStore, plan: &[Candidate]) -> anyhow::Result<usize> {
+pub(crate) async fn apply(db: &Db, store: &MediaStore, plan: &[Candidate]) -> anyhow::Result<usize> {
     let mut done = 0;
     for c in plan {
         if c.key.starts_with(&format!("{TRASH}/")) {

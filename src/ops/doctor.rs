@@ -10,7 +10,7 @@ use crate::storage::MediaStore;
 use crate::storage::guard::{self, GuardMode, StorageReport};
 
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub version: &'static str,
     pub healthy: bool,
     pub verdict: String,
@@ -24,7 +24,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Serialize)]
-pub struct DatabaseReport {
+pub(crate) struct DatabaseReport {
     pub backend: Option<String>,
     pub location: String,
     pub reachable: bool,
@@ -34,7 +34,7 @@ pub struct DatabaseReport {
     pub error: Option<String>,
 }
 
-pub fn config_summary(s: &Settings) -> serde_json::Value {
+pub(crate) fn config_summary(s: &Settings) -> serde_json::Value {
     let set = |b: bool| if b { "set" } else { "unset" };
     serde_json::json!({
         "environment": s.environment,
@@ -61,13 +61,13 @@ pub fn config_summary(s: &Settings) -> serde_json::Value {
 
 /// The report of a running service: its own database pool and store, the storage checks run
 /// again now (inspecting, changing nothing).
-pub async fn of_running(settings: &Settings, db: &Db, store: &MediaStore) -> Report {
+pub(crate) async fn of_running(settings: &Settings, db: &Db, store: &MediaStore) -> Report {
     let storage = guard::check(settings, db, store, GuardMode::Inspect).await;
     build(settings, Some((db, storage)), None).await
 }
 
 /// The report from what start-up prepared, or from the reason it could not.
-pub async fn build(
+pub(crate) async fn build(
     settings: &Settings,
     prepared: Option<(&Db, StorageReport)>,
     error: Option<String>,

@@ -7,7 +7,7 @@ use crate::db::{Db, drafts};
 use crate::storage::{MediaKey, MediaStore};
 
 /// Removes drafts untouched for `max_age`; returns (drafts, photos) removed.
-pub async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::Result<(usize, usize)> {
+pub(crate) async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::Result<(usize, usize)> {
     let before = Db::at(-i64::try_from(max_age.as_secs())?);
     let (count, keys) = drafts::expire(db, &before).await?;
     let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
@@ -19,7 +19,7 @@ pub async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::R
 }
 
 /// Runs `expire` every tenth of the expiry time (at most hourly, at most each second).
-pub fn spawn(db: Db, store: MediaStore, max_age: Duration) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn(db: Db, store: MediaStore, max_age: Duration) -> tokio::task::JoinHandle<()> {
     let every = (max_age / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600));
     tokio::spawn(async move {
         loop {

@@ -13,7 +13,7 @@ use crate::storage::{Listed, MediaStore};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Finding {
+pub(crate) enum Finding {
     /// A row points at a file that is not there.
     Missing {
         key: String,
@@ -43,7 +43,7 @@ pub enum Finding {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub rows: usize,
     pub files: usize,
     pub hashed: usize,
@@ -56,12 +56,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.findings.is_empty()
     }
 }
 
-pub struct Options {
+pub(crate) struct Options {
     /// Re-hash every file (slow on big stores); otherwise sizes only.
     pub hash: bool,
     pub repair: bool,
@@ -70,7 +70,7 @@ pub struct Options {
     pub recent: Duration,
 }
 
-pub async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<Report> {
+pub(crate) async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::Result<Report> {
     let rows = objects::list(db).await?;
     let files = store.list_all().await?;
     let now = SystemTime::now();

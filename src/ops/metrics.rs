@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the process-wide recorder once (the first serve in a process).
-pub fn install() {
+pub(crate) fn install() {
     if HANDLE.get().is_some() {
         return;
     }
@@ -27,6 +27,6 @@ pub fn install() {
 }
 
 /// Everything recorded so far in Prometheus' text format; `None` before [`install`].
-pub fn render() -> Option<String> {
+pub(crate) fn render() -> Option<String> {
     HANDLE.get().map(PrometheusHandle::render)
 }

@@ -9,7 +9,7 @@ use crate::storage::identity::Marker;
 use crate::storage::{MediaKey, MediaStore, StoreError};
 
 #[derive(Debug, Default, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub objects: usize,
     pub copied: usize,
     pub already_there: usize,
@@ -19,14 +19,14 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.missing_at_source.is_empty() && self.corrupt_at_source.is_empty() && self.failed.is_empty()
     }
 }
 
 const LIMIT: u64 = 1 << 30;
 
-pub async fn run(
+pub(crate) async fn run(
     db: &Db,
     from: &MediaStore,
     to: &MediaStore,

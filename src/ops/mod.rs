@@ -1,11 +1,11 @@
 //! Operations: integrity checks, the doctor report, backups, metrics, and moving between stores.
 //! Library code the CLI and the HTTP handlers both call.
 
-pub mod backup;
-pub mod cleanup;
-pub mod doctor;
-pub mod drafts;
-pub mod fsck;
-pub mod metrics;
-pub mod migrate;
-pub mod scrub;
+pub(crate) mod backup;
+pub(crate) mod cleanup;
+pub(crate) mod doctor;
+pub(crate) mod drafts;
+pub(crate) mod fsck;
+pub(crate) mod metrics;
+pub(crate) mod migrate;
+pub(crate) mod scrub;

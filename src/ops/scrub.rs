@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::db::{Db, objects};
 use crate::storage::MediaStore;
 
-pub struct Scrub {
+pub(crate) struct Scrub {
     pub db: Db,
     pub store: MediaStore,
     /// Time between slices.
@@ -17,7 +17,7 @@ pub struct Scrub {
 }
 
 impl Scrub {
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    pub(crate) fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(self.every).await;
@@ -30,7 +30,7 @@ impl Scrub {
     }
 
     /// Re-hashes the next slice; returns (checked, findings).
-    pub async fn slice(&self) -> anyhow::Result<(usize, usize)> {
+    pub(crate) async fn slice(&self) -> anyhow::Result<(usize, usize)> {
         let (total, _) = objects::count(&self.db).await?;
         let size = (total + self.slices_per_cycle - 1) / self.slices_per_cycle.max(1);
         let mut bad = 0;

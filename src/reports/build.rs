@@ -13,13 +13,13 @@ use crate::domain::photo_plan::{self, PhotoPlan};
 use crate::limits::Gate;
 use crate::storage::{MediaKey, MediaStore};
 
-pub struct Built {
+pub(crate) struct Built {
     pub pdf: Vec<u8>,
     pub file_name: String,
 }
 
 /// The original's file names, with the cost center made safe for a file name.
-pub fn file_name(submission_type: &str, cost_center: &str, today: chrono::NaiveDate) -> String {
+pub(crate) fn file_name(submission_type: &str, cost_center: &str, today: chrono::NaiveDate) -> String {
     let safe: String = cost_center
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
@@ -34,7 +34,7 @@ pub fn file_name(submission_type: &str, cost_center: &str, today: chrono::NaiveD
     }
 }
 
-pub async fn build(
+pub(crate) async fn build(
     db: &Db,
     store: &MediaStore,
     settings: &Settings,

@@ -89,7 +89,7 @@ fn message(from: &Mailbox, to: &[Mailbox], mail: &ReportMail<'_>, pdf: Vec<u8>) 
 /// mapped to `_` and cut to 40 characters, so the readable part may collide; the submission
 /// and job ids and a hash of the original id keep it unique. Deterministic on purpose: a
 /// retried send carries the same id, and a receiving server can drop the duplicate.
-pub fn message_id(m: &ReportMail<'_>) -> String {
+pub(crate) fn message_id(m: &ReportMail<'_>) -> String {
     let mut readable = String::new();
     for c in m.interaction_id.chars().take(40) {
         let keep =
@@ -100,11 +100,11 @@ pub fn message_id(m: &ReportMail<'_>) -> String {
     format!("<report-{}-{}-{readable}-{}@atm-maint>", m.submission_id, m.job_id, &hex::encode(digest)[..16])
 }
 
-pub fn subject(m: &ReportMail<'_>) -> String {
+pub(crate) fn subject(m: &ReportMail<'_>) -> String {
     format!("ATM {} Report – {} – Half {}", m.submission_type, m.interaction_id, m.half_month)
 }
 
-pub fn body(m: &ReportMail<'_>) -> String {
+pub(crate) fn body(m: &ReportMail<'_>) -> String {
     let rule = "=".repeat(50);
     let contents = if m.electrical {
         "- Cover page\n- Sections 1-5: site machine (2), equipment, components and final check photos\n- Preventive maintenance checklist"

@@ -1,9 +1,9 @@
 //! Approval reports: the PDF, the e-mail, and the job runner that produces them.
 
-pub mod build;
-pub mod email;
-pub mod jobs;
-pub mod pdf;
+pub(crate) mod build;
+pub(crate) mod email;
+pub(crate) mod jobs;
+pub(crate) mod pdf;
 mod pdf_wording;
-pub mod photos;
-pub mod text;
+pub(crate) mod photos;
+pub(crate) mod text;

@@ -31,7 +31,7 @@ const WHITE: (u8, u8, u8) = (255, 255, 255);
 const BLACK: (u8, u8, u8) = (0, 0, 0);
 const GREY: (u8, u8, u8) = (217, 217, 217);
 
-pub struct ReportPhoto {
+pub(crate) struct ReportPhoto {
     pub section: u8,
     pub order: u8,
     pub label: String,
@@ -41,7 +41,7 @@ pub struct ReportPhoto {
     pub print: Option<PrintPhoto>,
 }
 
-pub struct ReportInput {
+pub(crate) struct ReportInput {
     pub electrical: bool,
     pub cost_center: String,
     pub interaction_id: String,
@@ -59,7 +59,7 @@ pub struct ReportInput {
     pub generated_at: DateTime<Utc>,
 }
 
-pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     let fonts = Fonts::get();
     let mut doc = Document::new();
     let settings = || PageSettings::from_wh(W, H).expect("A4");

@@ -10,24 +10,24 @@ use image::{DynamicImage, ImageFormat, ImageReader};
 use crate::domain::photo;
 
 /// The longest edge after downscaling: ~200 dpi over the tallest photo cell of an A4 page.
-pub const MAX_EDGE: u32 = 1400;
+pub(crate) const MAX_EDGE: u32 = 1400;
 const QUALITY: u8 = 75;
 
 #[derive(Debug, Clone)]
-pub struct PrintPhoto {
+pub(crate) struct PrintPhoto {
     pub jpeg: Vec<u8>,
     pub width: u32,
     pub height: u32,
 }
 
-pub fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
+pub(crate) fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
     rendition(original, MAX_EDGE)
 }
 
 /// A JPEG of the photo, upright, `edge` px on its longest side (never upscaled). A JPEG original
 /// is decoded at the smallest DCT scale that still covers `edge` (1/8 for a thumbnail of a camera
 /// photo: a fraction of the work of a full decode); anything else is decoded whole.
-pub fn rendition(original: &[u8], edge: u32) -> anyhow::Result<PrintPhoto> {
+pub(crate) fn rendition(original: &[u8], edge: u32) -> anyhow::Result<PrintPhoto> {
     let img = match scaled_jpeg(original, edge) {
         Some(img) => img,
         None => {

@@ -9,13 +9,13 @@ static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 #[derive(Clone)]
-pub struct Fonts {
+pub(crate) struct Fonts {
     pub regular: Font,
     pub bold: Font,
 }
 
 impl Fonts {
-    pub fn get() -> Fonts {
+    pub(crate) fn get() -> Fonts {
         static FONTS: OnceLock<Fonts> = OnceLock::new();
         FONTS
             .get_or_init(|| Fonts {
@@ -27,7 +27,7 @@ impl Fonts {
 }
 
 /// Advance width of `text` at `size` points.
-pub fn width(text: &str, size: f32, bold: bool) -> f32 {
+pub(crate) fn width(text: &str, size: f32, bold: bool) -> f32 {
     static FACES: OnceLock<(rustybuzz::ttf_parser::Face<'static>, rustybuzz::ttf_parser::Face<'static>)> =
         OnceLock::new();
     let (regular, heavy) = FACES.get_or_init(|| {
@@ -45,7 +45,7 @@ pub fn width(text: &str, size: f32, bold: bool) -> f32 {
 }
 
 /// Greedy word wrap to `max` points.
-pub fn wrap(text: &str, size: f32, bold: bool, max: f32) -> Vec<String> {
+pub(crate) fn wrap(text: &str, size: f32, bold: bool, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

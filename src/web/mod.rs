@@ -56,7 +56,7 @@ fn content_security_policy(settings: &Settings) -> HeaderValue {
     HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
 }
 
-pub fn router(settings: &Settings) -> Router<AppState> {
+pub(crate) fn router(settings: &Settings) -> Router<AppState> {
     let csp = content_security_policy(settings);
     let page = |body: &'static str, kind: &'static str| {
         let csp = csp.clone();

@@ -15,7 +15,7 @@ use crate::domain::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/host/technicians/", get(technicians::list).post(technicians::create));
     let r = route(r, "/api/host/technicians/{id}/", axum::routing::delete(technicians::delete));

@@ -21,7 +21,7 @@ use crate::domain::{DeviceType, Period};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     let r = Router::new();
     let r = route(r, "/api/technician/my-excel-data", get(my_excel_data));
     let r = route(r, "/api/technician/excel-data/{device_type}", get(excel_data));

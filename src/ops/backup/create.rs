@@ -14,7 +14,7 @@ use crate::db::objects::ObjectRow;
 use crate::db::{Backend, Db, meta, objects};
 use crate::storage::{MediaStore, fsutil};
 
-pub async fn create(
+pub(crate) async fn create(
     settings: &Settings,
     db: &Db,
     store: &MediaStore,

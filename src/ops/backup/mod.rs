@@ -16,11 +16,11 @@ use crate::config::Settings;
 use crate::db::{Db, objects};
 use crate::storage::{MediaKey, copy};
 
-pub use create::create;
-pub use restore::{Damaged, RestoreOptions, Restored, restore};
+pub(crate) use create::create;
+pub(crate) use restore::{Damaged, RestoreOptions, restore};
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub format: u32,
     pub created_at: String,
     pub storage_id: Option<String>,
@@ -30,13 +30,13 @@ pub struct Manifest {
 
 impl Manifest {
     /// Objects that did not match the database when the backup was taken.
-    pub fn damaged(&self) -> impl Iterator<Item = &Entry> {
+    pub(crate) fn damaged(&self) -> impl Iterator<Item = &Entry> {
         self.objects.iter().filter(|e| e.damaged.is_some())
     }
 }
 
 #[derive(Debug, Serialize, Deserialize, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     /// Size and SHA-256 as the database records them: what the object must be.
     pub size: i64,
@@ -67,7 +67,7 @@ fn media_path(dir: &Path, key: &str) -> anyhow::Result<(MediaKey, PathBuf)> {
     Ok((parsed, dir.join(MEDIA_DIR).join(key)))
 }
 
-pub fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
+pub(crate) fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
     let bytes = std::fs::read(dir.join(MANIFEST_FILE))
         .with_context(|| format!("{} has no {MANIFEST_FILE}", dir.display()))?;
     serde_json::from_slice(&bytes)
@@ -89,7 +89,7 @@ fn check_file(path: &Path, e: &Entry) -> Option<String> {
 
 /// Restores the database and a sample of objects into scratch space and compares hashes.
 /// Objects the manifest marks as damaged are always problems.
-pub async fn verify(dir: &Path, sample: usize) -> anyhow::Result<(usize, Vec<String>)> {
+pub(crate) async fn verify(dir: &Path, sample: usize) -> anyhow::Result<(usize, Vec<String>)> {
     let manifest = read_manifest(dir)?;
     let mut problems = Vec::new();
     if manifest.database == SQLITE_FILE {

@@ -25,19 +25,19 @@ use crate::storage::identity::Marker;
 use crate::storage::{MediaStore, fsutil};
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RestoreOptions {
+pub(crate) struct RestoreOptions {
     /// Finish a restore even though some objects are damaged in the backup.
     pub accept_damaged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Damaged {
+pub(crate) struct Damaged {
     pub key: String,
     pub reason: String,
 }
 
 #[derive(Debug)]
-pub struct Restored {
+pub(crate) struct Restored {
     pub manifest: Manifest,
     /// Objects in the store that verified against the manifest.
     pub restored: usize,
@@ -50,7 +50,7 @@ pub struct Restored {
 
 /// Brings a backup back onto an empty store and an empty database (or continues an unfinished
 /// restore of the same backup there).
-pub async fn restore(
+pub(crate) async fn restore(
     settings: &Settings,
     store: &MediaStore,
     dir: &Path,
