@@ -4,6 +4,14 @@ use super::Db;
 use crate::storage::{Area, StoredObject};
 use sqlx::Row;
 
+/// A stored object by id and key: what a delete hands back so the files can follow the rows.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ObjectRef {
+    pub id: i64,
+    #[sqlx(rename = "object_key")]
+    pub key: String,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ObjectRow {
     pub id: i64,

@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::Db;
+use super::objects::ObjectRef;
 use crate::domain::Period;
 
 /// A submission joined with its technician, device and PDF: everything its JSON needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Record {
     pub id: i64,
     pub technician_id: i64,
@@ -35,12 +35,14 @@ pub struct Record {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PhotoRecord {
     pub id: i64,
     pub section: i64,
     pub order_index: i64,
+    #[sqlx(rename = "object_key")]
     pub key: String,
+    #[sqlx(rename = "size_bytes")]
     pub size: i64,
     pub sha256: String,
     pub content_type: String,
@@ -48,45 +50,21 @@ pub struct PhotoRecord {
     pub height: i64,
 }
 
-const SELECT: &str = "SELECT s.id, s.technician_id, t.username, t.city, s.device_id, d.interaction_id, d.gfm_cost_center,
-        d.city, d.type, d.gfm_problem_type, s.type, s.visit_date, s.half_month, s.job_description, s.job_status,
-        s.status, s.remarks, s.review_remarks, r.username, s.reviewed_at, o.object_key, s.created_at
+/// The columns of a `Record`; the joined tables' columns are aliased to its field names.
+const SELECT: &str = "SELECT s.id, s.technician_id, t.username AS technician_name, t.city AS technician_city,
+        s.device_id, d.interaction_id, d.gfm_cost_center, d.city AS device_city, d.type AS device_type,
+        d.gfm_problem_type, s.type AS submission_type, s.visit_date, s.half_month, s.job_description,
+        s.job_status, s.status, s.remarks, s.review_remarks, r.username AS reviewed_by, s.reviewed_at,
+        o.object_key AS pdf_key, s.created_at
      FROM submissions s
      JOIN users t ON t.id = s.technician_id
      JOIN devices d ON d.id = s.device_id
      LEFT JOIN users r ON r.id = s.reviewed_by_id
      LEFT JOIN stored_object o ON o.id = s.pdf_object_id";
 
-fn from_row(r: &AnyRow) -> sqlx::Result<Record> {
-    Ok(Record {
-        id: r.try_get(0)?,
-        technician_id: r.try_get(1)?,
-        technician_name: r.try_get(2)?,
-        technician_city: r.try_get(3)?,
-        device_id: r.try_get(4)?,
-        interaction_id: r.try_get(5)?,
-        gfm_cost_center: r.try_get(6)?,
-        device_city: r.try_get(7)?,
-        device_type: r.try_get(8)?,
-        gfm_problem_type: r.try_get(9)?,
-        submission_type: r.try_get(10)?,
-        visit_date: r.try_get(11)?,
-        half_month: r.try_get(12)?,
-        job_description: r.try_get(13)?,
-        job_status: r.try_get(14)?,
-        status: r.try_get(15)?,
-        remarks: r.try_get(16)?,
-        review_remarks: r.try_get(17)?,
-        reviewed_by: r.try_get(18)?,
-        reviewed_at: r.try_get(19)?,
-        pdf_key: r.try_get(20)?,
-        created_at: r.try_get(21)?,
-    })
-}
-
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Record>> {
     let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.id = $1"));
-    sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
+    sqlx::query_as(sql).bind(id).fetch_optional(db.pool()).await
 }
 
 #[derive(Debug, Default, Clone)]
@@ -155,7 +133,15 @@ pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
         sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
     }
     let rows = bind(sql, &args).fetch_all(db.pool()).await?;
-    Ok((rows.iter().map(from_row).collect::<sqlx::Result<_>>()?, total))
+    Ok((rows.iter().map(Record::from_row).collect::<sqlx::Result<_>>()?, total))
+}
+
+/// A photo with the submission it belongs to, as `photos_of` reads them.
+#[derive(sqlx::FromRow)]
+struct PhotoOf {
+    submission_id: i64,
+    #[sqlx(flatten)]
+    photo: PhotoRecord,
 }
 
 /// Photos of many submissions in one query, ordered by section and slot.
@@ -164,40 +150,39 @@ pub async fn photos_of(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, Vec<Ph
     for chunk in ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT p.submission_id, p.id, p.section, p.order_index, o.object_key, o.size_bytes, o.sha256, p.content_type, p.width, p.height
+            "SELECT p.submission_id, p.id, p.section, p.order_index, o.object_key, o.size_bytes, o.sha256,
+                    p.content_type, p.width, p.height
              FROM photos p JOIN stored_object o ON o.id = p.object_id
              WHERE p.submission_id IN ({}) ORDER BY p.submission_id, p.section, p.order_index",
             placeholders.join(", ")
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, PhotoOf>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind(*id);
         }
         for r in q.fetch_all(db.pool()).await? {
-            out.entry(r.try_get(0)?).or_default().push(PhotoRecord {
-                id: r.try_get(1)?,
-                section: r.try_get(2)?,
-                order_index: r.try_get(3)?,
-                key: r.try_get(4)?,
-                size: r.try_get(5)?,
-                sha256: r.try_get(6)?,
-                content_type: r.try_get(7)?,
-                width: r.try_get(8)?,
-                height: r.try_get(9)?,
-            });
+            out.entry(r.submission_id).or_default().push(r.photo);
         }
     }
     Ok(out)
 }
 
-/// A technician's submissions for a device in one period: (id, status, visit_date), newest first.
+/// One of a technician's submissions for a device in a period.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InPeriod {
+    pub id: i64,
+    pub status: String,
+    pub visit_date: String,
+}
+
+/// A technician's submissions for a device in one period, newest first.
 pub async fn in_period(
     db: &Db,
     technician_id: i64,
     device_id: i64,
     p: Period,
-) -> sqlx::Result<Vec<(i64, String, String)>> {
-    let rows = sqlx::query(
+) -> sqlx::Result<Vec<InPeriod>> {
+    sqlx::query_as(
         "SELECT id, status, visit_date FROM submissions
          WHERE technician_id = $1 AND device_id = $2 AND period_year = $3 AND period_month = $4 AND half_month = $5
          ORDER BY created_at DESC, id DESC",
@@ -208,13 +193,12 @@ pub async fn in_period(
     .bind(i64::from(p.month))
     .bind(i64::from(p.half))
     .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    .await
 }
 
 /// The latest submission per device for a technician: device id → (status, remarks shown, visit date).
 pub async fn latest_per_device(db: &Db, technician_id: i64) -> sqlx::Result<HashMap<i64, Latest>> {
-    let rows = sqlx::query(
+    let rows: Vec<LatestRow> = sqlx::query_as(
         "SELECT device_id, status, review_remarks, visit_date, period_year, period_month, half_month
          FROM submissions WHERE technician_id = $1 ORDER BY created_at DESC, id DESC",
     )
@@ -223,25 +207,30 @@ pub async fn latest_per_device(db: &Db, technician_id: i64) -> sqlx::Result<Hash
     .await?;
     let mut out = HashMap::new();
     for r in rows {
-        let device: i64 = r.try_get(0)?;
-        if out.contains_key(&device) {
-            continue;
-        }
-        out.insert(
-            device,
-            Latest {
-                status: r.try_get(1)?,
-                review_remarks: r.try_get(2)?,
-                visit_date: r.try_get(3)?,
-                period: Period {
-                    year: r.try_get::<i64, _>(4)? as i32,
-                    month: r.try_get::<i64, _>(5)? as u32,
-                    half: r.try_get::<i64, _>(6)? as u8,
-                },
+        out.entry(r.device_id).or_insert_with(|| Latest {
+            status: r.status,
+            review_remarks: r.review_remarks,
+            visit_date: r.visit_date,
+            period: Period {
+                year: r.period_year as i32,
+                month: r.period_month as u32,
+                half: r.half_month as u8,
             },
-        );
+        });
     }
     Ok(out)
+}
+
+/// A `Latest` as stored: the period's three columns become one `Period` (a domain type).
+#[derive(sqlx::FromRow)]
+struct LatestRow {
+    device_id: i64,
+    status: String,
+    review_remarks: Option<String>,
+    visit_date: String,
+    period_year: i64,
+    period_month: i64,
+    half_month: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -265,7 +254,7 @@ pub struct NewSubmission<'a> {
 
 pub async fn insert(conn: &mut AnyConnection, s: &NewSubmission<'_>) -> sqlx::Result<i64> {
     let now = Db::now();
-    sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO submissions (technician_id, device_id, type, visit_date, period_year, period_month, half_month,
              job_description, job_status, status, remarks, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'Pending', $10, $11, $11) RETURNING id",
@@ -282,8 +271,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubmission<'_>) -> sqlx::Re
     .bind(s.remarks)
     .bind(now)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)
+    .await
 }
 
 /// Reopens a rejected submission for its resubmission, if it is still Rejected: the state check
@@ -296,7 +284,7 @@ pub async fn reopen(
     conn: &mut AnyConnection,
     id: i64,
     s: &NewSubmission<'_>,
-) -> sqlx::Result<Option<Vec<(i64, String)>>> {
+) -> sqlx::Result<Option<Vec<ObjectRef>>> {
     let now = Db::now();
     let reopened = sqlx::query(
         "UPDATE submissions SET status = 'Pending', job_description = $1, job_status = $2, remarks = $3,
@@ -313,24 +301,20 @@ pub async fn reopen(
         return Ok(None);
     }
     // The row is ours now (write lock on SQLite, row lock on PostgreSQL).
-    let old_pdf: Option<i64> = sqlx::query("SELECT pdf_object_id FROM submissions WHERE id = $1")
+    let old_pdf: Option<i64> = sqlx::query_scalar("SELECT pdf_object_id FROM submissions WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+        .await?;
     sqlx::query("UPDATE submissions SET pdf_object_id = NULL WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let mut old = sqlx::query(
+    let mut old: Vec<ObjectRef> = sqlx::query_as(
         "SELECT o.id, o.object_key FROM photos p JOIN stored_object o ON o.id = p.object_id WHERE p.submission_id = $1",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-    .collect::<sqlx::Result<Vec<(i64, String)>>>()?;
+    .await?;
     sqlx::query("DELETE FROM photos WHERE submission_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query(
         "UPDATE report_jobs SET state = 'cancelled', locked_by = NULL, locked_until = NULL, updated_at = $1
@@ -346,13 +330,11 @@ pub async fn reopen(
             .bind(pdf)
             .execute(&mut *conn)
             .await?;
-        let row = sqlx::query("SELECT id, object_key FROM stored_object WHERE id = $1")
+        let row = sqlx::query_as("SELECT id, object_key FROM stored_object WHERE id = $1")
             .bind(pdf)
             .fetch_optional(&mut *conn)
             .await?;
-        if let Some(r) = row {
-            old.push((r.try_get(0)?, r.try_get(1)?));
-        }
+        old.extend(row);
     }
     Ok(Some(old))
 }
@@ -449,12 +431,10 @@ async fn review_pending(
 }
 
 async fn status_in(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<&'static str>> {
-    let status: Option<String> = sqlx::query("SELECT status FROM submissions WHERE id = $1")
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM submissions WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
+        .await?;
     Ok(status.map(|s| match s.as_str() {
         "Approved" => "Approved",
         "Rejected" => "Rejected",
@@ -462,18 +442,31 @@ async fn status_in(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<&'s
     }))
 }
 
+/// A submission's review state and report, as the report job re-checks them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Current {
+    pub status: String,
+    pub pdf_object_id: Option<i64>,
+}
+
 /// The status of a submission now (the report job re-checks it before each step).
-pub async fn status(db: &Db, id: i64) -> sqlx::Result<Option<(String, Option<i64>)>> {
-    sqlx::query("SELECT status, pdf_object_id FROM submissions WHERE id = $1")
+pub async fn status(db: &Db, id: i64) -> sqlx::Result<Option<Current>> {
+    sqlx::query_as("SELECT status, pdf_object_id FROM submissions WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await?
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .transpose()
+        .await
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusCount {
+    status: String,
+    n: i64,
 }
 
 pub async fn status_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {
-    let rows =
-        sqlx::query("SELECT status, COUNT(*) FROM submissions GROUP BY status").fetch_all(db.pool()).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    let rows: Vec<StatusCount> =
+        sqlx::query_as("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
 }

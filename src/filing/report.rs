@@ -24,14 +24,14 @@ pub async fn check_visit(
     let p = Period::of(visit_date);
     let existing = submissions::in_period(db, technician_id, device_id, p).await?;
     let visit = visit_date.to_string();
-    match existing.iter().find(|(_, status, _)| status != "Rejected") {
+    match existing.iter().find(|s| s.status != "Rejected") {
         Some(_) => Err(FilingError::Duplicate(p)),
         None => match existing.first() {
-            Some((_, _, date)) if *date != visit => Err(FilingError::Rule(
+            Some(s) if s.visit_date != visit => Err(FilingError::Rule(
                 "Your previous submission for this device was rejected. Please resubmit using the same visit date."
                     .into(),
             )),
-            Some((id, _, _)) => Ok(Some(*id)),
+            Some(s) => Ok(Some(s.id)),
             None => Ok(None),
         },
     }
@@ -136,9 +136,9 @@ async fn write_rows(
                 let Some(old) = submissions::reopen(&mut tx, id, new).await? else {
                     return Err(FilingError::Duplicate(new.period));
                 };
-                let ids: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
+                let ids: Vec<i64> = old.iter().map(|o| o.id).collect();
                 objects::delete_ids(&mut tx, &ids).await?;
-                (id, old.into_iter().map(|(_, k)| k).collect())
+                (id, old.into_iter().map(|o| o.key).collect())
             }
             None => (submissions::insert(&mut tx, new).await?, Vec::new()),
         };

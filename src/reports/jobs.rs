@@ -118,8 +118,8 @@ impl Worker {
     async fn still_current(&self, job: &jobs::Job) -> anyhow::Result<Option<&'static str>> {
         Ok(match submissions::status(&self.db, job.submission_id).await? {
             None => Some("the submission no longer exists"),
-            Some((status, _)) if status != "Approved" => Some("the submission is no longer approved"),
-            Some((_, pdf)) if job.pdf_status == "done" && pdf != job.pdf_object_id => {
+            Some(now) if now.status != "Approved" => Some("the submission is no longer approved"),
+            Some(now) if job.pdf_status == "done" && now.pdf_object_id != job.pdf_object_id => {
                 Some("the submission's report was replaced")
             }
             Some(_) => None,
