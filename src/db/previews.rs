@@ -1,13 +1,11 @@
 //! `photo_previews`: which stored object is the `edge`-px preview of which photo.
 
-use sqlx::Row;
-
 use super::Db;
 use crate::storage::{Area, StoredObject};
 
 /// The key of the photo's preview of `edge` px, when one was made.
 pub async fn find(db: &Db, photo_key: &str, edge: u32) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "SELECT po.object_key FROM stored_object p
          JOIN photo_previews v ON v.photo_object_id = p.id
          JOIN stored_object po ON po.id = v.preview_object_id
@@ -16,18 +14,16 @@ pub async fn find(db: &Db, photo_key: &str, edge: u32) -> sqlx::Result<Option<St
     .bind(photo_key)
     .bind(i64::from(edge))
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|r| r.try_get(0)).transpose()
+    .await
 }
 
 /// The object id of a recorded photo.
 pub async fn photo_id(db: &Db, photo_key: &str) -> sqlx::Result<Option<i64>> {
-    let row = sqlx::query("SELECT id FROM stored_object WHERE object_key = $1 AND area = $2")
+    sqlx::query_scalar("SELECT id FROM stored_object WHERE object_key = $1 AND area = $2")
         .bind(photo_key)
         .bind(Area::Photos.folder())
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| r.try_get(0)).transpose()
+        .await
 }
 
 /// Records a stored preview; a preview made meanwhile by another request is replaced (the
