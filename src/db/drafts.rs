@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 
 use super::Db;
 use super::objects::ObjectRef;
-use crate::storage::{Area, StoredObject};
+use crate::storage::{Area, MediaKey, StoredObject};
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Draft {
@@ -25,7 +25,7 @@ pub struct DraftPhoto {
     pub order_index: i64,
     pub object_id: i64,
     #[sqlx(rename = "object_key")]
-    pub key: String,
+    pub key: MediaKey,
     #[sqlx(rename = "size_bytes")]
     pub size: i64,
     pub sha256: String,
@@ -99,7 +99,7 @@ pub struct NewDraftPhoto<'a> {
 pub enum Put {
     /// Recorded; the key of the photo it replaced (whose row is gone; its file is the caller's
     /// to delete), if any.
-    Stored(Option<String>),
+    Stored(Option<MediaKey>),
     /// The slot already holds these very bytes (two identical sends overlapped): nothing
     /// changed, and the caller's new copy is the one to delete, so the first answer's link stays.
     Same,
@@ -165,7 +165,7 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Pu
 struct SlotObject {
     id: i64,
     #[sqlx(rename = "object_key")]
-    key: String,
+    key: MediaKey,
     sha256: String,
 }
 
@@ -177,14 +177,14 @@ pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<u64> {
 
 /// Deletes one draft with its photos' object rows; returns the keys whose files are to go.
 /// `None` when the draft was already gone (a finalize or the expiry got there first).
-pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Option<Vec<String>>> {
+pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Option<Vec<MediaKey>>> {
     let mut tx = db.begin_write().await?;
     let keys = remove_with_objects(&mut tx, id).await?;
     tx.commit().await?;
     Ok(keys)
 }
 
-async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Vec<String>>> {
+async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Vec<MediaKey>>> {
     let rows: Vec<ObjectRef> = sqlx::query_as(
         "SELECT o.id, o.object_key FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
          WHERE d.draft_id = $1",
@@ -204,7 +204,7 @@ async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Op
 
 /// Deletes drafts untouched since `before` with their photos' object rows; returns the keys
 /// whose files are now to be deleted.
-pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<String>)> {
+pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<MediaKey>)> {
     let mut tx = db.begin_write().await?;
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM drafts WHERE updated_at < $1")
         .bind(before)

@@ -10,6 +10,7 @@ pub mod objects;
 pub mod previews;
 pub mod sessions;
 pub mod submissions;
+mod types;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,21 +1,21 @@
 //! `stored_object`: one row per object the media store acknowledged.
 
 use super::Db;
-use crate::storage::{Area, StoredObject};
+use crate::storage::{Area, MediaKey, StoredObject};
 
 /// A stored object by id and key: what a delete hands back so the files can follow the rows.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ObjectRef {
     pub id: i64,
     #[sqlx(rename = "object_key")]
-    pub key: String,
+    pub key: MediaKey,
 }
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct ObjectRow {
     pub id: i64,
     #[sqlx(rename = "object_key")]
-    pub key: String,
+    pub key: MediaKey,
     #[sqlx(rename = "size_bytes")]
     pub size: i64,
     pub sha256: String,
@@ -96,7 +96,7 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<ObjectRow>> {
 pub struct ScrubDue {
     pub id: i64,
     #[sqlx(rename = "object_key")]
-    pub key: String,
+    pub key: MediaKey,
     pub sha256: String,
 }
 
@@ -125,7 +125,7 @@ pub async fn record_scrub(db: &Db, id: i64, problem: Option<&str>) -> sqlx::Resu
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScrubFinding {
     #[sqlx(rename = "object_key")]
-    pub key: String,
+    pub key: MediaKey,
     #[sqlx(rename = "scrub_problem")]
     pub problem: String,
 }

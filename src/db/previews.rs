@@ -1,10 +1,10 @@
 //! `photo_previews`: which stored object is the `edge`-px preview of which photo.
 
 use super::Db;
-use crate::storage::{Area, StoredObject};
+use crate::storage::{Area, MediaKey, StoredObject};
 
 /// The key of the photo's preview of `edge` px, when one was made.
-pub async fn find(db: &Db, photo_key: &str, edge: u32) -> sqlx::Result<Option<String>> {
+pub async fn find(db: &Db, photo_key: &str, edge: u32) -> sqlx::Result<Option<MediaKey>> {
     sqlx::query_scalar(
         "SELECT po.object_key FROM stored_object p
          JOIN photo_previews v ON v.photo_object_id = p.id

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, FromRow, Row};
 use super::Db;
 use super::objects::ObjectRef;
 use crate::domain::Period;
+use crate::storage::MediaKey;
 
 /// A submission joined with its technician, device and PDF: everything its JSON needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -31,7 +32,7 @@ pub struct Record {
     pub review_remarks: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
-    pub pdf_key: Option<String>,
+    pub pdf_key: Option<MediaKey>,
     pub created_at: String,
 }
 
@@ -41,7 +42,7 @@ pub struct PhotoRecord {
     pub section: i64,
     pub order_index: i64,
     #[sqlx(rename = "object_key")]
-    pub key: String,
+    pub key: MediaKey,
     #[sqlx(rename = "size_bytes")]
     pub size: i64,
     pub sha256: String,

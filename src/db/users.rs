@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use super::Db;
 use super::objects::ObjectRef;
 use crate::domain::Role;
+use crate::storage::MediaKey;
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -136,9 +137,9 @@ pub struct Deleted {
     pub assignments: i64,
     pub submissions: i64,
     pub excel_uploads: i64,
-    pub photo_keys: Vec<String>,
-    pub pdf_keys: Vec<String>,
-    pub excel_keys: Vec<String>,
+    pub photo_keys: Vec<MediaKey>,
+    pub pdf_keys: Vec<MediaKey>,
+    pub excel_keys: Vec<MediaKey>,
 }
 
 /// Deletes a technician with their assignments, submissions, photos and uploads in one

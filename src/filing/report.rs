@@ -106,14 +106,7 @@ pub async fn file_report(db: &Db, store: &MediaStore, report: NewReport<'_>) -> 
         remarks: f.remarks.as_deref(),
     };
     let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, report.draft).await?;
-    let replaced = replaced.iter().map(|k| MediaKey::parse(k)).collect::<Result<Vec<_>, _>>();
-    match replaced {
-        Ok(keys) => {
-            store.delete_all(&keys).await;
-        }
-        // The rows are gone already; a key we could not read leaves its file to `fsck`.
-        Err(e) => tracing::warn!(submission = id, error = %e, "a replaced photo's key is unreadable"),
-    }
+    store.delete_all(&replaced).await;
     Ok(id)
 }
 
@@ -126,7 +119,7 @@ async fn write_rows(
     plan: &PhotoPlan,
     photos: &[&ReportPhoto<'_>],
     draft: Option<i64>,
-) -> Result<(i64, Vec<String>), FilingError> {
+) -> Result<(i64, Vec<MediaKey>), FilingError> {
     let in_tx = async {
         let mut tx = db.begin_write().await?;
         let (id, replaced) = match reuse {

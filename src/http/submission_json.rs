@@ -14,13 +14,13 @@ pub struct Links<'a> {
 }
 
 impl Links<'_> {
-    pub fn url(&self, key: &str) -> Option<String> {
-        MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
+    pub fn url(&self, key: &MediaKey) -> String {
+        format!("{}{}", self.base, self.signer.sign(key))
     }
 
     /// A signed link to the server-made preview of a photo, `edge` px on its longest side.
-    pub fn preview(&self, key: &str, edge: u32) -> Option<String> {
-        MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign_preview(&k, edge)))
+    pub fn preview(&self, key: &MediaKey, edge: u32) -> String {
+        format!("{}{}", self.base, self.signer.sign_preview(key, edge))
     }
 }
 
@@ -50,7 +50,7 @@ pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, l
         "visit_date": r.visit_date,
         "half_month": r.half_month,
         "status": r.status,
-        "pdf_url": r.pdf_key.as_deref().and_then(|k| links.url(k)),
+        "pdf_url": r.pdf_key.as_ref().map(|k| links.url(k)),
         "remarks": remarks,
         "created_at": r.created_at,
         "job_status": r.job_status,

@@ -251,7 +251,7 @@ async fn preview_pdf(
     Ok(Json(json!({
         "status": "success",
         "message": "PDF preview generated successfully",
-        "pdf_url": links.url(key.as_str()),
+        "pdf_url": links.url(&key),
     })))
 }
 

@@ -62,6 +62,5 @@ async fn read_object(
 ) -> Result<impl IntoResponse, ApiError> {
     let row =
         objects::get(&state.db, id).await?.ok_or_else(|| ApiError::NotFound("No such object".into()))?;
-    let key = MediaKey::parse(&row.key).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(state.store.read(&key).await?)
+    Ok(state.store.read(&row.key).await?)
 }

@@ -66,7 +66,7 @@ pub async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec
         }
     }
     let rows: std::collections::HashSet<String> =
-        crate::db::objects::list(db).await?.into_iter().map(|r| r.key).collect();
+        crate::db::objects::list(db).await?.into_iter().map(|r| r.key.to_string()).collect();
     let now = SystemTime::now();
     for (key, size, modified) in store.list_all().await? {
         let age = now.duration_since(modified).unwrap_or_default();

@@ -88,7 +88,7 @@ pub async fn build(
             fill_database(db, &mut database).await;
             scrub_findings = objects::scrub_findings(db)
                 .await
-                .map(|v| v.into_iter().map(|f| (f.key, f.problem)).collect())
+                .map(|v| v.into_iter().map(|f| (f.key.to_string(), f.problem)).collect())
                 .unwrap_or_default();
             let week_ago = (chrono::Utc::now() - chrono::Duration::days(7))
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);

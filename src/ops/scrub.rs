@@ -37,14 +37,14 @@ impl Scrub {
         let due = objects::due_for_scrub(&self.db, size.max(1)).await?;
         for o in &due {
             let (key, sha) = (&o.key, &o.sha256);
-            let problem = match self.store.hash_listed(key).await {
+            let problem = match self.store.hash_listed(key.as_str()).await {
                 Ok(h) if &h == sha => None,
                 Ok(h) => Some(format!("SHA-256 is {h}, recorded {sha}")),
                 Err(e) => Some(format!("unreadable: {e}")),
             };
             if let Some(p) = &problem {
                 bad += 1;
-                tracing::error!(key, problem = p, "scrub found a damaged or missing file");
+                tracing::error!(key = %key, problem = p, "scrub found a damaged or missing file");
             }
             metrics::counter!("atm_scrub_checked_total").increment(1);
             if problem.is_some() {

@@ -188,12 +188,8 @@ impl Worker {
             None => None,
         }
         .ok_or_else(|| anyhow::anyhow!("the report's PDF is not recorded"))?;
-        let pdf = self
-            .store
-            .read(&MediaKey::parse(&row.key).map_err(|_| anyhow::anyhow!("bad pdf key"))?)
-            .await?
-            .to_vec();
-        let file_name = row.key.rsplit('/').next().unwrap_or("report.pdf").to_string();
+        let pdf = self.store.read(&row.key).await?.to_vec();
+        let file_name = row.key.as_str().rsplit('/').next().unwrap_or("report.pdf").to_string();
         let r = submissions::get(&self.db, job.submission_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the submission no longer exists"))?;

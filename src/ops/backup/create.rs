@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, ensure};
 
 use super::copy::{self, Written};
-use super::{Entry, FORMAT, MANIFEST_FILE, MEDIA_DIR, Manifest, PG_FILE, SQLITE_FILE, media_path};
+use super::{Entry, FORMAT, MANIFEST_FILE, MEDIA_DIR, Manifest, PG_FILE, SQLITE_FILE, backup_path};
 use crate::config::Settings;
 use crate::db::objects::ObjectRow;
 use crate::db::{Backend, Db, meta, objects};
@@ -31,7 +31,7 @@ pub async fn create(
     let mut entries = Vec::with_capacity(rows.len());
     let mut folders = BTreeSet::new();
     for row in rows {
-        let (_, target) = media_path(dir, &row.key)?;
+        let target = backup_path(dir, &row.key);
         let folder = target.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
         fsutil::create_dir_all_durable(&folder)?;
         let damaged = back_up_object(store, &row, target).await?;
@@ -39,7 +39,7 @@ pub async fn create(
             tracing::warn!(key = %row.key, reason = %reason, "object already damaged in the store; marked in the backup");
         }
         folders.insert(folder);
-        entries.push(Entry { key: row.key, size: row.size, sha256: row.sha256, damaged });
+        entries.push(Entry { key: row.key.to_string(), size: row.size, sha256: row.sha256, damaged });
     }
     // The objects' directory entries are durable before the manifest says they exist.
     for folder in &folders {
@@ -108,13 +108,13 @@ async fn back_up_object(
     row: &ObjectRow,
     target: PathBuf,
 ) -> anyhow::Result<Option<String>> {
-    let (key, _) = media_path(Path::new(""), &row.key)?;
+    let key = &row.key;
     let written: std::io::Result<Written> = match store {
         MediaStore::Local(local) => {
-            let source = local.path_of(&key);
+            let source = local.path_of(key);
             tokio::task::spawn_blocking(move || copy::copy_file(&source, &target)).await?
         }
-        MediaStore::S3(_) => match store.read(&key).await {
+        MediaStore::S3(_) => match store.read(key).await {
             Ok(bytes) => tokio::task::spawn_blocking(move || copy::write_bytes(&bytes, &target)).await?,
             Err(StoreError::NotFound) => return Ok(Some("missing from the store".into())),
             Err(e) => return Err(e).with_context(|| format!("while reading {}", row.key)),
