@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use super::Db;
+use crate::domain::SubmissionStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
@@ -79,11 +80,12 @@ pub async fn renew(db: &Db, id: i64, worker: &str, lease_seconds: i64) -> sqlx::
 pub async fn pdf_done(conn: &mut AnyConnection, job: &Job, object_id: i64) -> sqlx::Result<bool> {
     let now = Db::now();
     let linked = sqlx::query(
-        "UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3 AND status = 'Approved'",
+        "UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3 AND status = $4",
     )
     .bind(object_id)
     .bind(&now)
     .bind(job.submission_id)
+    .bind(SubmissionStatus::Approved.as_str())
     .execute(&mut *conn)
     .await?;
     if linked.rows_affected() == 0 {

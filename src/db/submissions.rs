@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, FromRow, Row};
 
 use super::Db;
 use super::objects::ObjectRef;
-use crate::domain::Period;
+use crate::domain::{Period, SubmissionStatus};
 use crate::storage::MediaKey;
 
 /// A submission joined with its technician, device and PDF: everything its JSON needs.
@@ -27,7 +27,7 @@ pub struct Record {
     pub half_month: i64,
     pub job_description: String,
     pub job_status: String,
-    pub status: String,
+    pub status: SubmissionStatus,
     pub remarks: Option<String>,
     pub review_remarks: Option<String>,
     pub reviewed_by: Option<String>,
@@ -70,7 +70,7 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Record>> {
 
 #[derive(Debug, Default, Clone)]
 pub struct Filters {
-    pub status: Option<String>,
+    pub status: Option<SubmissionStatus>,
     pub city: Option<String>,
     pub technician_id: Option<i64>,
     pub device_type: Option<String>,
@@ -94,7 +94,7 @@ pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
         clauses.push(clause.replace('?', &format!("${}", args.len())));
     };
     if let Some(v) = &f.status {
-        add("s.status = ?", Arg::Text(v.clone()));
+        add("s.status = ?", Arg::Text(v.as_str().to_string()));
     }
     if let Some(v) = &f.city {
         add("d.city = ?", Arg::Text(v.clone()));
@@ -172,7 +172,7 @@ pub async fn photos_of(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, Vec<Ph
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InPeriod {
     pub id: i64,
-    pub status: String,
+    pub status: SubmissionStatus,
     pub visit_date: String,
 }
 
@@ -226,7 +226,7 @@ pub async fn latest_per_device(db: &Db, technician_id: i64) -> sqlx::Result<Hash
 #[derive(sqlx::FromRow)]
 struct LatestRow {
     device_id: i64,
-    status: String,
+    status: SubmissionStatus,
     review_remarks: Option<String>,
     visit_date: String,
     period_year: i64,
@@ -236,7 +236,7 @@ struct LatestRow {
 
 #[derive(Debug, Clone)]
 pub struct Latest {
-    pub status: String,
+    pub status: SubmissionStatus,
     pub review_remarks: Option<String>,
     pub visit_date: String,
     pub period: Period,
@@ -258,7 +258,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubmission<'_>) -> sqlx::Re
     sqlx::query_scalar(
         "INSERT INTO submissions (technician_id, device_id, type, visit_date, period_year, period_month, half_month,
              job_description, job_status, status, remarks, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'Pending', $10, $11, $11) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
     )
     .bind(s.technician_id)
     .bind(s.device_id)
@@ -269,6 +269,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSubmission<'_>) -> sqlx::Re
     .bind(i64::from(s.period.half))
     .bind(s.job_description)
     .bind(s.job_status)
+    .bind(SubmissionStatus::Pending.as_str())
     .bind(s.remarks)
     .bind(now)
     .fetch_one(&mut *conn)
@@ -288,14 +289,16 @@ pub async fn reopen(
 ) -> sqlx::Result<Option<Vec<ObjectRef>>> {
     let now = Db::now();
     let reopened = sqlx::query(
-        "UPDATE submissions SET status = 'Pending', job_description = $1, job_status = $2, remarks = $3,
-             updated_at = $4 WHERE id = $5 AND status = 'Rejected'",
+        "UPDATE submissions SET status = $1, job_description = $2, job_status = $3, remarks = $4,
+             updated_at = $5 WHERE id = $6 AND status = $7",
     )
+    .bind(SubmissionStatus::Pending.as_str())
     .bind(s.job_description)
     .bind(s.job_status)
     .bind(s.remarks)
     .bind(&now)
     .bind(id)
+    .bind(SubmissionStatus::Rejected.as_str())
     .execute(&mut *conn)
     .await?;
     if reopened.rows_affected() == 0 {
@@ -373,7 +376,7 @@ pub enum Reviewed {
     /// The status changed (for an approval, its report job is queued in the same transaction).
     Done,
     /// The submission was not in a state this review may change; here is the state it was in.
-    Refused(Option<&'static str>),
+    Refused(Option<SubmissionStatus>),
 }
 
 /// Approves a Pending submission and queues its report job, in one transaction whose
@@ -389,7 +392,7 @@ pub async fn approve(
     email_configured: bool,
 ) -> sqlx::Result<(Reviewed, Option<i64>)> {
     let mut tx = db.begin_write().await?;
-    if !review_pending(&mut tx, id, "Approved", remarks, reviewer).await? {
+    if !review_pending(&mut tx, id, SubmissionStatus::Approved, remarks, reviewer).await? {
         let state = status_in(&mut tx, id).await?;
         return Ok((Reviewed::Refused(state), None));
     }
@@ -402,7 +405,7 @@ pub async fn approve(
 /// client, and a rejected visit must never be e-mailed as approved.
 pub async fn reject(db: &Db, id: i64, remarks: &str, reviewer: i64) -> sqlx::Result<Reviewed> {
     let mut tx = db.begin_write().await?;
-    if !review_pending(&mut tx, id, "Rejected", Some(remarks), reviewer).await? {
+    if !review_pending(&mut tx, id, SubmissionStatus::Rejected, Some(remarks), reviewer).await? {
         return Ok(Reviewed::Refused(status_in(&mut tx, id).await?));
     }
     tx.commit().await?;
@@ -413,40 +416,36 @@ pub async fn reject(db: &Db, id: i64, remarks: &str, reviewer: i64) -> sqlx::Res
 async fn review_pending(
     conn: &mut AnyConnection,
     id: i64,
-    to: &str,
+    to: SubmissionStatus,
     remarks: Option<&str>,
     reviewer: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE submissions SET status = $1, review_remarks = $2, reviewed_by_id = $3,
-             reviewed_at = $4, updated_at = $4 WHERE id = $5 AND status = 'Pending'",
+             reviewed_at = $4, updated_at = $4 WHERE id = $5 AND status = $6",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(remarks)
     .bind(reviewer)
     .bind(Db::now())
     .bind(id)
+    .bind(SubmissionStatus::Pending.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-async fn status_in(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<&'static str>> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM submissions WHERE id = $1")
+async fn status_in(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<SubmissionStatus>> {
+    sqlx::query_scalar("SELECT status FROM submissions WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await?;
-    Ok(status.map(|s| match s.as_str() {
-        "Approved" => "Approved",
-        "Rejected" => "Rejected",
-        _ => "Pending",
-    }))
+        .await
 }
 
 /// A submission's review state and report, as the report job re-checks them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Current {
-    pub status: String,
+    pub status: SubmissionStatus,
     pub pdf_object_id: Option<i64>,
 }
 
@@ -460,11 +459,11 @@ pub async fn status(db: &Db, id: i64) -> sqlx::Result<Option<Current>> {
 
 #[derive(sqlx::FromRow)]
 struct StatusCount {
-    status: String,
+    status: SubmissionStatus,
     n: i64,
 }
 
-pub async fn status_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {
+pub async fn status_counts(db: &Db) -> sqlx::Result<HashMap<SubmissionStatus, i64>> {
     let rows: Vec<StatusCount> =
         sqlx::query_as("SELECT status, COUNT(*) AS n FROM submissions GROUP BY status")
             .fetch_all(db.pool())

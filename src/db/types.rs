@@ -1,11 +1,12 @@
 //! Column types of our own: values the database stores as TEXT but the code handles as
-//! validated types, decoded once when a row is read. A value that does not validate is a
+//! validated types (media keys, submission statuses), decoded once when a row is read. A value that does not validate is a
 //! decode error naming its column, never a row silently skipped.
 
 use sqlx::any::{Any, AnyTypeInfo, AnyValueRef};
 use sqlx::error::BoxDynError;
 use sqlx::{Decode, Type};
 
+use crate::domain::SubmissionStatus;
 use crate::storage::MediaKey;
 
 // `Type` and `Decode` rather than `#[sqlx(try_from = "String")]` on each field: a nullable key
@@ -29,10 +30,28 @@ impl<'r> Decode<'r, Any> for MediaKey {
     }
 }
 
+impl Type<Any> for SubmissionStatus {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Any> for SubmissionStatus {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<'r, Any>>::decode(value)?;
+        Ok(SubmissionStatus::parse(text).ok_or_else(|| format!("unknown submission status {text:?}"))?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::db::Db;
     use crate::db::objects::ObjectRef;
+    use crate::domain::SubmissionStatus;
     use crate::storage::MediaKey;
 
     async fn scratch() -> (tempfile::TempDir, Db) {
@@ -67,6 +86,15 @@ mod tests {
         assert_eq!(none, None);
         let bad =
             sqlx::query_scalar::<_, Option<MediaKey>>("SELECT '.hidden' AS k").fetch_one(db.pool()).await;
+        assert!(bad.is_err(), "{bad:?}");
+    }
+
+    #[tokio::test]
+    async fn a_status_decodes_from_its_string_and_an_unknown_one_is_an_error() {
+        let (_dir, db) = scratch().await;
+        let s: SubmissionStatus = sqlx::query_scalar("SELECT 'Rejected'").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(s, SubmissionStatus::Rejected);
+        let bad = sqlx::query_scalar::<_, SubmissionStatus>("SELECT 'rejected'").fetch_one(db.pool()).await;
         assert!(bad.is_err(), "{bad:?}");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::{Fields, FilingError};
 use crate::db::{Db, devices, drafts, objects, submissions};
 use crate::domain::photo::PhotoInfo;
-use crate::domain::{Period, PhotoPlan};
+use crate::domain::{Period, PhotoPlan, SubmissionStatus};
 use crate::storage::{Area, MediaKey, MediaStore, StoredObject};
 
 /// The period rules: the device must be the technician's, one active report per half-month,
@@ -24,7 +24,7 @@ pub async fn check_visit(
     let p = Period::of(visit_date);
     let existing = submissions::in_period(db, technician_id, device_id, p).await?;
     let visit = visit_date.to_string();
-    match existing.iter().find(|s| s.status != "Rejected") {
+    match existing.iter().find(|s| s.status != SubmissionStatus::Rejected) {
         Some(_) => Err(FilingError::Duplicate(p)),
         None => match existing.first() {
             Some(s) if s.visit_date != visit => Err(FilingError::Rule(

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::auth::links::LinkSigner;
 use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
+use crate::domain::SubmissionStatus;
 use crate::storage::MediaKey;
 
 pub struct Links<'a> {
@@ -27,8 +28,10 @@ impl Links<'_> {
 pub fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, links: &Links<'_>) -> Value {
     // The original kept one `remarks` column that the last writer won; we keep both and show
     // the reviewer's words once there is a review with words, else the technician's.
-    let remarks = match (&r.review_remarks, r.status.as_str()) {
-        (Some(rr), "Approved" | "Rejected") if !rr.trim().is_empty() => Some(rr.clone()),
+    let remarks = match (&r.review_remarks, r.status) {
+        (Some(rr), SubmissionStatus::Approved | SubmissionStatus::Rejected) if !rr.trim().is_empty() => {
+            Some(rr.clone())
+        }
         _ => r.remarks.clone(),
     };
     json!({

@@ -11,6 +11,7 @@ use super::build;
 use super::email::{Mailer, ReportMail};
 use crate::config::Settings;
 use crate::db::{Db, jobs, objects, submissions};
+use crate::domain::SubmissionStatus;
 use crate::storage::{Area, MediaKey, MediaStore};
 
 #[derive(Clone)]
@@ -118,7 +119,9 @@ impl Worker {
     async fn still_current(&self, job: &jobs::Job) -> anyhow::Result<Option<&'static str>> {
         Ok(match submissions::status(&self.db, job.submission_id).await? {
             None => Some("the submission no longer exists"),
-            Some(now) if now.status != "Approved" => Some("the submission is no longer approved"),
+            Some(now) if now.status != SubmissionStatus::Approved => {
+                Some("the submission is no longer approved")
+            }
             Some(now) if job.pdf_status == "done" && now.pdf_object_id != job.pdf_object_id => {
                 Some("the submission's report was replaced")
             }
