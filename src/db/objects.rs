@@ -148,3 +148,44 @@ pub async fn bytes_since(db: &Db, since: &str) -> sqlx::Result<i64> {
     .fetch_one(db.pool())
     .await
 }
+
+/// The condition on `stored_object o` that no row refers to it: the one place that knows
+/// which tables hold references to stored objects.
+const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM excel_uploads e WHERE e.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.pdf_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM report_jobs j WHERE j.pdf_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM draft_photos d WHERE d.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN photos p ON p.object_id = v.photo_object_id
+                     WHERE v.preview_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN draft_photos d ON d.object_id = v.photo_object_id
+                     WHERE v.preview_object_id = o.id)";
+
+/// An object of `area` recorded before `before` that no row refers to (cleanup's candidates).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unreferenced {
+    pub id: i64,
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+    #[sqlx(rename = "size_bytes")]
+    pub size: i64,
+}
+
+pub async fn unreferenced(db: &Db, area: Area, before: &str) -> sqlx::Result<Vec<Unreferenced>> {
+    let sql = format!(
+        "SELECT o.id, o.object_key, o.size_bytes FROM stored_object o
+         WHERE o.area = $1 AND o.created_at < $2 AND {UNREFERENCED} ORDER BY o.id"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area.folder()).bind(before).fetch_all(db.pool()).await
+}
+
+/// Deletes an object's row if it is still unreferenced, re-checked in the same statement;
+/// false when it is gone or something refers to it now.
+pub async fn delete_if_unreferenced(db: &Db, id: i64) -> sqlx::Result<bool> {
+    let sql = format!(
+        "DELETE FROM stored_object WHERE id = $1
+         AND id IN (SELECT o.id FROM stored_object o WHERE o.id = $1 AND {UNREFERENCED})"
+    );
+    let gone = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(db.pool()).await?.rows_affected();
+    Ok(gone > 0)
+}

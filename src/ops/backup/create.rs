@@ -65,11 +65,7 @@ async fn snapshot_database(
     match db.backend() {
         Backend::Sqlite => {
             let file = dir.join(SQLITE_FILE);
-            sqlx::query("VACUUM INTO $1")
-                .bind(file.to_string_lossy().to_string())
-                .execute(db.pool())
-                .await
-                .context("SQLite online backup")?;
+            crate::db::backup::sqlite_snapshot(db, &file).await.context("SQLite online backup")?;
             // The object list comes from the snapshot itself, so files and rows agree.
             let snap = Db::connect(&format!("sqlite://{}", file.display())).await?;
             let rows = objects::list(&snap).await?;
