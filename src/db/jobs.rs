@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use super::Db;
+use super::sql::Sql;
 use crate::domain::SubmissionStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -182,18 +183,13 @@ struct StatusOf {
 pub async fn latest_for(db: &Db, submission_ids: &[i64]) -> sqlx::Result<HashMap<i64, JobStatus>> {
     let mut out = HashMap::new();
     for chunk in submission_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
+        let mut q = Sql::new(
             "SELECT submission_id, state, pdf_status, email_status, attempts, last_error, email_sent_at
-             FROM report_jobs WHERE submission_id IN ({}) ORDER BY id",
-            placeholders.join(", ")
+             FROM report_jobs WHERE submission_id IN (",
         );
-        let mut q = sqlx::query_as::<_, StatusOf>(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
+        q.push_binds(chunk.iter().copied()).push(") ORDER BY id");
         // Ordered by id, so the newest job of each submission is the one left in the map.
-        for r in q.fetch_all(db.pool()).await? {
+        for r in q.query_as::<StatusOf>()?.fetch_all(db.pool()).await? {
             out.insert(r.submission_id, r.status);
         }
     }

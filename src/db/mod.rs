@@ -10,6 +10,7 @@ pub mod meta;
 pub mod objects;
 pub mod previews;
 pub mod sessions;
+mod sql;
 pub mod submissions;
 mod types;
 pub mod users;

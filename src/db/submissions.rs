@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, FromRow, Row};
+use sqlx::AnyConnection;
 
 use super::Db;
 use super::objects::ObjectRef;
+use super::sql::Sql;
 use crate::domain::{Period, SubmissionStatus};
 use crate::storage::MediaKey;
 
@@ -80,61 +81,63 @@ pub struct Filters {
     pub page: Option<(i64, i64)>,
 }
 
-enum Arg {
-    Text(String),
-    Int(i64),
+impl Filters {
+    /// Whether a filter reads a device column (so the count needs the devices join).
+    fn reads_device(&self) -> bool {
+        self.city.is_some() || self.device_type.is_some()
+    }
+
+    /// Appends ` WHERE …` with every filter that is set, each value bound.
+    fn push_where(&self, q: &mut Sql) {
+        let mut first = true;
+        let mut cond = |q: &mut Sql, sql: &str| {
+            q.push(if first { " WHERE " } else { " AND " }).push(sql);
+            first = false;
+        };
+        if let Some(v) = self.status {
+            cond(q, "s.status = ");
+            q.push_bind(v.as_str());
+        }
+        if let Some(v) = &self.city {
+            cond(q, "d.city = ");
+            q.push_bind(v.as_str());
+        }
+        if let Some(v) = self.technician_id {
+            cond(q, "s.technician_id = ");
+            q.push_bind(v);
+        }
+        if let Some(v) = &self.device_type {
+            cond(q, "d.type = ");
+            q.push_bind(v.as_str());
+        }
+        if let Some(v) = &self.date_from {
+            cond(q, "s.visit_date >= ");
+            q.push_bind(v.as_str());
+        }
+        if let Some(v) = &self.date_to {
+            cond(q, "s.visit_date <= ");
+            q.push_bind(v.as_str());
+        }
+    }
 }
 
 /// Newest first; returns the page and the total matching count.
 pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut args: Vec<Arg> = Vec::new();
-    let mut add = |clause: &str, arg: Arg| {
-        args.push(arg);
-        clauses.push(clause.replace('?', &format!("${}", args.len())));
-    };
-    if let Some(v) = &f.status {
-        add("s.status = ?", Arg::Text(v.as_str().to_string()));
-    }
-    if let Some(v) = &f.city {
-        add("d.city = ?", Arg::Text(v.clone()));
-    }
-    if let Some(v) = f.technician_id {
-        add("s.technician_id = ?", Arg::Int(v));
-    }
-    if let Some(v) = &f.device_type {
-        add("d.type = ?", Arg::Text(v.clone()));
-    }
-    if let Some(v) = &f.date_from {
-        add("s.visit_date >= ?", Arg::Text(v.clone()));
-    }
-    if let Some(v) = &f.date_to {
-        add("s.visit_date <= ?", Arg::Text(v.clone()));
-    }
-    let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
-    let bind = |sql: String, args: &[Arg]| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    };
     // The devices join is needed only when a filter reads a device column.
-    let count_sql = if f.city.is_some() || f.device_type.is_some() {
-        format!("SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id{filter}")
+    let mut count = Sql::new(if f.reads_device() {
+        "SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id"
     } else {
-        format!("SELECT COUNT(*) FROM submissions s{filter}")
-    };
-    let total: i64 = bind(count_sql, &args).fetch_one(db.pool()).await?.try_get(0)?;
-    let mut sql = format!("{SELECT}{filter} ORDER BY s.created_at DESC, s.id DESC");
+        "SELECT COUNT(*) FROM submissions s"
+    });
+    f.push_where(&mut count);
+    let total: i64 = count.query_scalar()?.fetch_one(db.pool()).await?;
+    let mut rows = Sql::new(SELECT);
+    f.push_where(&mut rows);
+    rows.push(" ORDER BY s.created_at DESC, s.id DESC");
     if let Some((limit, offset)) = f.page {
-        sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+        rows.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
     }
-    let rows = bind(sql, &args).fetch_all(db.pool()).await?;
-    Ok((rows.iter().map(Record::from_row).collect::<sqlx::Result<_>>()?, total))
+    Ok((rows.query_as()?.fetch_all(db.pool()).await?, total))
 }
 
 /// A photo with the submission it belongs to, as `photos_of` reads them.
@@ -149,19 +152,14 @@ struct PhotoOf {
 pub async fn photos_of(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, Vec<PhotoRecord>>> {
     let mut out: HashMap<i64, Vec<PhotoRecord>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
+        let mut q = Sql::new(
             "SELECT p.submission_id, p.id, p.section, p.order_index, o.object_key, o.size_bytes, o.sha256,
                     p.content_type, p.width, p.height
              FROM photos p JOIN stored_object o ON o.id = p.object_id
-             WHERE p.submission_id IN ({}) ORDER BY p.submission_id, p.section, p.order_index",
-            placeholders.join(", ")
+             WHERE p.submission_id IN (",
         );
-        let mut q = sqlx::query_as::<_, PhotoOf>(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(db.pool()).await? {
+        q.push_binds(chunk.iter().copied()).push(") ORDER BY p.submission_id, p.section, p.order_index");
+        for r in q.query_as::<PhotoOf>()?.fetch_all(db.pool()).await? {
             out.entry(r.submission_id).or_default().push(r.photo);
         }
     }

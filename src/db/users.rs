@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::Db;
 use super::objects::ObjectRef;
+use super::sql::Sql;
 use crate::domain::Role;
 use crate::storage::MediaKey;
 
@@ -202,13 +203,9 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("DELETE FROM stored_object WHERE id IN ({})", placeholders.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *tx).await?;
+        let mut q = Sql::new("DELETE FROM stored_object WHERE id IN (");
+        q.push_binds(chunk.iter().copied()).push(")");
+        q.query()?.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(Some(d))
