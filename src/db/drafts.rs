@@ -130,7 +130,7 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Pu
     if old.as_ref().is_some_and(|o| o.sha256 == p.stored.sha256) {
         return Ok(Some(Put::Same));
     }
-    let object_id = super::objects::insert(&mut tx, Area::Photos, p.stored, Some(p.content_type)).await?;
+    let object_id = super::objects::insert(&mut *tx, Area::Photos, p.stored, Some(p.content_type)).await?;
     sqlx::query(
         "INSERT INTO draft_photos (draft_id, field, section, order_index, object_id, content_type, width, height, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

@@ -21,8 +21,9 @@ pub struct ObjectRow {
     pub sha256: String,
 }
 
+/// Records a stored object; with a pool or inside the caller's transaction.
 pub async fn insert(
-    conn: &mut sqlx::AnyConnection,
+    e: impl sqlx::Executor<'_, Database = sqlx::Any>,
     area: Area,
     o: &StoredObject,
     content_type: Option<&str>,
@@ -37,7 +38,7 @@ pub async fn insert(
     .bind(&o.sha256)
     .bind(content_type)
     .bind(Db::now())
-    .fetch_one(conn)
+    .fetch_one(e)
     .await
 }
 

@@ -30,7 +30,7 @@ pub async fn photo_id(db: &Db, photo_key: &str) -> sqlx::Result<Option<i64>> {
 /// loser's object stays unreferenced for cleanup).
 pub async fn record(db: &Db, photo_id: i64, edge: u32, stored: &StoredObject) -> sqlx::Result<()> {
     let mut tx = db.begin_write().await?;
-    let id = super::objects::insert(&mut tx, Area::Previews, stored, Some("image/jpeg")).await?;
+    let id = super::objects::insert(&mut *tx, Area::Previews, stored, Some("image/jpeg")).await?;
     sqlx::query(
         "INSERT INTO photo_previews (photo_object_id, edge, preview_object_id) VALUES ($1, $2, $3)
          ON CONFLICT (photo_object_id, edge) DO UPDATE SET preview_object_id = excluded.preview_object_id",

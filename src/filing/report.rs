@@ -157,7 +157,7 @@ async fn write_rows(
             let content_type = p.info.format.content_type();
             let object_id = match p.object {
                 PhotoObject::New(stored) => {
-                    objects::insert(&mut tx, Area::Photos, stored, Some(content_type)).await?
+                    objects::insert(&mut *tx, Area::Photos, stored, Some(content_type)).await?
                 }
                 PhotoObject::Recorded(id) => id,
             };

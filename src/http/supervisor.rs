@@ -243,8 +243,7 @@ async fn preview_pdf(
         .store
         .put_stream(&key, futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }), size)
         .await?;
-    let mut conn = state.db.pool().acquire().await?;
-    if let Err(e) = objects::insert(&mut conn, Area::Pdfs, &stored, Some("application/pdf")).await {
+    if let Err(e) = objects::insert(state.db.pool(), Area::Pdfs, &stored, Some("application/pdf")).await {
         let _ = state.store.delete(&key).await;
         return Err(e.into());
     }

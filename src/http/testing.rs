@@ -41,8 +41,8 @@ async fn store_object(
             return Err(e.into());
         }
     };
-    let mut conn = state.db.pool().acquire().await?;
-    match objects::insert(&mut conn, Area::Photos, &stored, None).await {
+    // A failure to get a connection is a failed row too: the file goes either way.
+    match objects::insert(state.db.pool(), Area::Photos, &stored, None).await {
         Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "object": stored })))),
         Err(e) => {
             // The row failed: the object must not outlive it as an orphan.

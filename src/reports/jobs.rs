@@ -153,7 +153,7 @@ impl Worker {
             let recorded = async {
                 let mut tx = self.db.begin_write().await?;
                 let object_id =
-                    objects::insert(&mut tx, Area::Pdfs, &stored, Some("application/pdf")).await?;
+                    objects::insert(&mut *tx, Area::Pdfs, &stored, Some("application/pdf")).await?;
                 if !jobs::pdf_done(&mut tx, job, object_id).await? {
                     return Ok(None);
                 }
