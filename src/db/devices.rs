@@ -1,13 +1,12 @@
 //! `devices` and `technician_devices`: devices are global per interaction id and never deleted;
 //! assignments come and go with the host's uploads.
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::Db;
 use crate::domain::excel::DeviceRow;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Device {
     pub id: i64,
     pub interaction_id: String,
@@ -17,49 +16,44 @@ pub struct Device {
     pub gfm_problem_date: Option<String>,
     pub city: String,
     #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
     pub device_type: String,
     pub created_at: String,
 }
 
-const COLUMNS: &str = "d.id, d.interaction_id, d.gfm_cost_center, d.region, d.gfm_problem_type, d.gfm_problem_date, d.city, d.type, d.created_at";
-
-fn from_row(r: &AnyRow) -> sqlx::Result<Device> {
-    Ok(Device {
-        id: r.try_get(0)?,
-        interaction_id: r.try_get(1)?,
-        gfm_cost_center: r.try_get(2)?,
-        region: r.try_get(3)?,
-        gfm_problem_type: r.try_get(4)?,
-        gfm_problem_date: r.try_get(5)?,
-        city: r.try_get(6)?,
-        device_type: r.try_get(7)?,
-        created_at: r.try_get(8)?,
-    })
-}
-
 pub async fn by_id(db: &Db, id: i64) -> sqlx::Result<Option<Device>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM devices d WHERE d.id = $1"));
-    sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
+    sqlx::query_as(
+        "SELECT d.id, d.interaction_id, d.gfm_cost_center, d.region, d.gfm_problem_type, d.gfm_problem_date,
+                d.city, d.type, d.created_at
+         FROM devices d WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
 }
 
 /// Devices assigned to a technician, newest problem date first (the original's string order).
 pub async fn assigned_to(db: &Db, technician_id: i64) -> sqlx::Result<Vec<Device>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM devices d JOIN technician_devices td ON td.device_id = d.id
-         WHERE td.technician_id = $1 ORDER BY d.gfm_problem_date DESC, d.id"
-    ));
-    let rows = sqlx::query(sql).bind(technician_id).fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+    sqlx::query_as(
+        "SELECT d.id, d.interaction_id, d.gfm_cost_center, d.region, d.gfm_problem_type, d.gfm_problem_date,
+                d.city, d.type, d.created_at
+         FROM devices d JOIN technician_devices td ON td.device_id = d.id
+         WHERE td.technician_id = $1 ORDER BY d.gfm_problem_date DESC, d.id",
+    )
+    .bind(technician_id)
+    .fetch_all(db.pool())
+    .await
 }
 
 pub async fn is_assigned(db: &Db, technician_id: i64, device_id: i64) -> sqlx::Result<bool> {
-    let row =
-        sqlx::query("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1 AND device_id = $2")
-            .bind(technician_id)
-            .bind(device_id)
-            .fetch_one(db.pool())
-            .await?;
-    Ok(row.try_get::<i64, _>(0)? > 0)
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1 AND device_id = $2",
+    )
+    .bind(technician_id)
+    .bind(device_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n > 0)
 }
 
 /// Gets or creates each device (the first upload fixes its type and details, spec §4.1);
@@ -73,7 +67,7 @@ pub async fn get_or_create(
     let mut created = 0;
     let now = Db::now();
     for r in rows {
-        let inserted = sqlx::query(
+        let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO devices (interaction_id, gfm_cost_center, region, gfm_problem_type, gfm_problem_date, city, type, created_at)
              VALUES ($1, $2, '', $3, $4, $5, $6, $7) ON CONFLICT (interaction_id) DO NOTHING RETURNING id",
         )
@@ -87,15 +81,16 @@ pub async fn get_or_create(
         .fetch_optional(&mut *conn)
         .await?;
         let id: i64 = match inserted {
-            Some(row) => {
+            Some(id) => {
                 created += 1;
-                row.try_get(0)?
+                id
             }
-            None => sqlx::query("SELECT id FROM devices WHERE interaction_id = $1")
-                .bind(&r.interaction_id)
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get(0)?,
+            None => {
+                sqlx::query_scalar("SELECT id FROM devices WHERE interaction_id = $1")
+                    .bind(&r.interaction_id)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
         };
         ids.push(id);
     }
@@ -130,13 +125,12 @@ pub async fn replace_assignments(
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query("SELECT COUNT(*) FROM devices").fetch_one(db.pool()).await?.try_get(0)
+    sqlx::query_scalar("SELECT COUNT(*) FROM devices").fetch_one(db.pool()).await
 }
 
 pub async fn count_assignments(db: &Db, technician_id: i64) -> sqlx::Result<i64> {
-    sqlx::query("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1")
         .bind(technician_id)
         .fetch_one(db.pool())
-        .await?
-        .try_get(0)
+        .await
 }

@@ -2,12 +2,13 @@
 //! stored object from the moment it is acknowledged, so a reload or a lost connection never
 //! loses it; finalizing moves the objects to the submission in the submission's transaction.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::Db;
-use crate::storage::{Area, StoredObject};
+use super::objects::ObjectRef;
+use crate::storage::{Area, MediaKey, StoredObject};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Draft {
     pub id: i64,
     pub technician_id: i64,
@@ -17,13 +18,15 @@ pub struct Draft {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct DraftPhoto {
     pub field: String,
     pub section: i64,
     pub order_index: i64,
     pub object_id: i64,
-    pub key: String,
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+    #[sqlx(rename = "size_bytes")]
     pub size: i64,
     pub sha256: String,
     pub content_type: String,
@@ -31,53 +34,45 @@ pub struct DraftPhoto {
     pub height: i64,
 }
 
-const COLUMNS: &str = "id, technician_id, device_id, visit_date, created_at, updated_at";
-
-fn draft(r: &sqlx::any::AnyRow) -> sqlx::Result<Draft> {
-    Ok(Draft {
-        id: r.try_get(0)?,
-        technician_id: r.try_get(1)?,
-        device_id: r.try_get(2)?,
-        visit_date: r.try_get(3)?,
-        created_at: r.try_get(4)?,
-        updated_at: r.try_get(5)?,
-    })
-}
-
 /// The technician's open draft for the device, made or kept; the visit date is updated.
 pub async fn open(db: &Db, technician_id: i64, device_id: i64, visit_date: &str) -> sqlx::Result<Draft> {
     let now = Db::now();
-    let sql = format!(
+    sqlx::query_as(
         "INSERT INTO drafts (technician_id, device_id, visit_date, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $4)
          ON CONFLICT (technician_id, device_id)
          DO UPDATE SET visit_date = excluded.visit_date, updated_at = excluded.updated_at
-         RETURNING {COLUMNS}"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(technician_id)
-        .bind(device_id)
-        .bind(visit_date)
-        .bind(&now)
-        .fetch_one(db.pool())
-        .await?;
-    draft(&row)
+         RETURNING id, technician_id, device_id, visit_date, created_at, updated_at",
+    )
+    .bind(technician_id)
+    .bind(device_id)
+    .bind(visit_date)
+    .bind(&now)
+    .fetch_one(db.pool())
+    .await
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Draft>> {
-    let sql = format!("SELECT {COLUMNS} FROM drafts WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
-    row.map(|r| draft(&r)).transpose()
+    sqlx::query_as(
+        "SELECT id, technician_id, device_id, visit_date, created_at, updated_at FROM drafts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
 }
 
 pub async fn for_technician(db: &Db, technician_id: i64) -> sqlx::Result<Vec<Draft>> {
-    let sql = format!("SELECT {COLUMNS} FROM drafts WHERE technician_id = $1 ORDER BY updated_at DESC");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(technician_id).fetch_all(db.pool()).await?;
-    rows.iter().map(draft).collect()
+    sqlx::query_as(
+        "SELECT id, technician_id, device_id, visit_date, created_at, updated_at FROM drafts
+         WHERE technician_id = $1 ORDER BY updated_at DESC",
+    )
+    .bind(technician_id)
+    .fetch_all(db.pool())
+    .await
 }
 
 pub async fn photos(db: &Db, draft_id: i64) -> sqlx::Result<Vec<DraftPhoto>> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT d.field, d.section, d.order_index, d.object_id, o.object_key, o.size_bytes, o.sha256,
                 d.content_type, d.width, d.height
          FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
@@ -85,23 +80,7 @@ pub async fn photos(db: &Db, draft_id: i64) -> sqlx::Result<Vec<DraftPhoto>> {
     )
     .bind(draft_id)
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(DraftPhoto {
-                field: r.try_get(0)?,
-                section: r.try_get(1)?,
-                order_index: r.try_get(2)?,
-                object_id: r.try_get(3)?,
-                key: r.try_get(4)?,
-                size: r.try_get(5)?,
-                sha256: r.try_get(6)?,
-                content_type: r.try_get(7)?,
-                width: r.try_get(8)?,
-                height: r.try_get(9)?,
-            })
-        })
-        .collect()
+    .await
 }
 
 pub struct NewDraftPhoto<'a> {
@@ -120,7 +99,7 @@ pub struct NewDraftPhoto<'a> {
 pub enum Put {
     /// Recorded; the key of the photo it replaced (whose row is gone; its file is the caller's
     /// to delete), if any.
-    Stored(Option<String>),
+    Stored(Option<MediaKey>),
     /// The slot already holds these very bytes (two identical sends overlapped): nothing
     /// changed, and the caller's new copy is the one to delete, so the first answer's link stays.
     Same,
@@ -140,7 +119,7 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Pu
     if touched == 0 {
         return Ok(None);
     }
-    let old = sqlx::query(
+    let old: Option<SlotObject> = sqlx::query_as(
         "SELECT o.id, o.object_key, o.sha256 FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
          WHERE d.draft_id = $1 AND d.field = $2",
     )
@@ -148,12 +127,10 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Pu
     .bind(p.field)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some(r) = &old
-        && r.try_get::<String, _>(2)? == p.stored.sha256
-    {
+    if old.as_ref().is_some_and(|o| o.sha256 == p.stored.sha256) {
         return Ok(Some(Put::Same));
     }
-    let object_id = super::objects::insert(&mut tx, Area::Photos, p.stored, Some(p.content_type)).await?;
+    let object_id = super::objects::insert(&mut *tx, Area::Photos, p.stored, Some(p.content_type)).await?;
     sqlx::query(
         "INSERT INTO draft_photos (draft_id, field, section, order_index, object_id, content_type, width, height, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -173,15 +150,23 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Pu
     .execute(&mut *tx)
     .await?;
     let replaced = match old {
-        Some(r) => {
-            let id: i64 = r.try_get(0)?;
-            super::objects::delete_ids(&mut tx, &[id]).await?;
-            Some(r.try_get(1)?)
+        Some(o) => {
+            super::objects::delete_ids(&mut tx, &[o.id]).await?;
+            Some(o.key)
         }
         None => None,
     };
     tx.commit().await?;
     Ok(Some(Put::Stored(replaced)))
+}
+
+/// The object a slot held before a put, to tell a replacement from a repeat.
+#[derive(sqlx::FromRow)]
+struct SlotObject {
+    id: i64,
+    #[sqlx(rename = "object_key")]
+    key: MediaKey,
+    sha256: String,
 }
 
 /// Removes a draft's rows (not its photos' objects: a finalize hands them to the submission).
@@ -192,15 +177,15 @@ pub async fn remove(conn: &mut AnyConnection, id: i64) -> sqlx::Result<u64> {
 
 /// Deletes one draft with its photos' object rows; returns the keys whose files are to go.
 /// `None` when the draft was already gone (a finalize or the expiry got there first).
-pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Option<Vec<String>>> {
+pub async fn discard(db: &Db, id: i64) -> sqlx::Result<Option<Vec<MediaKey>>> {
     let mut tx = db.begin_write().await?;
     let keys = remove_with_objects(&mut tx, id).await?;
     tx.commit().await?;
     Ok(keys)
 }
 
-async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Vec<String>>> {
-    let rows = sqlx::query(
+async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Vec<MediaKey>>> {
+    let rows: Vec<ObjectRef> = sqlx::query_as(
         "SELECT o.id, o.object_key FROM draft_photos d JOIN stored_object o ON o.id = d.object_id
          WHERE d.draft_id = $1",
     )
@@ -212,22 +197,19 @@ async fn remove_with_objects(tx: &mut AnyConnection, id: i64) -> sqlx::Result<Op
     if remove(&mut *tx, id).await? == 0 {
         return Ok(None);
     }
-    let objects: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<sqlx::Result<_>>()?;
+    let objects: Vec<i64> = rows.iter().map(|o| o.id).collect();
     super::objects::delete_ids(&mut *tx, &objects).await?;
-    rows.iter().map(|r| r.try_get(1)).collect::<sqlx::Result<_>>().map(Some)
+    Ok(Some(rows.into_iter().map(|o| o.key).collect()))
 }
 
 /// Deletes drafts untouched since `before` with their photos' object rows; returns the keys
 /// whose files are now to be deleted.
-pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<String>)> {
+pub async fn expire(db: &Db, before: &str) -> sqlx::Result<(usize, Vec<MediaKey>)> {
     let mut tx = db.begin_write().await?;
-    let ids: Vec<i64> = sqlx::query("SELECT id FROM drafts WHERE updated_at < $1")
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM drafts WHERE updated_at < $1")
         .bind(before)
         .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<sqlx::Result<_>>()?;
+        .await?;
     let mut keys = Vec::new();
     for id in &ids {
         keys.extend(remove_with_objects(&mut tx, *id).await?.unwrap_or_default());

@@ -17,20 +17,25 @@ pub struct Upload {
 }
 
 const SELECT: &str =
-    "SELECT e.id, e.file_name, e.device_type, e.parsed_data, e.row_count, e.upload_date, u.username
+    "SELECT e.id, e.file_name, e.device_type, e.parsed_data, e.row_count, e.upload_date, u.username AS uploaded_by
      FROM excel_uploads e LEFT JOIN users u ON u.id = e.uploaded_by_id";
 
-fn from_row(r: &AnyRow) -> sqlx::Result<Upload> {
-    let data: String = r.try_get(3)?;
-    Ok(Upload {
-        id: r.try_get(0)?,
-        file_name: r.try_get(1)?,
-        device_type: r.try_get(2)?,
-        parsed_data: serde_json::from_str(&data).map_err(|e| sqlx::Error::Decode(e.into()))?,
-        row_count: r.try_get(4)?,
-        upload_date: r.try_get(5)?,
-        uploaded_by: r.try_get(6)?,
-    })
+/// By name, but by hand rather than derived: `parsed_data` is JSON kept as TEXT on both engines
+/// (`sqlx::Any` has no JSON type, so `#[sqlx(json)]` cannot decode it).
+impl<'r> sqlx::FromRow<'r, AnyRow> for Upload {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Upload> {
+        let data: String = r.try_get("parsed_data")?;
+        Ok(Upload {
+            id: r.try_get("id")?,
+            file_name: r.try_get("file_name")?,
+            device_type: r.try_get("device_type")?,
+            parsed_data: serde_json::from_str(&data)
+                .map_err(|e| sqlx::Error::ColumnDecode { index: "parsed_data".into(), source: e.into() })?,
+            row_count: r.try_get("row_count")?,
+            upload_date: r.try_get("upload_date")?,
+            uploaded_by: r.try_get("uploaded_by")?,
+        })
+    }
 }
 
 pub struct NewUpload<'a> {
@@ -46,7 +51,7 @@ pub struct NewUpload<'a> {
 
 /// Creates or replaces the technician's upload of this type; returns its id.
 pub async fn upsert(conn: &mut AnyConnection, u: &NewUpload<'_>) -> sqlx::Result<i64> {
-    sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO excel_uploads (technician_id, uploaded_by_id, file_name, object_id, device_type, parsed_data, row_count, upload_date)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (technician_id, device_type) DO UPDATE SET
@@ -63,25 +68,17 @@ pub async fn upsert(conn: &mut AnyConnection, u: &NewUpload<'_>) -> sqlx::Result
     .bind(u.row_count)
     .bind(Db::now())
     .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)
+    .await
 }
 
 pub async fn for_technician(db: &Db, technician_id: i64) -> sqlx::Result<Vec<Upload>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE e.technician_id = $1 ORDER BY e.upload_date DESC, e.id DESC"
     ));
-    let rows = sqlx::query(sql).bind(technician_id).fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+    sqlx::query_as(sql).bind(technician_id).fetch_all(db.pool()).await
 }
 
 pub async fn of_type(db: &Db, technician_id: i64, device_type: &str) -> sqlx::Result<Option<Upload>> {
     let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.technician_id = $1 AND e.device_type = $2"));
-    sqlx::query(sql)
-        .bind(technician_id)
-        .bind(device_type)
-        .fetch_optional(db.pool())
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+    sqlx::query_as(sql).bind(technician_id).bind(device_type).fetch_optional(db.pool()).await
 }

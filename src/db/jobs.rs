@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::Db;
+use super::sql::Sql;
+use crate::domain::SubmissionStatus;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
     pub submission_id: i64,
@@ -19,7 +20,7 @@ pub struct Job {
     pub attempts: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct JobStatus {
     pub state: String,
     pub pdf_status: String,
@@ -36,7 +37,7 @@ pub async fn enqueue(
     email_configured: bool,
 ) -> sqlx::Result<i64> {
     let now = Db::now();
-    sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO report_jobs (submission_id, state, pdf_status, email_status, attempts, next_attempt_at, created_at, updated_at)
          VALUES ($1, 'pending', 'pending', $2, 0, $3, $3, $3) RETURNING id",
     )
@@ -44,25 +45,13 @@ pub async fn enqueue(
     .bind(if email_configured { "pending" } else { "not_configured" })
     .bind(now)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)
-}
-
-fn job(r: &AnyRow) -> sqlx::Result<Job> {
-    Ok(Job {
-        id: r.try_get(0)?,
-        submission_id: r.try_get(1)?,
-        pdf_status: r.try_get(2)?,
-        email_status: r.try_get(3)?,
-        pdf_object_id: r.try_get(4)?,
-        attempts: r.try_get(5)?,
-    })
+    .await
 }
 
 /// Takes the oldest due job whose lease is free, for `lease_seconds`.
 pub async fn claim(db: &Db, worker: &str, lease_seconds: i64) -> sqlx::Result<Option<Job>> {
     let now = Db::now();
-    let row = sqlx::query(
+    sqlx::query_as(
         "UPDATE report_jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
          WHERE id = (SELECT id FROM report_jobs WHERE state = 'pending' AND next_attempt_at <= $3
                      AND (locked_until IS NULL OR locked_until < $3) ORDER BY id LIMIT 1)
@@ -73,8 +62,7 @@ pub async fn claim(db: &Db, worker: &str, lease_seconds: i64) -> sqlx::Result<Op
     .bind(Db::at(lease_seconds))
     .bind(now)
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|r| job(&r)).transpose()
+    .await
 }
 
 /// Extends a held lease; false when the lease was lost.
@@ -93,11 +81,12 @@ pub async fn renew(db: &Db, id: i64, worker: &str, lease_seconds: i64) -> sqlx::
 pub async fn pdf_done(conn: &mut AnyConnection, job: &Job, object_id: i64) -> sqlx::Result<bool> {
     let now = Db::now();
     let linked = sqlx::query(
-        "UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3 AND status = 'Approved'",
+        "UPDATE submissions SET pdf_object_id = $1, updated_at = $2 WHERE id = $3 AND status = $4",
     )
     .bind(object_id)
     .bind(&now)
     .bind(job.submission_id)
+    .bind(SubmissionStatus::Approved.as_str())
     .execute(&mut *conn)
     .await?;
     if linked.rows_affected() == 0 {
@@ -182,32 +171,26 @@ pub async fn attempt_failed(db: &Db, job: &Job, error: &str, retry_in: Option<i6
     Ok(())
 }
 
+/// A job's status with the submission it belongs to, as `latest_for` reads them.
+#[derive(sqlx::FromRow)]
+struct StatusOf {
+    submission_id: i64,
+    #[sqlx(flatten)]
+    status: JobStatus,
+}
+
 /// The newest job of each submission.
 pub async fn latest_for(db: &Db, submission_ids: &[i64]) -> sqlx::Result<HashMap<i64, JobStatus>> {
     let mut out = HashMap::new();
     for chunk in submission_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
+        let mut q = Sql::new(
             "SELECT submission_id, state, pdf_status, email_status, attempts, last_error, email_sent_at
-             FROM report_jobs WHERE submission_id IN ({}) ORDER BY id",
-            placeholders.join(", ")
+             FROM report_jobs WHERE submission_id IN (",
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(db.pool()).await? {
-            out.insert(
-                r.try_get(0)?,
-                JobStatus {
-                    state: r.try_get(1)?,
-                    pdf_status: r.try_get(2)?,
-                    email_status: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                    last_error: r.try_get(5)?,
-                    email_sent_at: r.try_get(6)?,
-                },
-            );
+        q.push_binds(chunk.iter().copied()).push(") ORDER BY id");
+        // Ordered by id, so the newest job of each submission is the one left in the map.
+        for r in q.query_as::<StatusOf>()?.fetch_all(db.pool()).await? {
+            out.insert(r.submission_id, r.status);
         }
     }
     Ok(out)
@@ -230,8 +213,15 @@ pub async fn retry(db: &Db, submission_id: i64, email_configured: bool) -> sqlx:
     Ok(done.rows_affected() > 0)
 }
 
+#[derive(sqlx::FromRow)]
+struct StateCount {
+    state: String,
+    n: i64,
+}
+
 pub async fn state_counts(db: &Db) -> sqlx::Result<HashMap<String, i64>> {
-    let rows =
-        sqlx::query("SELECT state, COUNT(*) FROM report_jobs GROUP BY state").fetch_all(db.pool()).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    let rows: Vec<StateCount> = sqlx::query_as("SELECT state, COUNT(*) AS n FROM report_jobs GROUP BY state")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
 }

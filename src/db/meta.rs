@@ -1,7 +1,6 @@
 //! `app_meta`: small named values the service keeps about itself, such as the storage id.
 
 use super::Db;
-use sqlx::Row;
 
 pub const STORAGE_ID: &str = "storage_id";
 /// The backup (its manifest's SHA-256) a restore into this database has not finished yet.
@@ -10,11 +9,10 @@ pub const RESTORE_PENDING: &str = "restore_pending";
 pub const RESTORE_DAMAGED: &str = "restore_damaged";
 
 pub async fn get(db: &Db, name: &str) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query("SELECT value FROM app_meta WHERE name = $1")
+    sqlx::query_scalar("SELECT value FROM app_meta WHERE name = $1")
         .bind(name)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| r.try_get::<String, _>(0)).transpose()
+        .await
 }
 
 /// Inserts or replaces a value.

@@ -1,6 +1,7 @@
 //! The database: one pool over SQLite (embedded default) or PostgreSQL (at scale), one set of
 //! runtime-checked queries that both accept, migrations per engine, and a durability check.
 
+pub mod backup;
 pub mod devices;
 pub mod drafts;
 pub mod excel;
@@ -9,7 +10,9 @@ pub mod meta;
 pub mod objects;
 pub mod previews;
 pub mod sessions;
+mod sql;
 pub mod submissions;
+mod types;
 pub mod users;
 
 use std::str::FromStr;
@@ -18,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,9 +145,8 @@ impl Db {
         let mut settings = Vec::new();
         let problem = match self.backend {
             Backend::Sqlite => {
-                let mode: String =
-                    sqlx::query("PRAGMA journal_mode").fetch_one(&mut *conn).await?.try_get(0)?;
-                let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await?.try_get(0)?;
+                let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
+                let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await?;
                 settings.push(("journal_mode".into(), mode.clone()));
                 settings.push((
                     "synchronous".into(),
@@ -172,7 +174,7 @@ impl Db {
                     ("synchronous_commit", "SHOW synchronous_commit"),
                     ("full_page_writes", "SHOW full_page_writes"),
                 ] {
-                    let v: String = sqlx::query(sql).fetch_one(&mut *conn).await?.try_get(0)?;
+                    let v: String = sqlx::query_scalar(sql).fetch_one(&mut *conn).await?;
                     if v == "off" && problem.is_none() {
                         problem = Some(format!(
                             "PostgreSQL {name} is off: committed rows can be lost in a crash; turn it on"

@@ -1,24 +1,34 @@
 //! `stored_object`: one row per object the media store acknowledged.
 
 use super::Db;
-use crate::storage::{Area, StoredObject};
-use sqlx::Row;
+use crate::storage::{Area, MediaKey, StoredObject};
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// A stored object by id and key: what a delete hands back so the files can follow the rows.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ObjectRef {
+    pub id: i64,
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct ObjectRow {
     pub id: i64,
-    pub key: String,
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+    #[sqlx(rename = "size_bytes")]
     pub size: i64,
     pub sha256: String,
 }
 
+/// Records a stored object; with a pool or inside the caller's transaction.
 pub async fn insert(
-    conn: &mut sqlx::AnyConnection,
+    e: impl sqlx::Executor<'_, Database = sqlx::Any>,
     area: Area,
     o: &StoredObject,
     content_type: Option<&str>,
 ) -> sqlx::Result<i64> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO stored_object (object_key, area, size_bytes, sha256, content_type, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -28,9 +38,8 @@ pub async fn insert(
     .bind(&o.sha256)
     .bind(content_type)
     .bind(Db::now())
-    .fetch_one(conn)
-    .await?;
-    row.try_get(0)
+    .fetch_one(e)
+    .await
 }
 
 /// Deletes object rows (their files go after the commit).
@@ -45,51 +54,62 @@ pub async fn delete_ids(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> sqlx::Re
 pub async fn count_ids(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> sqlx::Result<i64> {
     let mut n = 0;
     for id in ids {
-        let row = sqlx::query("SELECT COUNT(*) FROM stored_object WHERE id = $1")
+        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stored_object WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
-        n += row.try_get::<i64, _>(0)?;
+        n += found;
     }
     Ok(n)
 }
 
+#[derive(sqlx::FromRow)]
+struct Totals {
+    objects: i64,
+    bytes: i64,
+}
+
+/// How many objects are recorded, and their bytes.
 pub async fn count(db: &Db) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object")
-        .fetch_one(db.pool())
-        .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    let t: Totals = sqlx::query_as(
+        "SELECT COUNT(*) AS objects, CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS bytes FROM stored_object",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((t.objects, t.bytes))
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ObjectRow>> {
-    let row = sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object WHERE id = $1")
+    sqlx::query_as("SELECT id, object_key, size_bytes, sha256 FROM stored_object WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| from_row(&r)).transpose()
+        .await
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<ObjectRow>> {
-    let rows = sqlx::query("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
+    sqlx::query_as("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
         .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(from_row).collect()
+        .await
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<ObjectRow> {
-    Ok(ObjectRow { id: r.try_get(0)?, key: r.try_get(1)?, size: r.try_get(2)?, sha256: r.try_get(3)? })
+/// An object the scrub is to re-hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScrubDue {
+    pub id: i64,
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+    pub sha256: String,
 }
 
-/// The objects checked longest ago (never-checked first): (id, key, sha256).
-pub async fn due_for_scrub(db: &Db, limit: i64) -> sqlx::Result<Vec<(i64, String, String)>> {
-    let rows = sqlx::query(
+/// The objects checked longest ago (never-checked first).
+pub async fn due_for_scrub(db: &Db, limit: i64) -> sqlx::Result<Vec<ScrubDue>> {
+    sqlx::query_as(
         "SELECT id, object_key, sha256 FROM stored_object
          ORDER BY CASE WHEN verified_at IS NULL THEN 0 ELSE 1 END, verified_at, id LIMIT $1",
     )
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    .await
 }
 
 pub async fn record_scrub(db: &Db, id: i64, problem: Option<&str>) -> sqlx::Result<()> {
@@ -102,23 +122,71 @@ pub async fn record_scrub(db: &Db, id: i64, problem: Option<&str>) -> sqlx::Resu
     Ok(())
 }
 
-/// Objects whose last scrub found a problem: (key, problem).
-pub async fn scrub_findings(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
-    let rows = sqlx::query(
+/// An object whose last scrub found a problem.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScrubFinding {
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+    #[sqlx(rename = "scrub_problem")]
+    pub problem: String,
+}
+
+/// Objects whose last scrub found a problem.
+pub async fn scrub_findings(db: &Db) -> sqlx::Result<Vec<ScrubFinding>> {
+    sqlx::query_as(
         "SELECT object_key, scrub_problem FROM stored_object WHERE scrub_problem IS NOT NULL ORDER BY id",
     )
     .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    .await
 }
 
 /// Bytes stored since `since` (RFC 3339), for the days-until-full estimate.
 pub async fn bytes_since(db: &Db, since: &str) -> sqlx::Result<i64> {
-    sqlx::query(
+    sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM stored_object WHERE created_at >= $1",
     )
     .bind(since)
     .fetch_one(db.pool())
-    .await?
-    .try_get(0)
+    .await
+}
+
+/// The condition on `stored_object o` that no row refers to it: the one place that knows
+/// which tables hold references to stored objects.
+const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM excel_uploads e WHERE e.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.pdf_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM report_jobs j WHERE j.pdf_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM draft_photos d WHERE d.object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN photos p ON p.object_id = v.photo_object_id
+                     WHERE v.preview_object_id = o.id)
+     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN draft_photos d ON d.object_id = v.photo_object_id
+                     WHERE v.preview_object_id = o.id)";
+
+/// An object of `area` recorded before `before` that no row refers to (cleanup's candidates).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unreferenced {
+    pub id: i64,
+    #[sqlx(rename = "object_key")]
+    pub key: MediaKey,
+    #[sqlx(rename = "size_bytes")]
+    pub size: i64,
+}
+
+pub async fn unreferenced(db: &Db, area: Area, before: &str) -> sqlx::Result<Vec<Unreferenced>> {
+    let sql = format!(
+        "SELECT o.id, o.object_key, o.size_bytes FROM stored_object o
+         WHERE o.area = $1 AND o.created_at < $2 AND {UNREFERENCED} ORDER BY o.id"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area.folder()).bind(before).fetch_all(db.pool()).await
+}
+
+/// Deletes an object's row if it is still unreferenced, re-checked in the same statement;
+/// false when it is gone or something refers to it now.
+pub async fn delete_if_unreferenced(db: &Db, id: i64) -> sqlx::Result<bool> {
+    let sql = format!(
+        "DELETE FROM stored_object WHERE id = $1
+         AND id IN (SELECT o.id FROM stored_object o WHERE o.id = $1 AND {UNREFERENCED})"
+    );
+    let gone = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(db.pool()).await?.rows_affected();
+    Ok(gone > 0)
 }

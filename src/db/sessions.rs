@@ -1,7 +1,5 @@
 //! `sessions`: the pages' sign-ins, by the SHA-256 of the cookie's secret.
 
-use sqlx::Row;
-
 use super::Db;
 
 /// Records a sign-in valid for `seconds`; expired ones of anybody go at the same time.
@@ -19,12 +17,11 @@ pub async fn create(db: &Db, id_hash: &str, user_id: i64, seconds: i64) -> sqlx:
 
 /// The user of an unexpired session.
 pub async fn user_of(db: &Db, id_hash: &str) -> sqlx::Result<Option<i64>> {
-    let row = sqlx::query("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > $2")
+    sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > $2")
         .bind(id_hash)
         .bind(Db::now())
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| r.try_get(0)).transpose()
+        .await
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> sqlx::Result<()> {

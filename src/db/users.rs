@@ -4,7 +4,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Db;
+use super::objects::ObjectRef;
+use super::sql::Sql;
 use crate::domain::Role;
+use crate::storage::MediaKey;
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -19,47 +22,66 @@ pub struct User {
     pub token_version: i64,
 }
 
-const COLUMNS: &str = "id, username, password_hash, role, city, is_active, created_at, token_version";
-
-fn from_row(r: &AnyRow) -> sqlx::Result<User> {
-    let role: String = r.try_get(3)?;
-    Ok(User {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        password_hash: r.try_get(2)?,
-        role: Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
-        city: r.try_get(4)?,
-        is_active: r.try_get::<i64, _>(5)? != 0,
-        created_at: r.try_get(6)?,
-        token_version: r.try_get(7)?,
-    })
+/// By name, but by hand rather than derived: `is_active` is a BIGINT 0/1 on both engines, which
+/// `sqlx::Any` does not decode as `bool`, and `role` must be one of the known roles.
+impl<'r> sqlx::FromRow<'r, AnyRow> for User {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<User> {
+        let role: String = r.try_get("role")?;
+        Ok(User {
+            id: r.try_get("id")?,
+            username: r.try_get("username")?,
+            password_hash: r.try_get("password_hash")?,
+            role: Role::parse(&role)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
+            city: r.try_get("city")?,
+            is_active: r.try_get::<i64, _>("is_active")? != 0,
+            created_at: r.try_get("created_at")?,
+            token_version: r.try_get("token_version")?,
+        })
+    }
 }
 
 pub async fn by_username(db: &Db, username: &str) -> sqlx::Result<Option<User>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE username = $1"));
-    sqlx::query(sql).bind(username).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
+    sqlx::query_as(
+        "SELECT id, username, password_hash, role, city, is_active, created_at, token_version
+         FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(db.pool())
+    .await
 }
 
 pub async fn by_id(db: &Db, id: i64) -> sqlx::Result<Option<User>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
-    sqlx::query(sql).bind(id).fetch_optional(db.pool()).await?.map(|r| from_row(&r)).transpose()
+    sqlx::query_as(
+        "SELECT id, username, password_hash, role, city, is_active, created_at, token_version
+         FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
 }
 
 /// Newest first, as the original lists technicians.
 pub async fn list(db: &Db, role: Option<Role>) -> sqlx::Result<Vec<User>> {
-    let rows = match role {
+    match role {
         Some(role) => {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM users WHERE role = $1 ORDER BY created_at DESC, id DESC"
-            ));
-            sqlx::query(sql).bind(role.as_str()).fetch_all(db.pool()).await?
+            sqlx::query_as(
+                "SELECT id, username, password_hash, role, city, is_active, created_at, token_version
+                 FROM users WHERE role = $1 ORDER BY created_at DESC, id DESC",
+            )
+            .bind(role.as_str())
+            .fetch_all(db.pool())
+            .await
         }
         None => {
-            let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users ORDER BY role, username"));
-            sqlx::query(sql).fetch_all(db.pool()).await?
+            sqlx::query_as(
+                "SELECT id, username, password_hash, role, city, is_active, created_at, token_version
+                 FROM users ORDER BY role, username",
+            )
+            .fetch_all(db.pool())
+            .await
         }
-    };
-    rows.iter().map(from_row).collect()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,22 +99,19 @@ pub async fn create(
     role: Role,
     city: Option<&str>,
 ) -> Result<User, CreateError> {
-    let sql = sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(
         "INSERT INTO users (username, password_hash, role, city, is_active, created_at)
-         VALUES ($1, $2, $3, $4, 1, $5) RETURNING {COLUMNS}"
-    ));
-    let row = sqlx::query(sql)
-        .bind(username)
-        .bind(hash)
-        .bind(role.as_str())
-        .bind(city)
-        .bind(Db::now())
-        .fetch_one(db.pool())
-        .await
-        .map_err(|e| {
-            if super::is_unique_violation(&e) { CreateError::UsernameTaken } else { CreateError::Db(e) }
-        })?;
-    Ok(from_row(&row)?)
+         VALUES ($1, $2, $3, $4, 1, $5)
+         RETURNING id, username, password_hash, role, city, is_active, created_at, token_version",
+    )
+    .bind(username)
+    .bind(hash)
+    .bind(role.as_str())
+    .bind(city)
+    .bind(Db::now())
+    .fetch_one(db.pool())
+    .await
+    .map_err(|e| if super::is_unique_violation(&e) { CreateError::UsernameTaken } else { CreateError::Db(e) })
 }
 
 pub async fn set_password(db: &Db, username: &str, hash: &str) -> sqlx::Result<bool> {
@@ -108,7 +127,7 @@ pub async fn set_password(db: &Db, username: &str, hash: &str) -> sqlx::Result<b
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await?.try_get(0)
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await
 }
 
 /// What deleting a technician removed from the database; `keys` are the stored files to
@@ -119,9 +138,9 @@ pub struct Deleted {
     pub assignments: i64,
     pub submissions: i64,
     pub excel_uploads: i64,
-    pub photo_keys: Vec<String>,
-    pub pdf_keys: Vec<String>,
-    pub excel_keys: Vec<String>,
+    pub photo_keys: Vec<MediaKey>,
+    pub pdf_keys: Vec<MediaKey>,
+    pub excel_keys: Vec<MediaKey>,
 }
 
 /// Deletes a technician with their assignments, submissions, photos and uploads in one
@@ -133,29 +152,24 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
     // waits and then fails on the missing account; on SQLite the write lock does the same.
     let lock = if db.backend() == super::Backend::Postgres { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT username FROM users WHERE id = $1 AND role = 'technician'{lock}");
-    let user = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
-    let Some(user) = user else { return Ok(None) };
+    let user: Option<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
+    let Some(username) = user else { return Ok(None) };
     if !lock.is_empty() {
         sqlx::query("SELECT id FROM drafts WHERE technician_id = $1 FOR UPDATE")
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
     }
-    let count = |sql: &'static str| sqlx::query(sql).bind(id);
-    let mut d = Deleted { username: user.try_get(0)?, ..Deleted::default() };
-    d.assignments = count("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    d.submissions = count("SELECT COUNT(*) FROM submissions WHERE technician_id = $1")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    d.excel_uploads = count("SELECT COUNT(*) FROM excel_uploads WHERE technician_id = $1")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    let objects = |sql: &'static str| sqlx::query(sql).bind(id);
+    let count = |sql: &'static str| sqlx::query_scalar(sql).bind(id);
+    let mut d = Deleted { username, ..Deleted::default() };
+    d.assignments =
+        count("SELECT COUNT(*) FROM technician_devices WHERE technician_id = $1").fetch_one(&mut *tx).await?;
+    d.submissions =
+        count("SELECT COUNT(*) FROM submissions WHERE technician_id = $1").fetch_one(&mut *tx).await?;
+    d.excel_uploads =
+        count("SELECT COUNT(*) FROM excel_uploads WHERE technician_id = $1").fetch_one(&mut *tx).await?;
+    let objects = |sql: &'static str| sqlx::query_as::<_, ObjectRef>(sql).bind(id);
     let mut ids: Vec<i64> = Vec::new();
     for (sql, out) in [
         (
@@ -182,20 +196,16 @@ pub async fn delete_technician(db: &Db, id: i64) -> sqlx::Result<Option<Deleted>
             &mut d.excel_keys,
         ),
     ] {
-        for r in objects(sql).fetch_all(&mut *tx).await? {
-            ids.push(r.try_get(0)?);
-            out.push(r.try_get(1)?);
+        for o in objects(sql).fetch_all(&mut *tx).await? {
+            ids.push(o.id);
+            out.push(o.key);
         }
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("DELETE FROM stored_object WHERE id IN ({})", placeholders.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *tx).await?;
+        let mut q = Sql::new("DELETE FROM stored_object WHERE id IN (");
+        q.push_binds(chunk.iter().copied()).push(")");
+        q.query()?.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(Some(d))

@@ -3,6 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::SubmissionStatus;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Period {
     pub year: i32,
@@ -87,18 +89,18 @@ mod tests {
 /// The status a technician sees for a device: a pending report stays pending; an approved or
 /// rejected one counts only within its own period (the half-month for cleaning, the month for
 /// the rest), after which the device is due again ("Active") instead of locked forever.
-pub fn current_status(latest: Option<(&str, Period)>, today: NaiveDate, half_monthly: bool) -> &'static str {
+pub fn current_status(
+    latest: Option<(SubmissionStatus, Period)>,
+    today: NaiveDate,
+    half_monthly: bool,
+) -> &'static str {
     let now = Period::of(today);
     match latest {
         None => "Active",
-        Some(("Pending", _)) => "Pending",
+        Some((SubmissionStatus::Pending, _)) => SubmissionStatus::Pending.as_str(),
         Some((status, p)) => {
             let current = if half_monthly { p == now } else { p.same_month(&now) };
-            match (current, status) {
-                (true, "Approved") => "Approved",
-                (true, "Rejected") => "Rejected",
-                _ => "Active",
-            }
+            if current { status.as_str() } else { "Active" }
         }
     }
 }
@@ -106,20 +108,21 @@ pub fn current_status(latest: Option<(&str, Period)>, today: NaiveDate, half_mon
 #[cfg(test)]
 mod status_tests {
     use super::*;
+    use crate::domain::SubmissionStatus::{Approved, Pending};
 
     #[test]
     fn an_approved_device_is_due_again_in_its_next_period() {
         let p = Period::of(parse_date("2026-11-03").unwrap());
         let same_half = parse_date("2026-11-10").unwrap();
         let next_half = parse_date("2026-11-20").unwrap();
-        assert_eq!(current_status(Some(("Approved", p)), same_half, true), "Approved");
-        assert_eq!(current_status(Some(("Approved", p)), next_half, true), "Active");
+        assert_eq!(current_status(Some((Approved, p)), same_half, true), "Approved");
+        assert_eq!(current_status(Some((Approved, p)), next_half, true), "Active");
         assert_eq!(
-            current_status(Some(("Approved", p)), next_half, false),
+            current_status(Some((Approved, p)), next_half, false),
             "Approved",
             "monthly devices wait a month"
         );
-        assert_eq!(current_status(Some(("Pending", p)), parse_date("2027-01-01").unwrap(), true), "Pending");
+        assert_eq!(current_status(Some((Pending, p)), parse_date("2027-01-01").unwrap(), true), "Pending");
         assert_eq!(current_status(None, next_half, true), "Active");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::{Fields, FilingError};
 use crate::db::{Db, devices, drafts, objects, submissions};
 use crate::domain::photo::PhotoInfo;
-use crate::domain::{Period, PhotoPlan};
+use crate::domain::{Period, PhotoPlan, SubmissionStatus};
 use crate::storage::{Area, MediaKey, MediaStore, StoredObject};
 
 /// The period rules: the device must be the technician's, one active report per half-month,
@@ -24,14 +24,14 @@ pub(crate) async fn check_visit(
     let p = Period::of(visit_date);
     let existing = submissions::in_period(db, technician_id, device_id, p).await?;
     let visit = visit_date.to_string();
-    match existing.iter().find(|(_, status, _)| status != "Rejected") {
+    match existing.iter().find(|s| s.status != SubmissionStatus::Rejected) {
         Some(_) => Err(FilingError::Duplicate(p)),
         None => match existing.first() {
-            Some((_, _, date)) if *date != visit => Err(FilingError::Rule(
+            Some(s) if s.visit_date != visit => Err(FilingError::Rule(
                 "Your previous submission for this device was rejected. Please resubmit using the same visit date."
                     .into(),
             )),
-            Some((id, _, _)) => Ok(Some(*id)),
+            Some(s) => Ok(Some(s.id)),
             None => Ok(None),
         },
     }
@@ -68,7 +68,11 @@ pub(crate) struct NewReport<'a> {
 /// of a resubmitted report that the new ones replace. Returns the submission's id.
 ///
 /// On an error nothing was recorded; the caller deletes the photos it stored.
-pub(crate) async fn file_report(db: &Db, store: &MediaStore, report: NewReport<'_>) -> Result<i64, FilingError> {
+pub(crate) async fn file_report(
+    db: &Db,
+    store: &MediaStore,
+    report: NewReport<'_>,
+) -> Result<i64, FilingError> {
     let f = &report.fields;
     let reuse = check_visit(db, report.technician_id, f.device.id, f.visit_date).await?;
     let plan = PhotoPlan::for_device(&f.device.device_type, &f.device.gfm_problem_type);
@@ -106,14 +110,7 @@ pub(crate) async fn file_report(db: &Db, store: &MediaStore, report: NewReport<'
         remarks: f.remarks.as_deref(),
     };
     let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, report.draft).await?;
-    let replaced = replaced.iter().map(|k| MediaKey::parse(k)).collect::<Result<Vec<_>, _>>();
-    match replaced {
-        Ok(keys) => {
-            store.delete_all(&keys).await;
-        }
-        // The rows are gone already; a key we could not read leaves its file to `fsck`.
-        Err(e) => tracing::warn!(submission = id, error = %e, "a replaced photo's key is unreadable"),
-    }
+    store.delete_all(&replaced).await;
     Ok(id)
 }
 
@@ -126,7 +123,7 @@ async fn write_rows(
     plan: &PhotoPlan,
     photos: &[&ReportPhoto<'_>],
     draft: Option<i64>,
-) -> Result<(i64, Vec<String>), FilingError> {
+) -> Result<(i64, Vec<MediaKey>), FilingError> {
     let in_tx = async {
         let mut tx = db.begin_write().await?;
         let (id, replaced) = match reuse {
@@ -136,9 +133,9 @@ async fn write_rows(
                 let Some(old) = submissions::reopen(&mut tx, id, new).await? else {
                     return Err(FilingError::Duplicate(new.period));
                 };
-                let ids: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
+                let ids: Vec<i64> = old.iter().map(|o| o.id).collect();
                 objects::delete_ids(&mut tx, &ids).await?;
-                (id, old.into_iter().map(|(_, k)| k).collect())
+                (id, old.into_iter().map(|o| o.key).collect())
             }
             None => (submissions::insert(&mut tx, new).await?, Vec::new()),
         };
@@ -164,7 +161,7 @@ async fn write_rows(
             let content_type = p.info.format.content_type();
             let object_id = match p.object {
                 PhotoObject::New(stored) => {
-                    objects::insert(&mut tx, Area::Photos, stored, Some(content_type)).await?
+                    objects::insert(&mut *tx, Area::Photos, stored, Some(content_type)).await?
                 }
                 PhotoObject::Recorded(id) => id,
             };

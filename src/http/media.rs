@@ -86,7 +86,6 @@ async fn preview(
         Some(k) => k,
         None => make_preview(&state, &key, edge).await?,
     };
-    let preview = MediaKey::parse(&preview).map_err(|_| not_found())?;
     let response = respond(&state, &preview, req).await?;
     Ok(cached(response, remaining))
 }
@@ -94,7 +93,7 @@ async fn preview(
 /// Makes and stores the photo's preview of `edge` px; returns its key. A thumbnail decodes a
 /// JPEG at reduced scale, so a review page's first look costs little; the screen size is made
 /// when the viewer first asks for it.
-async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<String, ApiError> {
+async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<MediaKey, ApiError> {
     let photo_id = previews::photo_id(&state.db, key.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound("File not found".into()))?;
@@ -126,7 +125,7 @@ async fn make_preview(state: &AppState, key: &MediaKey, edge: u32) -> Result<Str
     }
     tracing::info!(key = %key, edge, preview = %preview, size = stored.size, "preview made");
     metrics::counter!("atm_previews_made_total", "edge" => edge.to_string()).increment(1);
-    Ok(preview.as_str().to_string())
+    Ok(preview)
 }
 
 async fn respond(state: &AppState, key: &MediaKey, req: Request) -> Result<Response, ApiError> {

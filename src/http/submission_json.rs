@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::auth::links::LinkSigner;
 use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
+use crate::domain::SubmissionStatus;
 use crate::storage::MediaKey;
 
 pub(crate) struct Links<'a> {
@@ -14,21 +15,28 @@ pub(crate) struct Links<'a> {
 }
 
 impl Links<'_> {
-    pub(crate) fn url(&self, key: &str) -> Option<String> {
-        MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign(&k)))
+    pub(crate) fn url(&self, key: &MediaKey) -> String {
+        format!("{}{}", self.base, self.signer.sign(key))
     }
 
     /// A signed link to the server-made preview of a photo, `edge` px on its longest side.
-    pub(crate) fn preview(&self, key: &str, edge: u32) -> Option<String> {
-        MediaKey::parse(key).ok().map(|k| format!("{}{}", self.base, self.signer.sign_preview(&k, edge)))
+    pub(crate) fn preview(&self, key: &MediaKey, edge: u32) -> String {
+        format!("{}{}", self.base, self.signer.sign_preview(key, edge))
     }
 }
 
-pub(crate) fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobStatus>, links: &Links<'_>) -> Value {
+pub(crate) fn submission(
+    r: &Record,
+    photos: &[PhotoRecord],
+    job: Option<&JobStatus>,
+    links: &Links<'_>,
+) -> Value {
     // The original kept one `remarks` column that the last writer won; we keep both and show
     // the reviewer's words once there is a review with words, else the technician's.
-    let remarks = match (&r.review_remarks, r.status.as_str()) {
-        (Some(rr), "Approved" | "Rejected") if !rr.trim().is_empty() => Some(rr.clone()),
+    let remarks = match (&r.review_remarks, r.status) {
+        (Some(rr), SubmissionStatus::Approved | SubmissionStatus::Rejected) if !rr.trim().is_empty() => {
+            Some(rr.clone())
+        }
         _ => r.remarks.clone(),
     };
     json!({
@@ -50,7 +58,7 @@ pub(crate) fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobSta
         "visit_date": r.visit_date,
         "half_month": r.half_month,
         "status": r.status,
-        "pdf_url": r.pdf_key.as_deref().and_then(|k| links.url(k)),
+        "pdf_url": r.pdf_key.as_ref().map(|k| links.url(k)),
         "remarks": remarks,
         "created_at": r.created_at,
         "job_status": r.job_status,
@@ -79,7 +87,11 @@ pub(crate) fn submission(r: &Record, photos: &[PhotoRecord], job: Option<&JobSta
 }
 
 /// The JSON of many submissions, their photos and report jobs fetched in two queries.
-pub(crate) async fn render_all(db: &crate::db::Db, rows: &[Record], links: &Links<'_>) -> sqlx::Result<Vec<Value>> {
+pub(crate) async fn render_all(
+    db: &crate::db::Db,
+    rows: &[Record],
+    links: &Links<'_>,
+) -> sqlx::Result<Vec<Value>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut photos = crate::db::submissions::photos_of(db, &ids).await?;
     let jobs = crate::db::jobs::latest_for(db, &ids).await?;

@@ -12,7 +12,7 @@ use super::route;
 use super::submission_json::{self, Links};
 use crate::db::submissions::{self, Filters, Reviewed};
 use crate::db::{jobs, objects};
-use crate::domain::{DeviceType, Role, period};
+use crate::domain::{DeviceType, Role, SubmissionStatus, period};
 use crate::error::ApiError;
 use crate::reports::build;
 use crate::state::AppState;
@@ -52,12 +52,13 @@ fn filters(q: ListQuery) -> Result<Filters, ApiError> {
                 .ok_or_else(|| ApiError::field(name, format!("\"{s}\" is not a date; use YYYY-MM-DD."))),
         }
     };
-    let status = all(q.status);
-    if let Some(s) = &status
-        && !["Pending", "Approved", "Rejected"].contains(&s.as_str())
-    {
-        return Err(ApiError::field("status", format!("\"{s}\" is not a valid choice.")));
-    }
+    let status = match all(q.status) {
+        None => None,
+        Some(s) => Some(
+            SubmissionStatus::parse(&s)
+                .ok_or_else(|| ApiError::field("status", format!("\"{s}\" is not a valid choice.")))?,
+        ),
+    };
     let device_type = all(q.device_type);
     if let Some(t) = &device_type
         && DeviceType::parse(t).is_none()
@@ -159,7 +160,7 @@ async fn approve(
     let job = match submissions::approve(&state.db, rec.id, remarks.as_deref(), user.id, email).await? {
         (Reviewed::Done, Some(job)) => job,
         (Reviewed::Refused(None), _) => return Err(ApiError::NotFound("Submission not found".into())),
-        (Reviewed::Refused(Some("Rejected")), _) => {
+        (Reviewed::Refused(Some(SubmissionStatus::Rejected)), _) => {
             return Err(ApiError::Conflict(
                 "Submission was rejected; it can be approved once the technician resubmits it.".into(),
             ));
@@ -196,10 +197,10 @@ async fn reject(
 ) -> Result<Json<Value>, ApiError> {
     let body = fields(req).await?;
     let rec = find(&state, &id).await?;
-    if rec.status == "Rejected" {
+    if rec.status == SubmissionStatus::Rejected {
         return Err(ApiError::message("Submission is already rejected"));
     }
-    if rec.status == "Approved" {
+    if rec.status == SubmissionStatus::Approved {
         return Err(approved_cannot_be_rejected());
     }
     let remarks = text(&body, "remarks").unwrap_or_default();
@@ -214,7 +215,7 @@ async fn reject(
     }
     match submissions::reject(&state.db, rec.id, remarks.trim(), user.id).await? {
         Reviewed::Done => {}
-        Reviewed::Refused(Some("Approved")) => return Err(approved_cannot_be_rejected()),
+        Reviewed::Refused(Some(SubmissionStatus::Approved)) => return Err(approved_cannot_be_rejected()),
         Reviewed::Refused(None) => return Err(ApiError::NotFound("Submission not found".into())),
         Reviewed::Refused(_) => return Err(ApiError::message("Submission is already rejected")),
     }
@@ -242,8 +243,7 @@ async fn preview_pdf(
         .store
         .put_stream(&key, futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) }), size)
         .await?;
-    let mut conn = state.db.pool().acquire().await?;
-    if let Err(e) = objects::insert(&mut conn, Area::Pdfs, &stored, Some("application/pdf")).await {
+    if let Err(e) = objects::insert(state.db.pool(), Area::Pdfs, &stored, Some("application/pdf")).await {
         let _ = state.store.delete(&key).await;
         return Err(e.into());
     }
@@ -251,7 +251,7 @@ async fn preview_pdf(
     Ok(Json(json!({
         "status": "success",
         "message": "PDF preview generated successfully",
-        "pdf_url": links.url(key.as_str()),
+        "pdf_url": links.url(&key),
     })))
 }
 
@@ -274,12 +274,12 @@ async fn retry_report(
 
 async fn stats(State(state): State<AppState>, _caller: Supervisor) -> Result<Json<Value>, ApiError> {
     let counts = submissions::status_counts(&state.db).await?;
-    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
+    let get = |k: SubmissionStatus| counts.get(&k).copied().unwrap_or(0);
     Ok(Json(json!({
         "total_submissions": counts.values().sum::<i64>(),
-        "pending_submissions": get("Pending"),
-        "approved_submissions": get("Approved"),
-        "rejected_submissions": get("Rejected"),
+        "pending_submissions": get(SubmissionStatus::Pending),
+        "approved_submissions": get(SubmissionStatus::Approved),
+        "rejected_submissions": get(SubmissionStatus::Rejected),
     })))
 }
 

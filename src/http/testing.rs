@@ -41,8 +41,8 @@ async fn store_object(
             return Err(e.into());
         }
     };
-    let mut conn = state.db.pool().acquire().await?;
-    match objects::insert(&mut conn, Area::Photos, &stored, None).await {
+    // A failure to get a connection is a failed row too: the file goes either way.
+    match objects::insert(state.db.pool(), Area::Photos, &stored, None).await {
         Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "object": stored })))),
         Err(e) => {
             // The row failed: the object must not outlive it as an orphan.
@@ -62,6 +62,5 @@ async fn read_object(
 ) -> Result<impl IntoResponse, ApiError> {
     let row =
         objects::get(&state.db, id).await?.ok_or_else(|| ApiError::NotFound("No such object".into()))?;
-    let key = MediaKey::parse(&row.key).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(state.store.read(&key).await?)
+    Ok(state.store.read(&row.key).await?)
 }

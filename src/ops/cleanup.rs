@@ -8,10 +8,9 @@
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use sqlx::Row;
 
-use crate::db::Db;
-use crate::storage::{Listed, MediaStore, TRASH};
+use crate::db::{Db, objects};
+use crate::storage::{Area, Listed, MediaStore, TRASH};
 
 pub(crate) struct Policy {
     pub orphan_grace: Duration,
@@ -33,40 +32,19 @@ fn cutoff(days: i64) -> String {
     Db::at(-days * 86_400)
 }
 
-const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM excel_uploads e WHERE e.object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.pdf_object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM report_jobs j WHERE j.pdf_object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM draft_photos d WHERE d.object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN photos p ON p.object_id = v.photo_object_id
-                     WHERE v.preview_object_id = o.id)
-     AND NOT EXISTS (SELECT 1 FROM photo_previews v JOIN draft_photos d ON d.object_id = v.photo_object_id
-                     WHERE v.preview_object_id = o.id)";
-
 pub(crate) async fn plan(db: &Db, store: &MediaStore, p: &Policy) -> anyhow::Result<Vec<Candidate>> {
     let mut out = Vec::new();
     for (area, days, reason) in [
-        ("excel_uploads", p.excel_days, "superseded Excel copy"),
-        ("pdfs", p.preview_days, "unrecorded preview PDF"),
-        ("previews", p.preview_days, "preview of a photo that is gone"),
+        (Area::ExcelUploads, p.excel_days, "superseded Excel copy"),
+        (Area::Pdfs, p.preview_days, "unrecorded preview PDF"),
+        (Area::Previews, p.preview_days, "preview of a photo that is gone"),
     ] {
-        let sql = format!(
-            "SELECT o.id, o.object_key, o.size_bytes FROM stored_object o
-             WHERE o.area = $1 AND o.created_at < $2 AND {UNREFERENCED} ORDER BY o.id"
-        );
-        for r in
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(area).bind(cutoff(days)).fetch_all(db.pool()).await?
-        {
-            out.push(Candidate {
-                key: r.try_get(1)?,
-                reason,
-                size: r.try_get::<i64, _>(2)? as u64,
-                row_id: Some(r.try_get(0)?),
-            });
+        for o in objects::unreferenced(db, area, &cutoff(days)).await? {
+            out.push(Candidate { key: o.key.to_string(), reason, size: o.size as u64, row_id: Some(o.id) });
         }
     }
     let rows: std::collections::HashSet<String> =
-        crate::db::objects::list(db).await?.into_iter().map(|r| r.key).collect();
+        objects::list(db).await?.into_iter().map(|r| r.key.to_string()).collect();
     let now = SystemTime::now();
     for Listed { key, size, modified } in store.list_all().await? {
         let age = now.duration_since(modified).unwrap_or_default();
@@ -96,12 +74,7 @@ pub(crate) async fn apply(db: &Db, store: &MediaStore, plan: &[Candidate]) -> an
         if let Some(id) = c.row_id {
             // The row goes first, and only if still unreferenced: a leftover file is an orphan
             // for the next run, never a broken reference.
-            let sql = format!(
-                "DELETE FROM stored_object WHERE id = $1 AND id IN (SELECT o.id FROM stored_object o WHERE o.id = $1 AND {UNREFERENCED})"
-            );
-            let gone =
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(db.pool()).await?.rows_affected();
-            if gone == 0 {
+            if !objects::delete_if_unreferenced(db, id).await? {
                 continue;
             }
         }

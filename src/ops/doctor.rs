@@ -86,7 +86,10 @@ pub(crate) async fn build(
     let storage = match prepared {
         Some((db, report)) => {
             fill_database(db, &mut database).await;
-            scrub_findings = objects::scrub_findings(db).await.unwrap_or_default();
+            scrub_findings = objects::scrub_findings(db)
+                .await
+                .map(|v| v.into_iter().map(|f| (f.key.to_string(), f.problem)).collect())
+                .unwrap_or_default();
             let week_ago = (chrono::Utc::now() - chrono::Duration::days(7))
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
             if let (Ok(bytes), Some(space)) = (objects::bytes_since(db, &week_ago).await, &report.space) {

@@ -4,13 +4,12 @@
 use std::time::Duration;
 
 use crate::db::{Db, drafts};
-use crate::storage::{MediaKey, MediaStore};
+use crate::storage::MediaStore;
 
 /// Removes drafts untouched for `max_age`; returns (drafts, photos) removed.
 pub(crate) async fn expire(db: &Db, store: &MediaStore, max_age: Duration) -> anyhow::Result<(usize, usize)> {
     let before = Db::at(-i64::try_from(max_age.as_secs())?);
     let (count, keys) = drafts::expire(db, &before).await?;
-    let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     store.delete_all(&keys).await;
     if count > 0 {
         tracing::info!(drafts = count, photos = keys.len(), "abandoned drafts expired");

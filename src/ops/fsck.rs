@@ -80,18 +80,18 @@ pub(crate) async fn run(db: &Db, store: &MediaStore, opts: &Options) -> anyhow::
     let mut report = Report { rows: rows.len(), files: files.len(), ..Report::default() };
     for row in &rows {
         match on_disk.get(row.key.as_str()) {
-            None => report.findings.push(Finding::Missing { key: row.key.clone() }),
+            None => report.findings.push(Finding::Missing { key: row.key.to_string() }),
             Some((size, _)) if *size as i64 != row.size => report.findings.push(Finding::SizeMismatch {
-                key: row.key.clone(),
+                key: row.key.to_string(),
                 recorded: row.size,
                 found: *size,
             }),
             Some(_) if opts.hash => {
-                let found = store.hash_listed(&row.key).await?;
+                let found = store.hash_listed(row.key.as_str()).await?;
                 report.hashed += 1;
                 if found != row.sha256 {
                     report.findings.push(Finding::HashMismatch {
-                        key: row.key.clone(),
+                        key: row.key.to_string(),
                         recorded: row.sha256.clone(),
                         found,
                     });

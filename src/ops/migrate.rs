@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::{Db, meta, objects};
 use crate::storage::identity::Marker;
-use crate::storage::{MediaKey, MediaStore, StoreError};
+use crate::storage::{MediaStore, StoreError};
 
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Report {
@@ -37,12 +37,9 @@ pub(crate) async fn run(
         to.list_all().await?.into_iter().map(|l| (l.key, l.size)).collect();
     let mut report = Report { objects: rows.len(), ..Report::default() };
     for row in &rows {
-        let Ok(key) = MediaKey::parse(&row.key) else {
-            report.failed.push(format!("{}: not a valid key", row.key));
-            continue;
-        };
-        if present.get(&row.key) == Some(&(row.size as u64)) {
-            match to.hash_listed(&row.key).await {
+        let (key, name) = (&row.key, row.key.as_str());
+        if present.get(name) == Some(&(row.size as u64)) {
+            match to.hash_listed(name).await {
                 Ok(h) if h == row.sha256 => {
                     report.already_there += 1;
                     continue;
@@ -56,10 +53,10 @@ pub(crate) async fn run(
                 }
             }
         }
-        let bytes = match from.read(&key).await {
+        let bytes = match from.read(key).await {
             Ok(b) => b,
             Err(StoreError::NotFound) => {
-                report.missing_at_source.push(row.key.clone());
+                report.missing_at_source.push(name.to_string());
                 continue;
             }
             Err(e) => {
@@ -68,15 +65,15 @@ pub(crate) async fn run(
             }
         };
         if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != row.sha256 {
-            report.corrupt_at_source.push(row.key.clone());
+            report.corrupt_at_source.push(name.to_string());
             continue;
         }
         let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
-        match to.put_stream(&key, body, LIMIT).await {
-            Ok(o) if o.sha256 == row.sha256 => match to.hash_listed(&row.key).await {
+        match to.put_stream(key, body, LIMIT).await {
+            Ok(o) if o.sha256 == row.sha256 => match to.hash_listed(name).await {
                 Ok(h) if h == row.sha256 => {
                     report.copied += 1;
-                    progress(&row.key);
+                    progress(name);
                 }
                 _ => report.failed.push(format!("{}: read-back hash differs at the target", row.key)),
             },

@@ -35,21 +35,22 @@ impl Scrub {
         let size = (total + self.slices_per_cycle - 1) / self.slices_per_cycle.max(1);
         let mut bad = 0;
         let due = objects::due_for_scrub(&self.db, size.max(1)).await?;
-        for (id, key, sha) in &due {
-            let problem = match self.store.hash_listed(key).await {
+        for o in &due {
+            let (key, sha) = (&o.key, &o.sha256);
+            let problem = match self.store.hash_listed(key.as_str()).await {
                 Ok(h) if &h == sha => None,
                 Ok(h) => Some(format!("SHA-256 is {h}, recorded {sha}")),
                 Err(e) => Some(format!("unreadable: {e}")),
             };
             if let Some(p) = &problem {
                 bad += 1;
-                tracing::error!(key, problem = p, "scrub found a damaged or missing file");
+                tracing::error!(key = %key, problem = p, "scrub found a damaged or missing file");
             }
             metrics::counter!("atm_scrub_checked_total").increment(1);
             if problem.is_some() {
                 metrics::counter!("atm_scrub_findings_total").increment(1);
             }
-            objects::record_scrub(&self.db, *id, problem.as_deref()).await?;
+            objects::record_scrub(&self.db, o.id, problem.as_deref()).await?;
         }
         Ok((due.len(), bad))
     }

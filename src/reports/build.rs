@@ -11,7 +11,7 @@ use crate::db::{Db, submissions};
 use crate::domain::period;
 use crate::domain::photo_plan::{self, PhotoPlan};
 use crate::limits::Gate;
-use crate::storage::{MediaKey, MediaStore};
+use crate::storage::MediaStore;
 
 pub(crate) struct Built {
     pub pdf: Vec<u8>,
@@ -49,7 +49,6 @@ pub(crate) async fn build(
     // Two photos at a time: the machine has two cores and a decoded 12 MP photo is ~36 MB.
     let mut tasks = Vec::new();
     for p in stored {
-        let key = MediaKey::parse(&p.key).map_err(|_| anyhow::anyhow!("bad key {}", p.key))?;
         let (store, decoding) = (store.clone(), decoding.clone());
         let label = plan
             .slot(&format!("section{}_{}", p.section, p.order_index))
@@ -60,7 +59,7 @@ pub(crate) async fn build(
             // IMAGE_DECODE_CONCURRENCY originals and decodes are in memory at once, process-wide.
             let _turn = decoding.enter_patiently().await;
             let original =
-                store.read(&key).await.with_context(|| format!("reading stored photo {}", p.key))?;
+                store.read(&p.key).await.with_context(|| format!("reading stored photo {}", p.key))?;
             let made = tokio::task::spawn_blocking(move || photos::prepare(&original)).await;
             // A photo that cannot be decoded (or panics its decoder) will not decode on a retry
             // either: the report is made with a placeholder for it rather than failing for ever.
@@ -69,7 +68,7 @@ pub(crate) async fn build(
                 Err(e) => {
                     tracing::warn!(
                         submission_id,
-                        key = p.key,
+                        key = %p.key,
                         error = format!("{e:#}"),
                         "photo could not be rendered; placeholder drawn"
                     );
@@ -81,7 +80,7 @@ pub(crate) async fn build(
                 order: p.order_index as u8,
                 label,
                 sha256: p.sha256,
-                key: p.key,
+                key: p.key.to_string(),
                 print,
             })
         }));

@@ -11,6 +11,7 @@ use super::build;
 use super::email::{Mailer, ReportMail};
 use crate::config::Settings;
 use crate::db::{Db, jobs, objects, submissions};
+use crate::domain::SubmissionStatus;
 use crate::storage::{Area, MediaKey, MediaStore};
 
 #[derive(Clone)]
@@ -118,8 +119,10 @@ impl Worker {
     async fn still_current(&self, job: &jobs::Job) -> anyhow::Result<Option<&'static str>> {
         Ok(match submissions::status(&self.db, job.submission_id).await? {
             None => Some("the submission no longer exists"),
-            Some((status, _)) if status != "Approved" => Some("the submission is no longer approved"),
-            Some((_, pdf)) if job.pdf_status == "done" && pdf != job.pdf_object_id => {
+            Some(now) if now.status != SubmissionStatus::Approved => {
+                Some("the submission is no longer approved")
+            }
+            Some(now) if job.pdf_status == "done" && now.pdf_object_id != job.pdf_object_id => {
                 Some("the submission's report was replaced")
             }
             Some(_) => None,
@@ -150,7 +153,7 @@ impl Worker {
             let recorded = async {
                 let mut tx = self.db.begin_write().await?;
                 let object_id =
-                    objects::insert(&mut tx, Area::Pdfs, &stored, Some("application/pdf")).await?;
+                    objects::insert(&mut *tx, Area::Pdfs, &stored, Some("application/pdf")).await?;
                 if !jobs::pdf_done(&mut tx, job, object_id).await? {
                     return Ok(None);
                 }
@@ -188,12 +191,8 @@ impl Worker {
             None => None,
         }
         .ok_or_else(|| anyhow::anyhow!("the report's PDF is not recorded"))?;
-        let pdf = self
-            .store
-            .read(&MediaKey::parse(&row.key).map_err(|_| anyhow::anyhow!("bad pdf key"))?)
-            .await?
-            .to_vec();
-        let file_name = row.key.rsplit('/').next().unwrap_or("report.pdf").to_string();
+        let pdf = self.store.read(&row.key).await?.to_vec();
+        let file_name = row.key.as_str().rsplit('/').next().unwrap_or("report.pdf").to_string();
         let r = submissions::get(&self.db, job.submission_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the submission no longer exists"))?;

@@ -70,20 +70,36 @@ impl MediaKey {
 
     /// Accepts only keys this server could have made: relative, plain segments, no hidden names.
     pub fn parse(s: &str) -> Result<MediaKey, InvalidKey> {
+        if !MediaKey::valid(s) {
+            return Err(InvalidKey);
+        }
+        Ok(MediaKey(s.to_string()))
+    }
+
+    fn valid(s: &str) -> bool {
         let ok_segment = |seg: &str| {
             !seg.is_empty()
                 && seg.len() <= 128
                 && !seg.starts_with('.')
                 && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         };
-        if s.len() > 512 || !s.split('/').all(ok_segment) {
-            return Err(InvalidKey);
-        }
-        Ok(MediaKey(s.to_string()))
+        s.len() <= 512 && s.split('/').all(ok_segment)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<String> for MediaKey {
+    type Error = InvalidKey;
+
+    /// `parse` for an owned string (a key read from the database), without a copy.
+    fn try_from(s: String) -> Result<MediaKey, InvalidKey> {
+        if !MediaKey::valid(&s) {
+            return Err(InvalidKey);
+        }
+        Ok(MediaKey(s))
     }
 }
 

@@ -198,7 +198,7 @@ async fn store(
     let record = async {
         let mut tx = state.db.begin_write().await?;
         let object_id =
-            objects::insert(&mut tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
+            objects::insert(&mut *tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
         let (ids, created) = devices::get_or_create(&mut tx, &parsed.devices, device_type).await?;
         devices::replace_assignments(&mut tx, v.technician.id, device_type, &ids).await?;
         let upload = excel::NewUpload {

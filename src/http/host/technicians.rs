@@ -14,7 +14,6 @@ use crate::error::ApiError;
 use crate::http::body::{fields, text};
 use crate::http::extract::Host;
 use crate::state::AppState;
-use crate::storage::MediaKey;
 
 pub(super) async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<Value>, ApiError> {
     let techs = users::list(&state.db, Some(Role::Technician)).await?;
@@ -77,10 +76,9 @@ pub(super) async fn delete(
     let not_found = || ApiError::NotFound("Technician not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let d = users::delete_technician(&state.db, id).await?.ok_or_else(not_found)?;
-    let keys = |v: &[String]| v.iter().filter_map(|k| MediaKey::parse(k).ok()).collect::<Vec<_>>();
-    let pdfs = state.store.delete_all(&keys(&d.pdf_keys)).await;
-    let photos = state.store.delete_all(&keys(&d.photo_keys)).await;
-    let excel_files = state.store.delete_all(&keys(&d.excel_keys)).await;
+    let pdfs = state.store.delete_all(&d.pdf_keys).await;
+    let photos = state.store.delete_all(&d.photo_keys).await;
+    let excel_files = state.store.delete_all(&d.excel_keys).await;
     tracing::info!(
         by = user.username,
         technician = d.username,

@@ -22,7 +22,6 @@ use crate::http::body::{fields, text};
 use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
 use crate::http::submission_json::{self, Links};
 use crate::state::AppState;
-use crate::storage::MediaKey;
 
 fn not_found() -> ApiError {
     ApiError::NotFound(
@@ -169,7 +168,6 @@ pub(super) async fn discard(
     let Some(keys) = drafts::discard(&state.db, d.id).await? else {
         return Err(ApiError::NotFound("This draft was already submitted or has expired.".into()));
     };
-    let keys: Vec<MediaKey> = keys.iter().filter_map(|k| MediaKey::parse(k).ok()).collect();
     state.store.delete_all(&keys).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -252,8 +250,8 @@ pub(super) async fn put_photo(
             return Ok((StatusCode::OK, Json(same.map(|p| photo_json(&p, &links)).unwrap_or(Value::Null))));
         }
     };
-    if let Some(old) = replaced.as_deref().and_then(|k| MediaKey::parse(k).ok()) {
-        state.store.delete_all(&[old]).await;
+    if let Some(old) = &replaced {
+        state.store.delete_all(std::slice::from_ref(old)).await;
     }
     metrics::counter!("atm_draft_photos_total", "outcome" => if replaced.is_some() { "replaced" } else { "new" })
         .increment(1);

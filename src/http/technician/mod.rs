@@ -17,7 +17,7 @@ use super::submission_json::{self, Links};
 use crate::db::{devices, excel, submissions};
 use crate::domain::excel::row_device_key;
 use crate::domain::period::current_status;
-use crate::domain::{DeviceType, Period};
+use crate::domain::{DeviceType, Period, SubmissionStatus};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -72,12 +72,13 @@ async fn my_excel_data(State(state): State<AppState>, user: Technician) -> Resul
                     let last = device.and_then(|d| latest.get(&d.id));
                     let status = match (device, last) {
                         (Some(d), Some(l)) => {
-                            current_status(Some((&l.status, l.period)), today, half_monthly(&d.device_type))
+                            current_status(Some((l.status, l.period)), today, half_monthly(&d.device_type))
                         }
                         _ => "Active",
                     };
-                    let remarks =
-                        last.filter(|_| status == "Rejected").and_then(|l| l.review_remarks.clone());
+                    let remarks = last
+                        .filter(|_| status == SubmissionStatus::Rejected.as_str())
+                        .and_then(|l| l.review_remarks.clone());
                     if let Value::Object(map) = &mut row {
                         map.insert("submission_status".into(), json!(status));
                         map.insert("submission_remarks".into(), json!(remarks));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
 
-use super::{Entry, FORMAT, MANIFEST_FILE, MEDIA_DIR, Manifest, PG_FILE, SQLITE_FILE, media_path};
+use super::{Entry, FORMAT, MANIFEST_FILE, MEDIA_DIR, Manifest, PG_FILE, SQLITE_FILE, backup_path};
 use crate::config::Settings;
 use crate::db::objects::ObjectRow;
 use crate::db::{Backend, Db, meta, objects};
@@ -30,7 +30,7 @@ pub(crate) async fn create(
     let mut entries = Vec::with_capacity(rows.len());
     let mut folders = BTreeSet::new();
     for row in rows {
-        let (_, target) = media_path(dir, &row.key)?;
+        let target = backup_path(dir, &row.key);
         let folder = target.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
         fsutil::create_dir_all_durable(&folder)?;
         let damaged = back_up_object(store, &row, target).await?;
@@ -38,7 +38,7 @@ pub(crate) async fn create(
             tracing::warn!(key = %row.key, reason = %reason, "object already damaged in the store; marked in the backup");
         }
         folders.insert(folder);
-        entries.push(Entry { key: row.key, size: row.size, sha256: row.sha256, damaged });
+        entries.push(Entry { key: row.key.to_string(), size: row.size, sha256: row.sha256, damaged });
     }
     // The objects' directory entries are durable before the manifest says they exist.
     for folder in &folders {
@@ -64,11 +64,7 @@ async fn snapshot_database(
     match db.backend() {
         Backend::Sqlite => {
             let file = dir.join(SQLITE_FILE);
-            sqlx::query("VACUUM INTO $1")
-                .bind(file.to_string_lossy().to_string())
-                .execute(db.pool())
-                .await
-                .context("SQLite online backup")?;
+            crate::db::backup::sqlite_snapshot(db, &file).await.context("SQLite online backup")?;
             // The object list comes from the snapshot itself, so files and rows agree.
             let snap = Db::connect(&format!("sqlite://{}", file.display())).await?;
             let rows = objects::list(&snap).await?;
@@ -107,8 +103,7 @@ async fn back_up_object(
     row: &ObjectRow,
     target: PathBuf,
 ) -> anyhow::Result<Option<String>> {
-    let (key, _) = media_path(Path::new(""), &row.key)?;
-    let written = store.export(&key, target).await;
+    let written = store.export(&row.key, target).await;
     Ok(match written {
         Ok(w) if w.sha256 == row.sha256 && w.size as i64 == row.size => None,
         Ok(w) if w.size as i64 != row.size => {

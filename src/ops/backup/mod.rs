@@ -64,7 +64,13 @@ fn sqlite_path(settings: &Settings) -> PathBuf {
 /// someone may have edited, and `../` must not reach outside the backup.
 fn media_path(dir: &Path, key: &str) -> anyhow::Result<(MediaKey, PathBuf)> {
     let parsed = MediaKey::parse(key).map_err(|_| anyhow::anyhow!("the manifest lists a bad key {key:?}"))?;
-    Ok((parsed, dir.join(MEDIA_DIR).join(key)))
+    let path = backup_path(dir, &parsed);
+    Ok((parsed, path))
+}
+
+/// The path of a valid key's object inside a backup.
+fn backup_path(dir: &Path, key: &MediaKey) -> PathBuf {
+    dir.join(MEDIA_DIR).join(key.as_str())
 }
 
 pub(crate) fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {

@@ -124,10 +124,7 @@ async fn restore_database(settings: &Settings, dir: &Path, manifest: &Manifest) 
         return Ok(());
     }
     let db = Db::connect(settings.database_url.expose()).await?;
-    let used: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'")
-            .fetch_one(db.pool())
-            .await?;
+    let used = crate::db::backup::postgres_table_count(&db).await?;
     db.pool().close().await;
     ensure!(used == 0, "the PostgreSQL database is not empty; restore needs an empty database");
     let out = tokio::process::Command::new("pg_restore")
