@@ -86,6 +86,35 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ObjectRow>> {
         .await
 }
 
+/// A stored object's row with its key as the text the database holds, for the tools that scan
+/// every row and must name a bad one instead of stopping at it (`storage migrate`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ObjectText {
+    pub id: i64,
+    #[sqlx(rename = "object_key")]
+    pub key: String,
+    #[sqlx(rename = "size_bytes")]
+    pub size: i64,
+    pub sha256: String,
+}
+
+impl ObjectText {
+    /// The row with its key parsed, or the key that is not one.
+    pub fn parsed(self) -> Result<ObjectRow, String> {
+        match MediaKey::parse(&self.key) {
+            Ok(key) => Ok(ObjectRow { id: self.id, key, size: self.size, sha256: self.sha256 }),
+            Err(_) => Err(self.key),
+        }
+    }
+}
+
+/// Every row, keys as text (see [`ObjectText`]).
+pub async fn list_as_text(db: &Db) -> sqlx::Result<Vec<ObjectText>> {
+    sqlx::query_as("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+}
+
 pub async fn list(db: &Db) -> sqlx::Result<Vec<ObjectRow>> {
     sqlx::query_as("SELECT id, object_key, size_bytes, sha256 FROM stored_object ORDER BY id")
         .fetch_all(db.pool())

@@ -32,11 +32,20 @@ pub(crate) async fn run(
     to: &MediaStore,
     progress: impl Fn(&str),
 ) -> anyhow::Result<Report> {
-    let rows = objects::list(db).await?;
+    let rows = objects::list_as_text(db).await?;
     let present: std::collections::HashMap<String, u64> =
         to.list_all().await?.into_iter().map(|l| (l.key, l.size)).collect();
     let mut report = Report { objects: rows.len(), ..Report::default() };
-    for row in &rows {
+    for row in rows {
+        // A row whose key no server could have made is named, and the others still move.
+        let row = match row.parsed() {
+            Ok(row) => row,
+            Err(key) => {
+                report.failed.push(format!("{key}: not a valid key"));
+                continue;
+            }
+        };
+        let row = &row;
         let (key, name) = (&row.key, row.key.as_str());
         if present.get(name) == Some(&(row.size as u64)) {
             match to.hash_listed(name).await {

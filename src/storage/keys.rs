@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// The longest segment of a key.
+const MAX_SEGMENT: usize = 128;
+
 /// The areas of the media store, each its own top-level folder (spec §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
@@ -59,6 +62,10 @@ impl MediaKey {
             .collect();
         let safe = safe.trim_start_matches('.');
         let safe = if safe.is_empty() { "file" } else { safe };
+        // A segment may hold 128 characters: keep the end, where the extension is (ASCII only
+        // by now, so any byte offset is a character boundary).
+        let safe = safe[safe.len().saturating_sub(MAX_SEGMENT)..].trim_start_matches('.');
+        let safe = if safe.is_empty() { "file" } else { safe };
         MediaKey(format!(
             "{}/{}/{}/{}",
             area.folder(),
@@ -79,7 +86,7 @@ impl MediaKey {
     fn valid(s: &str) -> bool {
         let ok_segment = |seg: &str| {
             !seg.is_empty()
-                && seg.len() <= 128
+                && seg.len() <= MAX_SEGMENT
                 && !seg.starts_with('.')
                 && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         };
@@ -112,6 +119,18 @@ impl fmt::Display for MediaKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_file_name_still_makes_a_key_that_reads_back() {
+        let name = format!("{}.pdf", "Cost-Center ".repeat(40));
+        let key = MediaKey::generate_named(Area::Pdfs, &name);
+        assert_eq!(MediaKey::parse(key.as_str()), Ok(key.clone()), "{key}");
+        assert!(key.as_str().ends_with(".pdf"), "the extension is kept: {key}");
+        let dots = MediaKey::generate_named(Area::Pdfs, &format!(".{}", "x".repeat(200)));
+        assert!(MediaKey::parse(dots.as_str()).is_ok(), "{dots}");
+        let only_dots = MediaKey::generate_named(Area::Pdfs, &format!("a{}", ".".repeat(300)));
+        assert!(MediaKey::parse(only_dots.as_str()).is_ok(), "{only_dots}");
+    }
 
     #[test]
     fn generated_keys_parse_back_and_live_in_their_area() {

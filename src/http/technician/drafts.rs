@@ -176,7 +176,9 @@ pub(super) async fn discard(
 /// `X-Content-SHA256` (hex) is checked against what arrived, so a damaged photo is never kept.
 pub(super) async fn put_photo(
     State(state): State<AppState>,
-    user: Technician,
+    // Refused inside, like every other early answer here, so the photo still on its way is
+    // read and dropped and the client gets to read the refusal.
+    user: Result<Technician, ApiError>,
     BaseUrl(base): BaseUrl,
     declared: DeclaredLength,
     Path((id, field)): Path<(String, String)>,
@@ -184,6 +186,7 @@ pub(super) async fn put_photo(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let checked = async {
+        let user = user?;
         let (d, device) = owned(&state, &user, &id).await?;
         let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
         let slot = plan.slot(&field).cloned().ok_or_else(|| {
