@@ -458,7 +458,9 @@ impl Limits {
             upload_idle_timeout_seconds: n("UPLOAD_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)? as u64,
             upload_min_bytes_per_second: n("UPLOAD_MIN_BYTES_PER_SECOND", 1024, 0, 1 << 30)? as u64,
             password_hash_concurrency: n("PASSWORD_HASH_CONCURRENCY", cores, 1, 256)? as usize,
-            image_decode_concurrency: n("IMAGE_DECODE_CONCURRENCY", 2, 1, 256)? as usize,
+            // Each decode of a camera photo holds tens of MB: half the cores, at least one (on
+            // two cores the second decode cost 30 MiB of peak under `bench/run mixed`).
+            image_decode_concurrency: n("IMAGE_DECODE_CONCURRENCY", (cores / 2).max(1), 1, 256)? as usize,
             pdf_build_concurrency: n("PDF_BUILD_CONCURRENCY", 1, 1, 64)? as usize,
             queue_wait_seconds: n("QUEUE_WAIT_SECONDS", 10, 0, 600)? as u64,
             trusted_proxy_hops: n("TRUSTED_PROXY_HOPS", 1, 1, 16)? as usize,
