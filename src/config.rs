@@ -441,6 +441,11 @@ pub struct Limits {
     pub image_decode_concurrency: usize,
     pub pdf_build_concurrency: usize,
     pub queue_wait_seconds: u64,
+    /// Memory for copies of small, often-read objects (thumbnails, previews, small photos);
+    /// 0 turns the copies off.
+    pub media_cache_bytes: u64,
+    /// The largest object copied into that memory.
+    pub media_cache_object_bytes: u64,
     /// Proxies in front of the service that append to X-Forwarded-For (1: the platform's own).
     pub trusted_proxy_hops: usize,
     /// A header the platform sets to the client's address (e.g. `Fly-Client-IP`), preferred
@@ -463,6 +468,8 @@ impl Limits {
             image_decode_concurrency: n("IMAGE_DECODE_CONCURRENCY", (cores / 2).max(1), 1, 256)? as usize,
             pdf_build_concurrency: n("PDF_BUILD_CONCURRENCY", 1, 1, 64)? as usize,
             queue_wait_seconds: n("QUEUE_WAIT_SECONDS", 10, 0, 600)? as u64,
+            media_cache_bytes: n("MEDIA_CACHE_MB", 32, 0, 65_536)? as u64 * 1024 * 1024,
+            media_cache_object_bytes: n("MEDIA_CACHE_OBJECT_KB", 512, 1, 1 << 20)? as u64 * 1024,
             trusted_proxy_hops: n("TRUSTED_PROXY_HOPS", 1, 1, 16)? as usize,
             client_ip_header: get("CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
         })

@@ -58,14 +58,14 @@ async fn migrate(settings: Settings, args: MigrateArgs) -> anyhow::Result<i32> {
         if let Some(e) = &args.endpoint {
             switch.push_str(&format!("S3_ENDPOINT={e}\n"));
         }
-        (MediaStore::S3(S3Store::new(&s3)?), switch)
+        (MediaStore::s3(S3Store::new(&s3)?), switch)
     } else {
         let root = std::path::PathBuf::from(&args.to);
         anyhow::ensure!(root.is_absolute(), "--to must be an absolute folder or s3://bucket[/prefix]");
         crate::storage::fsutil::create_dir_all_durable(&root)?;
         let local = LocalStore::new(&root);
         local.create_areas()?;
-        (MediaStore::Local(local), format!("STORAGE_BACKEND=local\nMEDIA_ROOT={}\n", root.display()))
+        (MediaStore::local(local), format!("STORAGE_BACKEND=local\nMEDIA_ROOT={}\n", root.display()))
     };
     to.probe().await.map_err(|e| anyhow::anyhow!("the target is not usable: {e}"))?;
     let db = Db::connect(settings.database_url.expose()).await?;

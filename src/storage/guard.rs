@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::identity::{self, Decision};
 use super::mounts::{self, MountFacts, Space};
-use super::{Area, LocalStore, MediaStore, S3Store, fsutil};
+use super::{Area, Backend, LocalStore, MediaStore, S3Store, fsutil};
 use crate::config::{Platform, Settings, Source};
 use crate::db::{Db, meta, objects};
 
@@ -54,9 +54,9 @@ impl StorageReport {
 const FIX: &str = "set MEDIA_ROOT under your disk's mount path, e.g. /var/data/media";
 
 pub async fn check(settings: &Settings, db: &Db, store: &MediaStore, mode: GuardMode) -> StorageReport {
-    match store {
-        MediaStore::Local(local) => check_local(settings, db, store, local, mode).await,
-        MediaStore::S3(bucket) => check_bucket(settings, db, store, bucket, mode).await,
+    match store.backend() {
+        Backend::Local(local) => check_local(settings, db, store, local, mode).await,
+        Backend::S3(bucket) => check_bucket(settings, db, store, bucket, mode).await,
     }
 }
 

@@ -13,7 +13,8 @@ use tokio::io::AsyncWriteExt;
 use super::copy::{self, Written};
 use super::fsutil::{self, TEMP_PREFIX};
 use super::{
-    Area, Fetch, Fetched, Listed, MediaKey, StoreError, StoredObject, TRASH, blocking, identity, mounts,
+    Area, Fetch, Fetched, HotObject, Listed, MediaKey, OpenFile, StoreError, StoredObject, TRASH, blocking,
+    identity, keys::content_type, mounts,
 };
 
 #[derive(Clone, Debug)]
@@ -114,9 +115,41 @@ impl LocalStore {
         Ok(hex::encode(h.finalize()))
     }
 
-    /// A local file is served by the HTTP layer itself (Range, Last-Modified), by its path.
-    pub(crate) async fn fetch(&self, key: &MediaKey, _fetch: &Fetch) -> Result<Fetched, StoreError> {
-        Ok(Fetched::File(self.path_of(key)))
+    /// Opens a file for serving in one trip to the blocking pool: a file of at most `keep_max`
+    /// bytes is read whole (for the hot cache), a larger one is handed over open. The file
+    /// stays readable to the end even if it is deleted meanwhile.
+    pub(crate) async fn fetch(
+        &self,
+        key: &MediaKey,
+        _fetch: &Fetch,
+        keep_max: u64,
+    ) -> Result<Fetched, StoreError> {
+        use std::io::Read;
+        let path = self.path_of(key);
+        let content_type = content_type(key.as_str());
+        let opened = tokio::task::spawn_blocking(move || {
+            let mut file = std::fs::File::open(&path)?;
+            let meta = file.metadata()?;
+            if !meta.is_file() {
+                return Err(StoreError::NotFound);
+            }
+            let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+            let since = modified.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let etag = format!("\"{:x}-{:x}.{:x}\"", meta.len(), since.as_secs(), since.subsec_nanos());
+            let last_modified = chrono::DateTime::<chrono::Utc>::from(modified);
+            if meta.len() <= keep_max {
+                let mut bytes = Vec::with_capacity(meta.len() as usize);
+                file.by_ref().take(keep_max + 1).read_to_end(&mut bytes)?;
+                if bytes.len() as u64 > keep_max {
+                    return Err(StoreError::Io(std::io::Error::other("the file grew while it was read")));
+                }
+                let object = HotObject::new(Bytes::from(bytes), last_modified, etag, content_type);
+                return Ok(Fetched::Hot(std::sync::Arc::new(object)));
+            }
+            Ok(Fetched::Open(OpenFile { file, size: meta.len(), last_modified, etag, content_type }))
+        })
+        .await;
+        opened.map_err(|e| StoreError::Io(std::io::Error::other(e)))?
     }
 
     pub(crate) async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {

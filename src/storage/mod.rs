@@ -4,6 +4,7 @@
 pub mod copy;
 pub mod fsutil;
 pub mod guard;
+pub mod hot;
 pub mod identity;
 pub mod keys;
 pub mod local;
@@ -12,49 +13,83 @@ pub mod s3;
 mod types;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::Stream;
 
+pub use hot::{HotCache, HotObject};
 pub use keys::{Area, MediaKey};
 pub use local::LocalStore;
 pub use s3::S3Store;
-pub use types::{ByteRange, Fetch, Fetched, Listed, ObjectRead, StoreError, StoredObject};
+pub use types::{ByteRange, Fetch, Fetched, Listed, ObjectRead, OpenFile, StoreError, StoredObject};
 
 /// Top-level folder (or key prefix) of files removed by cleanup, kept there for a grace period.
 pub const TRASH: &str = "trash";
 
-/// The configured store. An enum rather than a trait object: the set of backends is ours. Each
-/// method hands the call to the backend; both backends have the same inherent API.
+/// The configured store: a backend, and the in-memory copies of its small, often-read objects.
+/// Each method hands the call to the backend; both backends have the same inherent API.
 #[derive(Clone, Debug)]
-pub enum MediaStore {
+pub struct MediaStore {
+    backend: Backend,
+    hot: Arc<HotCache>,
+}
+
+/// Where the bytes live. An enum rather than a trait object: the set of backends is ours.
+#[derive(Clone, Debug)]
+pub enum Backend {
     Local(LocalStore),
     S3(S3Store),
 }
 
 /// Opens the configured store (nothing is checked here: that is the guard's job).
 pub fn open(settings: &crate::config::Settings) -> anyhow::Result<MediaStore> {
-    Ok(match &settings.storage {
-        crate::config::StorageBackend::Local => MediaStore::Local(LocalStore::new(&settings.media_root)),
-        crate::config::StorageBackend::S3(s) => MediaStore::S3(S3Store::new(s)?),
-    })
+    let store = match &settings.storage {
+        crate::config::StorageBackend::Local => MediaStore::local(LocalStore::new(&settings.media_root)),
+        crate::config::StorageBackend::S3(s) => MediaStore::s3(S3Store::new(s)?),
+    };
+    let limits = &settings.limits;
+    Ok(store.with_hot_cache(HotCache::new(limits.media_cache_bytes, limits.media_cache_object_bytes)))
 }
 
 /// One call on whichever backend this is.
 macro_rules! on_backend {
     ($store:expr, $s:ident => $call:expr) => {
-        match $store {
-            MediaStore::Local($s) => $call,
-            MediaStore::S3($s) => $call,
+        match &$store.backend {
+            Backend::Local($s) => $call,
+            Backend::S3($s) => $call,
         }
     };
 }
 
 impl MediaStore {
+    /// A store on a local folder, with no in-memory copies (tools and tests; `open` sizes them).
+    pub fn local(store: LocalStore) -> MediaStore {
+        MediaStore { backend: Backend::Local(store), hot: Arc::new(HotCache::off()) }
+    }
+
+    /// A store on a bucket, with no in-memory copies.
+    pub fn s3(store: S3Store) -> MediaStore {
+        MediaStore { backend: Backend::S3(store), hot: Arc::new(HotCache::off()) }
+    }
+
+    pub fn with_hot_cache(self, hot: HotCache) -> MediaStore {
+        MediaStore { hot: Arc::new(hot), ..self }
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Bytes held in memory as copies of small objects.
+    pub fn hot_bytes(&self) -> u64 {
+        self.hot.held()
+    }
+
     pub fn name(&self) -> &'static str {
-        match self {
-            MediaStore::Local(_) => "local",
-            MediaStore::S3(_) => "s3",
+        match self.backend {
+            Backend::Local(_) => "local",
+            Backend::S3(_) => "s3",
         }
     }
 
@@ -101,8 +136,17 @@ impl MediaStore {
     }
 
     /// A read for serving an object, with its range and validators; see [`Fetched`].
+    /// A small object read lately is answered from memory.
     pub async fn fetch(&self, key: &MediaKey, fetch: &Fetch) -> Result<Fetched, StoreError> {
-        on_backend!(self, s => s.fetch(key, fetch).await)
+        if let Some(hit) = self.hot.get(key.as_str()) {
+            return Ok(Fetched::Hot(hit));
+        }
+        let max = self.hot.max_object();
+        let fetched = on_backend!(self, s => s.fetch(key, fetch, max).await)?;
+        if let Fetched::Hot(object) = &fetched {
+            self.hot.keep(key.as_str(), Arc::clone(object));
+        }
+        Ok(fetched)
     }
 
     /// Deletes objects after a database commit no longer refers to them; failures are logged,
@@ -119,6 +163,7 @@ impl MediaStore {
     }
 
     pub async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
+        self.hot.forget(key.as_str());
         on_backend!(self, s => s.delete(key).await)
     }
 
@@ -179,6 +224,7 @@ impl MediaStore {
         if key.split('/').any(|seg| seg == ".." || seg.is_empty()) {
             return Err(StoreError::NotFound);
         }
+        self.hot.forget(key);
         on_backend!(self, s => s.remove_listed(key).await)
     }
 
@@ -190,6 +236,7 @@ impl MediaStore {
     /// Moves a listed file under `trash/<date>/`, from where a later cleanup purges it.
     pub async fn move_to_trash(&self, key: &str) -> Result<(), StoreError> {
         let dated = format!("{TRASH}/{}/{key}", chrono::Utc::now().format("%Y%m%d"));
+        self.hot.forget(key);
         on_backend!(self, s => s.move_listed(key, &dated).await)
     }
 

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 use super::copy::{self, Written};
 use super::{
-    ByteRange, Fetch, Fetched, Listed, MediaKey, ObjectRead, StoreError, StoredObject, TRASH, blocking,
-    identity, mounts,
+    ByteRange, Fetch, Fetched, HotObject, Listed, MediaKey, ObjectRead, StoreError, StoredObject, TRASH,
+    blocking, identity, keys::content_type, mounts,
 };
 use crate::config::S3Settings;
 
@@ -216,7 +216,14 @@ impl S3Store {
     }
 
     /// GET or HEAD with a range and `If-None-Match`, or a short-lived presigned redirect.
-    pub(crate) async fn fetch(&self, key: &MediaKey, fetch: &Fetch) -> Result<Fetched, StoreError> {
+    /// A whole object of at most `keep_max` bytes comes back in memory (for the hot cache);
+    /// anything else as a stream, or as a redirect when so configured.
+    pub(crate) async fn fetch(
+        &self,
+        key: &MediaKey,
+        fetch: &Fetch,
+        keep_max: u64,
+    ) -> Result<Fetched, StoreError> {
         let path = self.path(key.as_str());
         if self.presigned_redirects {
             let url = self
@@ -242,6 +249,26 @@ impl S3Store {
             other => other?,
         };
         let (meta, served) = (result.meta.clone(), result.range.clone());
+        let content_type = content_type(key.as_str());
+        if range.is_none() && !fetch.head && meta.size <= keep_max {
+            let mut whole = BytesMut::with_capacity(meta.size as usize);
+            let mut stream = result.into_stream();
+            while let Some(chunk) = stream.next().await {
+                whole.extend_from_slice(&chunk.map_err(StoreError::from)?);
+                if whole.len() as u64 > keep_max {
+                    return Err(StoreError::Io(std::io::Error::other("the object grew while it was read")));
+                }
+            }
+            let etag = meta
+                .e_tag
+                .unwrap_or_else(|| format!("\"{:x}-{:x}\"", meta.size, meta.last_modified.timestamp()));
+            return Ok(Fetched::Hot(Arc::new(HotObject::new(
+                whole.freeze(),
+                meta.last_modified,
+                etag,
+                content_type,
+            ))));
+        }
         let body = (!fetch.head).then(|| result.into_stream().map_err(std::io::Error::other).boxed());
         Ok(Fetched::Object(ObjectRead {
             size: meta.size,
@@ -249,7 +276,7 @@ impl S3Store {
             partial: range.is_some(),
             last_modified: meta.last_modified,
             etag: meta.e_tag,
-            content_type: content_type(key.as_str()),
+            content_type,
             body,
         }))
     }
@@ -341,16 +368,4 @@ impl S3Store {
 fn base64_sha256(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
-}
-
-pub fn content_type(key: &str) -> &'static str {
-    match key.rsplit('.').next().map(str::to_ascii_lowercase).as_deref() {
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("png") => "image/png",
-        Some("pdf") => "application/pdf",
-        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Some("xls") => "application/vnd.ms-excel",
-        Some("json") => "application/json",
-        _ => "application/octet-stream",
-    }
 }

@@ -2,7 +2,6 @@
 //! a listed file, and what a read for serving asks for and gets back.
 
 use std::ops::Range;
-use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -72,14 +71,26 @@ pub struct Fetch {
 
 /// What the store answers a read for serving with; the HTTP layer turns it into a response.
 pub enum Fetched {
-    /// A file on the local disk, served with Range and validators by the HTTP layer.
-    File(PathBuf),
+    /// A small object's bytes, from memory or just read whole; the HTTP layer applies Range
+    /// and the validators.
+    Hot(std::sync::Arc<super::HotObject>),
+    /// An open local file too large to keep in memory, streamed by the HTTP layer.
+    Open(OpenFile),
     /// A short-lived presigned URL to send the client to.
     Redirect(String),
     /// The client's copy (`If-None-Match`) is current.
     NotModified,
     /// The object's bytes (none for HEAD) and what a response says of them.
     Object(ObjectRead),
+}
+
+/// An opened local file and what a response says of it.
+pub struct OpenFile {
+    pub file: std::fs::File,
+    pub size: u64,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    pub etag: String,
+    pub content_type: &'static str,
 }
 
 pub struct ObjectRead {

@@ -73,7 +73,7 @@ async fn contract(store: &MediaStore) {
 #[ignore = "needs an S3-compatible server: ATM_TEST_S3_ENDPOINT (scripts/test starts moto when installed)"]
 async fn the_storage_contract_holds_on_local_disk_and_on_s3() {
     let tmp = tempfile::tempdir().unwrap();
-    contract(&MediaStore::Local(LocalStore::new(tmp.path()))).await;
+    contract(&MediaStore::local(LocalStore::new(tmp.path()))).await;
     let (endpoint, bucket) = s3_bucket().await;
     let s3 = S3Store::new(&S3Settings {
         bucket,
@@ -93,7 +93,7 @@ async fn the_storage_contract_holds_on_local_disk_and_on_s3() {
         "S3 endpoint verifies checksums: {verifies}; read-back verification: {}",
         s3.verifies_by_readback()
     );
-    contract(&MediaStore::S3(s3)).await;
+    contract(&MediaStore::s3(s3)).await;
 }
 
 on_each_database!(
