@@ -16,8 +16,19 @@ use crate::storage::guard::StorageReport;
 /// How long one live readiness check answers for.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
 
+/// Cheap to clone (one reference count): extractors clone it for every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub store: MediaStore,
@@ -39,7 +50,7 @@ impl AppState {
         store: MediaStore,
         guard: StorageReport,
     ) -> anyhow::Result<AppState> {
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             reports: Reports::new(&settings)?,
             gates: Gates::new(&settings.limits),
             readiness: Arc::default(),
@@ -51,7 +62,7 @@ impl AppState {
             db,
             store,
             guard: Arc::new(guard),
-        })
+        })))
     }
 
     /// The report worker of this process.

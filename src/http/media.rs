@@ -187,7 +187,10 @@ fn plan(h: &HeaderMap, size: u64, last_modified: &chrono::DateTime<chrono::Utc>,
     let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok());
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     let seconds = last_modified.timestamp();
-    let since = |t: &str| chrono::DateTime::parse_from_rfc2822(t.trim()).ok().map(|d| d.timestamp());
+    let since = |t: &str| {
+        let at = httpdate::parse_http_date(t.trim()).ok()?;
+        Some(chrono::DateTime::<chrono::Utc>::from(at).timestamp())
+    };
     let fresh = match (text(header::IF_NONE_MATCH), text(header::IF_MODIFIED_SINCE)) {
         (Some(tags), _) => tags.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag)),
         (None, Some(t)) => since(t).is_some_and(|at| seconds <= at),
@@ -219,7 +222,7 @@ fn plan(h: &HeaderMap, size: u64, last_modified: &chrono::DateTime<chrono::Utc>,
 }
 
 fn http_date(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    httpdate::fmt_http_date(std::time::SystemTime::from(*t))
 }
 
 /// The response a plan makes; `body` gives the bytes of a range (not called for HEAD).
@@ -276,7 +279,7 @@ fn object_response(o: ObjectRead) -> Response {
         .header(header::CONTENT_TYPE, o.content_type)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_LENGTH, o.range.end - o.range.start)
-        .header(header::LAST_MODIFIED, o.last_modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+        .header(header::LAST_MODIFIED, http_date(&o.last_modified));
     if let Some(etag) = o.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
         b = b.header(header::ETAG, etag);
     }
