@@ -12,7 +12,8 @@ type HmacSha256 = Hmac<Sha256>;
 
 #[derive(Clone)]
 pub struct LinkSigner {
-    key: Vec<u8>,
+    /// The MAC with its key already absorbed: each link clones it instead of keying anew.
+    keyed: HmacSha256,
     pub ttl_seconds: i64,
 }
 
@@ -27,31 +28,36 @@ impl LinkSigner {
         // A key of its own, derived from SECRET_KEY, so a link signature is never a token signature.
         let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("any key length");
         mac.update(b"atm-maint media links v1");
-        LinkSigner { key: mac.finalize().into_bytes().to_vec(), ttl_seconds }
+        let key = mac.finalize().into_bytes();
+        LinkSigner { keyed: HmacSha256::new_from_slice(&key).expect("any key length"), ttl_seconds }
     }
 
     fn mac(&self, key: &str, exp: i64) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("any key length");
+        let mut mac = self.keyed.clone();
         mac.update(key.as_bytes());
         mac.update(b"\n");
         mac.update(exp.to_string().as_bytes());
         mac
     }
 
-    /// The path and query of a link valid for the configured time.
-    pub fn sign(&self, key: &MediaKey) -> String {
+    /// The signature of a key's links: the object's own link and its previews' share it
+    /// (whoever may see a photo may see its previews).
+    pub fn signature(&self, key: &MediaKey) -> Signature {
         // Expiry rounded up to a 5-minute step, so repeated pages reuse the same URLs (and caches).
         let now = chrono::Utc::now().timestamp();
         let exp = (now + self.ttl_seconds + 299) / 300 * 300;
         let sig = hex::encode(&self.mac(key.as_str(), exp).finalize().into_bytes()[..16]);
-        format!("/media/{key}?exp={exp}&sig={sig}")
+        Signature { exp, sig }
     }
 
-    /// The path and query of a link to a server-made preview of a photo (`edge` px). The same
-    /// signature as the photo's own link: whoever may see a photo may see its previews.
+    /// The path and query of a link valid for the configured time.
+    pub fn sign(&self, key: &MediaKey) -> String {
+        self.signature(key).media(key)
+    }
+
+    /// The path and query of a link to a server-made preview of a photo (`edge` px).
     pub fn sign_preview(&self, key: &MediaKey, edge: u32) -> String {
-        let link = self.sign(key);
-        format!("/previews/{edge}{}", link.trim_start_matches("/media"))
+        self.signature(key).preview(key, edge)
     }
 
     pub fn verify(&self, key: &str, exp: i64, sig: &str) -> LinkCheck {
@@ -62,6 +68,22 @@ impl LinkSigner {
             return LinkCheck::Invalid;
         }
         if exp < chrono::Utc::now().timestamp() { LinkCheck::Expired } else { LinkCheck::Valid { exp } }
+    }
+}
+
+/// A key's expiry and signature, for the links that carry them.
+pub struct Signature {
+    exp: i64,
+    sig: String,
+}
+
+impl Signature {
+    pub fn media(&self, key: &MediaKey) -> String {
+        format!("/media/{key}?exp={}&sig={}", self.exp, self.sig)
+    }
+
+    pub fn preview(&self, key: &MediaKey, edge: u32) -> String {
+        format!("/previews/{edge}/{key}?exp={}&sig={}", self.exp, self.sig)
     }
 }
 

@@ -1,11 +1,13 @@
 //! The Submission object of spec §3.6, with absolute signed links for photos and the PDF, plus
 //! the fields the original lost (job status and description, both remarks, who reviewed).
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::auth::links::LinkSigner;
 use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
+use crate::domain::photo_plan::{PlanKind, is_electrical};
 use crate::domain::SubmissionStatus;
 use crate::storage::MediaKey;
 
@@ -23,84 +25,159 @@ impl Links<'_> {
     pub(crate) fn preview(&self, key: &MediaKey, edge: u32) -> String {
         format!("{}{}", self.base, self.signer.sign_preview(key, edge))
     }
+
+    /// A photo's link and its two previews' links, under the one signature they share.
+    fn photo(&self, key: &MediaKey) -> [String; 3] {
+        let signed = self.signer.signature(key);
+        [
+            format!("{}{}", self.base, signed.media(key)),
+            format!("{}{}", self.base, signed.preview(key, 320)),
+            format!("{}{}", self.base, signed.preview(key, 1600)),
+        ]
+    }
 }
 
-pub(crate) fn submission(
-    r: &Record,
-    photos: &[PhotoRecord],
-    job: Option<&JobStatus>,
+/// The Submission object, serialized straight from the rows (no `Value` tree in between).
+#[derive(Serialize)]
+pub(crate) struct SubmissionJson<'a> {
+    id: i64,
+    technician: i64,
+    technician_name: &'a str,
+    technician_city: Option<&'a str>,
+    device: i64,
+    device_info: DeviceInfo<'a>,
+    #[serde(rename = "type")]
+    submission_type: &'a str,
+    photo_plan: PlanKind,
+    visit_date: &'a str,
+    half_month: i64,
+    status: SubmissionStatus,
+    pdf_url: Option<String>,
+    remarks: Option<&'a str>,
+    created_at: &'a str,
+    job_status: &'a str,
+    job_description: &'a str,
+    technician_remarks: Option<&'a str>,
+    review_remarks: Option<&'a str>,
+    reviewed_by: Option<&'a str>,
+    reviewed_at: Option<&'a str>,
+    pdf_status: Option<String>,
+    email_status: Option<String>,
+    report: Option<JobStatus>,
+    photos: Vec<PhotoJson>,
+}
+
+#[derive(Serialize)]
+struct DeviceInfo<'a> {
+    interaction_id: &'a str,
+    gfm_cost_center: &'a str,
+    city: &'a str,
+    region: &'a str,
+    #[serde(rename = "type")]
+    device_type: &'a str,
+    gfm_problem_type: &'a str,
+}
+
+#[derive(Serialize)]
+struct PhotoJson {
+    id: i64,
+    section: i64,
+    file_url: String,
+    thumb_url: String,
+    preview_url: String,
+    order_index: i64,
+    content_type: String,
+    width: i64,
+    height: i64,
+    size: i64,
+    sha256: String,
+}
+
+pub(crate) fn submission<'a>(
+    r: &'a Record,
+    photos: Vec<PhotoRecord>,
+    job: Option<JobStatus>,
     links: &Links<'_>,
-) -> Value {
+) -> SubmissionJson<'a> {
     // The original kept one `remarks` column that the last writer won; we keep both and show
     // the reviewer's words once there is a review with words, else the technician's.
     let remarks = match (&r.review_remarks, r.status) {
         (Some(rr), SubmissionStatus::Approved | SubmissionStatus::Rejected) if !rr.trim().is_empty() => {
-            Some(rr.clone())
+            Some(rr.as_str())
         }
-        _ => r.remarks.clone(),
+        _ => r.remarks.as_deref(),
     };
-    json!({
-        "id": r.id,
-        "technician": r.technician_id,
-        "technician_name": r.technician_name,
-        "technician_city": r.technician_city,
-        "device": r.device_id,
-        "device_info": {
-            "interaction_id": r.interaction_id,
-            "gfm_cost_center": r.gfm_cost_center,
-            "city": r.device_city,
-            "region": r.device_city,
-            "type": r.device_type,
-            "gfm_problem_type": r.gfm_problem_type,
+    let kind = if is_electrical(&r.device_type, &r.gfm_problem_type) { PlanKind::Electrical } else { PlanKind::Cleaning };
+    SubmissionJson {
+        id: r.id,
+        technician: r.technician_id,
+        technician_name: &r.technician_name,
+        technician_city: r.technician_city.as_deref(),
+        device: r.device_id,
+        device_info: DeviceInfo {
+            interaction_id: &r.interaction_id,
+            gfm_cost_center: &r.gfm_cost_center,
+            city: &r.device_city,
+            region: &r.device_city,
+            device_type: &r.device_type,
+            gfm_problem_type: &r.gfm_problem_type,
         },
-        "type": r.submission_type,
-        "photo_plan": crate::domain::PhotoPlan::for_device(&r.device_type, &r.gfm_problem_type).kind,
-        "visit_date": r.visit_date,
-        "half_month": r.half_month,
-        "status": r.status,
-        "pdf_url": r.pdf_key.as_ref().map(|k| links.url(k)),
-        "remarks": remarks,
-        "created_at": r.created_at,
-        "job_status": r.job_status,
-        "job_description": r.job_description,
-        "technician_remarks": r.remarks,
-        "review_remarks": r.review_remarks,
-        "reviewed_by": r.reviewed_by,
-        "reviewed_at": r.reviewed_at,
-        "pdf_status": job.map(|j| j.pdf_status.as_str()),
-        "email_status": job.map(|j| j.email_status.as_str()),
-        "report": job,
-        "photos": photos.iter().map(|p| json!({
-            "id": p.id,
-            "section": p.section,
-            "file_url": links.url(&p.key),
-            "thumb_url": links.preview(&p.key, 320),
-            "preview_url": links.preview(&p.key, 1600),
-            "order_index": p.order_index,
-            "content_type": p.content_type,
-            "width": p.width,
-            "height": p.height,
-            "size": p.size,
-            "sha256": p.sha256,
-        })).collect::<Vec<_>>(),
-    })
+        submission_type: &r.submission_type,
+        photo_plan: kind,
+        visit_date: &r.visit_date,
+        half_month: r.half_month,
+        status: r.status,
+        pdf_url: r.pdf_key.as_ref().map(|k| links.url(k)),
+        remarks,
+        created_at: &r.created_at,
+        job_status: &r.job_status,
+        job_description: &r.job_description,
+        technician_remarks: r.remarks.as_deref(),
+        review_remarks: r.review_remarks.as_deref(),
+        reviewed_by: r.reviewed_by.as_deref(),
+        reviewed_at: r.reviewed_at.as_deref(),
+        pdf_status: job.as_ref().map(|j| j.pdf_status.clone()),
+        email_status: job.as_ref().map(|j| j.email_status.clone()),
+        report: job,
+        photos: photos
+            .into_iter()
+            .map(|p| {
+                let [file_url, thumb_url, preview_url] = links.photo(&p.key);
+                PhotoJson {
+                    id: p.id,
+                    section: p.section,
+                    file_url,
+                    thumb_url,
+                    preview_url,
+                    order_index: p.order_index,
+                    content_type: p.content_type,
+                    width: p.width,
+                    height: p.height,
+                    size: p.size,
+                    sha256: p.sha256,
+                }
+            })
+            .collect(),
+    }
 }
 
 /// The JSON of many submissions, their photos and report jobs fetched in two queries.
-pub(crate) async fn render_all(
+pub(crate) async fn render_all<'a>(
     db: &crate::db::Db,
-    rows: &[Record],
+    rows: &'a [Record],
     links: &Links<'_>,
-) -> sqlx::Result<Vec<Value>> {
+) -> sqlx::Result<Vec<SubmissionJson<'a>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut photos = crate::db::submissions::photos_of(db, &ids).await?;
-    let jobs = crate::db::jobs::latest_for(db, &ids).await?;
+    let mut jobs = crate::db::jobs::latest_for(db, &ids).await?;
     Ok(rows
         .iter()
-        .map(|r| submission(r, &photos.remove(&r.id).unwrap_or_default(), jobs.get(&r.id), links))
+        .map(|r| submission(r, photos.remove(&r.id).unwrap_or_default(), jobs.remove(&r.id), links))
         .collect())
 }
 
+/// One submission's JSON as a value (the answers about one submission add fields beside it).
 pub(crate) async fn render_one(db: &crate::db::Db, row: &Record, links: &Links<'_>) -> sqlx::Result<Value> {
-    Ok(render_all(db, std::slice::from_ref(row), links).await?.pop().unwrap_or(Value::Null))
+    let one = render_all(db, std::slice::from_ref(row), links).await?;
+    Ok(one.first().and_then(|s| serde_json::to_value(s).ok()).unwrap_or(Value::Null))
 }

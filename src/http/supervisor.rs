@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, Query, Request, State};
 use axum::routing::{get, patch, post};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
@@ -103,23 +104,40 @@ fn filters(q: ListQuery) -> Result<Filters, ApiError> {
     })
 }
 
+/// A page of the supervisor list, serialized straight from the rows.
+#[derive(serde::Serialize)]
+struct ListPage<'a> {
+    status: &'static str,
+    count: i64,
+    submissions: Vec<submission_json::SubmissionJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_pages: Option<i64>,
+}
+
 async fn list(
     State(state): State<AppState>,
     _caller: Supervisor,
     BaseUrl(base): BaseUrl,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let f = filters(q)?;
     let (rows, total) = submissions::list(&state.db, &f).await?;
     let links = Links { base: &base, signer: &state.links };
-    let items = submission_json::render_all(&state.db, &rows, &links).await?;
-    let mut body = json!({ "status": "success", "count": total, "submissions": items });
-    if let Some((limit, offset)) = f.page {
-        body["page"] = json!(offset / limit + 1);
-        body["page_size"] = json!(limit);
-        body["total_pages"] = json!((total + limit - 1) / limit);
-    }
-    Ok(Json(body))
+    let submissions = submission_json::render_all(&state.db, &rows, &links).await?;
+    let page = f.page.map(|(limit, offset)| (offset / limit + 1, limit, (total + limit - 1) / limit));
+    Ok(Json(ListPage {
+        status: "success",
+        count: total,
+        submissions,
+        page: page.map(|p| p.0),
+        page_size: page.map(|p| p.1),
+        total_pages: page.map(|p| p.2),
+    })
+    .into_response())
 }
 
 async fn find(state: &AppState, id: &str) -> Result<submissions::Record, ApiError> {

@@ -21,6 +21,26 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/_test/objects", post(store_object).get(list_objects))
         .route("/api/_test/objects/{id}", get(read_object))
+        .merge(floor())
+}
+
+/// The benchmarks' floor: `PUT /api/_test/floor` keeps a body in memory, `GET` answers it as
+/// JSON through the same server and middleware, with no database and no serialization, so a
+/// list's cost can be read next to what the framework alone costs for the same bytes.
+fn floor() -> Router<AppState> {
+    type Slot = std::sync::Arc<std::sync::RwLock<bytes::Bytes>>;
+    async fn put(State(slot): State<Slot>, body: Body) -> Result<StatusCode, ApiError> {
+        let bytes = axum::body::to_bytes(body, 64 << 20)
+            .await
+            .map_err(|_| ApiError::message("The floor body is larger than 64 MB."))?;
+        *slot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = bytes;
+        Ok(StatusCode::NO_CONTENT)
+    }
+    async fn get_it(State(slot): State<Slot>) -> impl IntoResponse {
+        let bytes = slot.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        ([(axum::http::header::CONTENT_TYPE, "application/json")], bytes)
+    }
+    Router::new().route("/api/_test/floor", get(get_it).put(put)).with_state(Slot::default())
 }
 
 async fn store_object(

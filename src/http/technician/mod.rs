@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
@@ -111,12 +112,18 @@ async fn my_submissions(
     State(state): State<AppState>,
     user: Technician,
     BaseUrl(base): BaseUrl,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let f = submissions::Filters { technician_id: Some(user.id), ..Default::default() };
     let (rows, total) = submissions::list(&state.db, &f).await?;
     let links = Links { base: &base, signer: &state.links };
-    let items = submission_json::render_all(&state.db, &rows, &links).await?;
-    Ok(Json(json!({ "status": "success", "count": total, "submissions": items })))
+    let submissions = submission_json::render_all(&state.db, &rows, &links).await?;
+    #[derive(serde::Serialize)]
+    struct Mine<'a> {
+        status: &'static str,
+        count: i64,
+        submissions: Vec<submission_json::SubmissionJson<'a>>,
+    }
+    Ok(Json(Mine { status: "success", count: total, submissions }).into_response())
 }
 
 async fn my_submission(
