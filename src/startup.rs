@@ -104,6 +104,21 @@ pub async fn run(settings: Settings) -> anyhow::Result<i32> {
         );
     }
     state.report_worker().spawn();
+    {
+        let db = state.db.clone();
+        tokio::spawn(async move {
+            match db.analyze_unplanned().await {
+                Ok(tables) if !tables.is_empty() => {
+                    tracing::info!(
+                        tables = tables.join(", "),
+                        "planner statistics gathered for bulk-loaded tables"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot gather planner statistics"),
+            }
+        });
+    }
     crate::ops::metrics::install();
     if state.settings.scrub_interval_seconds > 0 {
         crate::ops::scrub::Scrub {

@@ -132,6 +132,29 @@ impl Db {
         Ok(())
     }
 
+    /// Gathers PostgreSQL's planner statistics for tables that hold rows it has never measured,
+    /// or that changed by more than half since (a bulk load: COPY, a restore, an import).
+    /// Autovacuum gets there later; until then joins are planned blind — with 10,000 bulk-loaded
+    /// submissions a page of 50 read all 80,000 stored objects into a hash (38 ms) instead of 400
+    /// index lookups (1 ms). Returns the tables analyzed; SQLite plans well without.
+    pub async fn analyze_unplanned(&self) -> anyhow::Result<Vec<String>> {
+        if self.backend != Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(relname) FROM pg_stat_user_tables
+             WHERE n_live_tup >= 1000
+               AND ((last_analyze IS NULL AND last_autoanalyze IS NULL) OR n_mod_since_analyze > n_live_tup / 2)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for t in &tables {
+            // The name comes from the catalog, quoted by the server.
+            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {t}"))).execute(&self.pool).await?;
+        }
+        Ok(tables)
+    }
+
     pub async fn ping(&self) -> bool {
         match self.pool.acquire().await {
             Ok(mut c) => c.ping().await.is_ok(),

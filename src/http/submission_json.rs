@@ -7,8 +7,8 @@ use serde_json::Value;
 use crate::auth::links::LinkSigner;
 use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
-use crate::domain::photo_plan::{PlanKind, is_electrical};
 use crate::domain::SubmissionStatus;
+use crate::domain::photo_plan::{PlanKind, is_electrical};
 use crate::storage::MediaKey;
 
 pub(crate) struct Links<'a> {
@@ -107,7 +107,11 @@ pub(crate) fn submission<'a>(
         }
         _ => r.remarks.as_deref(),
     };
-    let kind = if is_electrical(&r.device_type, &r.gfm_problem_type) { PlanKind::Electrical } else { PlanKind::Cleaning };
+    let kind = if is_electrical(&r.device_type, &r.gfm_problem_type) {
+        PlanKind::Electrical
+    } else {
+        PlanKind::Cleaning
+    };
     SubmissionJson {
         id: r.id,
         technician: r.technician_id,

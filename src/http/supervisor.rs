@@ -2,8 +2,8 @@
 //! approve, reject, counts.
 
 use axum::extract::{Path, Query, Request, State};
-use axum::routing::{get, patch, post};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
