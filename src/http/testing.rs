@@ -21,7 +21,33 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/_test/objects", post(store_object).get(list_objects))
         .route("/api/_test/objects/{id}", get(read_object))
+        .route("/api/_test/codec-floor/{submission_id}", post(codec_floor))
         .merge(floor())
+}
+
+/// The PDF benchmark's floor: the submission's photos decoded and re-encoded at print size with
+/// the PDF's own code, one after another (as the PDF build does at the default decode limit),
+/// reads from the store excluded from the time.
+async fn codec_floor(
+    State(state): State<AppState>,
+    Path(submission_id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut photos = crate::db::submissions::photos_of(&state.db, &[submission_id]).await?;
+    let mut originals = Vec::new();
+    for p in photos.remove(&submission_id).unwrap_or_default() {
+        originals.push(state.store.read(&p.key).await?);
+    }
+    let timed = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let mut out = 0;
+        for o in &originals {
+            out += crate::reports::photos::prepare(o).map(|p| p.jpeg.len()).unwrap_or(0);
+        }
+        (originals.len(), started.elapsed().as_secs_f64(), out)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(Json(serde_json::json!({ "photos": timed.0, "seconds": timed.1, "bytes_out": timed.2 })))
 }
 
 /// The benchmarks' floor: `PUT /api/_test/floor` keeps a body in memory, `GET` answers it as

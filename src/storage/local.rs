@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use super::copy::{self, Written};
 use super::fsutil::{self, TEMP_PREFIX};
@@ -332,30 +331,15 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send,
     E: std::fmt::Display,
 {
-    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
-    // Network chunks are small; gathering 256 KiB per write keeps the blocking-pool round trips
-    // to a few dozen per photo. Every upload in flight holds this buffer and the file's own copy
-    // of one write, so it is kept small: 32 uploads at 1 MiB each held ~2 MiB apiece.
-    file.set_max_buf_size(WRITE_BUFFER);
-    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut body = std::pin::pin!(body);
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| StoreError::Body(e.to_string()))?;
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(StoreError::TooLarge { limit });
-        }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
-    }
-    file.flush().await?;
-    let file = file.into_inner();
-    file.sync_all().await?;
-    drop(file);
+    let file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o640).open(tmp).await?;
+    let Received { size, hasher, mut file, rest } = receive(body, limit, file.into_std().await).await?;
     let (tmp, final_path, dir) = (tmp.to_path_buf(), final_path.to_path_buf(), dir.to_path_buf());
+    // The last block, the fsync and the publication in one trip to the blocking pool.
     tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+        use std::io::Write;
+        file.write_all(&rest)?;
+        file.sync_all()?;
+        drop(file);
         // hard_link fails when the target exists: stored originals are never overwritten.
         std::fs::hard_link(&tmp, &final_path).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists,
@@ -375,6 +359,67 @@ where
     .await
     .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
     Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// Reads the body, hashing it, and writes it in `WRITE_BUFFER` blocks: each block is written
+/// by the blocking pool while the next one is received and hashed, so the socket is read during
+/// every write. No thread waits on the client: a block's write is handed over only once the
+/// block is full. The last block is left to the caller, who writes it with the fsync.
+async fn receive<S, E>(body: S, limit: u64, file: std::fs::File) -> Result<Received, StoreError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    use std::io::Write;
+    type Writing = tokio::task::JoinHandle<std::io::Result<std::fs::File>>;
+    async fn settle(writing: Writing) -> Result<std::fs::File, StoreError> {
+        writing.await.map_err(|e| StoreError::Io(std::io::Error::other(e)))?.map_err(StoreError::from)
+    }
+    fn write(mut file: std::fs::File, block: bytes::BytesMut) -> Writing {
+        tokio::task::spawn_blocking(move || file.write_all(&block).map(|()| file))
+    }
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut block = bytes::BytesMut::with_capacity(WRITE_BUFFER);
+    // The file is either here or with the write under way.
+    let mut idle = Some(file);
+    let mut writing: Option<Writing> = None;
+    let mut body = std::pin::pin!(body);
+    let outcome = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| StoreError::Body(e.to_string()))?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(StoreError::TooLarge { limit });
+            }
+            hasher.update(&chunk);
+            block.extend_from_slice(&chunk);
+            if block.len() >= WRITE_BUFFER {
+                let file = match writing.take() {
+                    Some(w) => settle(w).await?,
+                    None => idle.take().ok_or_else(|| StoreError::Io(std::io::Error::other("file lost")))?,
+                };
+                let full = std::mem::replace(&mut block, bytes::BytesMut::with_capacity(WRITE_BUFFER));
+                writing = Some(write(file, full));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let file = match writing.take() {
+        Some(w) => settle(w).await,
+        None => idle.take().ok_or_else(|| StoreError::Io(std::io::Error::other("file lost"))),
+    };
+    outcome?;
+    Ok(Received { size, hasher, file: file?, rest: block })
+}
+
+/// A body received: all but `rest` is written to `file`, nothing is fsync'd yet.
+struct Received {
+    size: u64,
+    hasher: Sha256,
+    file: std::fs::File,
+    rest: bytes::BytesMut,
 }
 
 fn describe_access_problem(root: &Path, e: &std::io::Error) -> String {
