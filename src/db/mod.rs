@@ -141,18 +141,25 @@ impl Db {
         if self.backend != Backend::Postgres {
             return Ok(Vec::new());
         }
+        // Our schema only (the first on the search path), each name quoted by the server.
         let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT quote_ident(relname) FROM pg_stat_user_tables
-             WHERE n_live_tup >= 1000
+            "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
+             WHERE schemaname = current_schema()
+               AND n_live_tup >= 1000
                AND ((last_analyze IS NULL AND last_autoanalyze IS NULL) OR n_mod_since_analyze > n_live_tup / 2)",
         )
         .fetch_all(&self.pool)
         .await?;
-        for t in &tables {
-            // The name comes from the catalog, quoted by the server.
-            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {t}"))).execute(&self.pool).await?;
+        let mut analyzed = Vec::new();
+        for t in tables {
+            match sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {t}"))).execute(&self.pool).await {
+                Ok(_) => analyzed.push(t),
+                Err(e) => {
+                    tracing::warn!(table = t, error = %e, "cannot gather planner statistics for a table")
+                }
+            }
         }
-        Ok(tables)
+        Ok(analyzed)
     }
 
     pub async fn ping(&self) -> bool {

@@ -346,14 +346,22 @@ where
             std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists,
             _ => StoreError::from(e),
         })?;
-        std::fs::remove_file(&tmp)?;
-        fsutil::fsync_dir(&dir)?;
-        let on_disk = std::fs::metadata(&final_path)?.len();
-        if on_disk != size {
+        // Once linked, a failure takes the object back out: on an error nothing stays under the key.
+        let published = (|| -> Result<(), StoreError> {
+            std::fs::remove_file(&tmp)?;
+            fsutil::fsync_dir(&dir)?;
+            let on_disk = std::fs::metadata(&final_path)?.len();
+            if on_disk != size {
+                return Err(StoreError::Io(std::io::Error::other(format!(
+                    "size check failed: wrote {size} bytes, found {on_disk}"
+                ))));
+            }
+            Ok(())
+        })();
+        if let Err(e) = published {
             let _ = std::fs::remove_file(&final_path);
-            return Err(StoreError::Io(std::io::Error::other(format!(
-                "size check failed: wrote {size} bytes, found {on_disk}"
-            ))));
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
         }
         Ok(hex::encode(hasher.finalize()))
     })
@@ -379,10 +387,10 @@ where
     async fn settle(writing: Writing) -> Result<Sink, StoreError> {
         writing.await.map_err(|e| StoreError::Io(std::io::Error::other(e)))?.map_err(StoreError::from)
     }
-    fn write((mut file, mut hasher): Sink, block: bytes::BytesMut) -> Writing {
+    fn write((mut file, mut hasher): Sink, block: impl AsRef<[u8]> + Send + 'static) -> Writing {
         tokio::task::spawn_blocking(move || {
-            hasher.update(&block);
-            file.write_all(&block).map(|()| (file, hasher))
+            hasher.update(block.as_ref());
+            file.write_all(block.as_ref()).map(|()| (file, hasher))
         })
     }
     let mut size: u64 = 0;
@@ -398,6 +406,15 @@ where
             size += chunk.len() as u64;
             if size > limit {
                 return Err(StoreError::TooLarge { limit });
+            }
+            if block.is_empty() && chunk.len() >= WRITE_BUFFER {
+                // A body handed over whole (a PDF, a preview) is written as it is, not copied.
+                let sink = match writing.take() {
+                    Some(w) => settle(w).await?,
+                    None => idle.take().ok_or_else(lost)?,
+                };
+                writing = Some(write(sink, chunk));
+                continue;
             }
             block.extend_from_slice(&chunk);
             if block.len() >= WRITE_BUFFER {

@@ -141,10 +141,10 @@ impl MediaStore {
         if let Some(hit) = self.hot.get(key.as_str()) {
             return Ok(Fetched::Hot(hit));
         }
-        let max = self.hot.max_object();
+        let (max, mark) = (self.hot.max_object(), self.hot.mark());
         let fetched = on_backend!(self, s => s.fetch(key, fetch, max).await)?;
         if let Fetched::Hot(object) = &fetched {
-            self.hot.keep(key.as_str(), Arc::clone(object));
+            self.hot.keep(key.as_str(), Arc::clone(object), mark);
         }
         Ok(fetched)
     }
@@ -164,7 +164,9 @@ impl MediaStore {
 
     pub async fn delete(&self, key: &MediaKey) -> Result<(), StoreError> {
         self.hot.forget(key.as_str());
-        on_backend!(self, s => s.delete(key).await)
+        let deleted = on_backend!(self, s => s.delete(key).await);
+        self.hot.forget(key.as_str());
+        deleted
     }
 
     /// Keeps the objects a request has just stored only if recording them succeeds: when
@@ -225,7 +227,9 @@ impl MediaStore {
             return Err(StoreError::NotFound);
         }
         self.hot.forget(key);
-        on_backend!(self, s => s.remove_listed(key).await)
+        let removed = on_backend!(self, s => s.remove_listed(key).await);
+        self.hot.forget(key);
+        removed
     }
 
     /// SHA-256 of a listed file.
@@ -237,7 +241,9 @@ impl MediaStore {
     pub async fn move_to_trash(&self, key: &str) -> Result<(), StoreError> {
         let dated = format!("{TRASH}/{}/{key}", chrono::Utc::now().format("%Y%m%d"));
         self.hot.forget(key);
-        on_backend!(self, s => s.move_listed(key, &dated).await)
+        let moved = on_backend!(self, s => s.move_listed(key, &dated).await);
+        self.hot.forget(key);
+        moved
     }
 
     /// Files in the trash.

@@ -21,6 +21,7 @@ mod crash_safety;
 mod disk_full;
 mod fsck;
 mod hardening;
+mod media_serving;
 mod metrics;
 mod previews;
 mod reports;
