@@ -1,6 +1,7 @@
 //! Who is calling: password hashing, tokens, the pages' sessions, signed media links and login
 //! rate limits.
 
+pub mod django;
 pub mod links;
 pub mod password;
 pub mod rate_limit;

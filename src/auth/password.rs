@@ -1,5 +1,7 @@
 //! Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane — the crate's defaults), run off
-//! the async runtime. An unknown user is checked against a dummy hash so both cost the same.
+//! the async runtime. An unknown user is checked against a dummy hash so both cost the same. A
+//! hash imported from the original Django deployment is verified as Django would and replaced
+//! by ours at that first sign-in (see [`super::django`]).
 
 use std::sync::OnceLock;
 
@@ -14,6 +16,9 @@ pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
 }
 
 pub fn verify_blocking(hash: Option<&str>, password: &str) -> bool {
+    if let Some(django) = hash.and_then(super::django::Pbkdf2::parse) {
+        return django.verify(password);
+    }
     static DUMMY: OnceLock<String> = OnceLock::new();
     let dummy = DUMMY.get_or_init(|| hash_blocking("dummy password for timing").unwrap_or_default());
     match hash {
@@ -31,6 +36,35 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 
 pub async fn verify(hash: Option<String>, password: String) -> bool {
     tokio::task::spawn_blocking(move || verify_blocking(hash.as_deref(), &password)).await.unwrap_or(false)
+}
+
+/// The outcome of a sign-in's password check.
+pub enum Checked {
+    Wrong,
+    Right,
+    /// Right, and the stored hash was the original's: this Argon2id hash replaces it.
+    RightUpgrade(String),
+}
+
+/// Verifies `password`; when it matches a hash imported from the original, also hashes it
+/// with ours so the caller can replace the old one.
+pub async fn check(hash: Option<String>, password: String) -> Checked {
+    tokio::task::spawn_blocking(move || {
+        let imported = hash.as_deref().is_some_and(|h| super::django::Pbkdf2::parse(h).is_some());
+        match (verify_blocking(hash.as_deref(), &password), imported) {
+            (false, _) => Checked::Wrong,
+            (true, false) => Checked::Right,
+            (true, true) => match hash_blocking(&password) {
+                Ok(new) => Checked::RightUpgrade(new),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not rehash an imported password; kept the old hash");
+                    Checked::Right
+                }
+            },
+        }
+    })
+    .await
+    .unwrap_or(Checked::Wrong)
 }
 
 #[cfg(test)]

@@ -86,6 +86,24 @@ fn print_human(r: &Report) {
     for (key, problem) in &r.scrub_findings {
         println!("  scrub finding              {key}: {problem}");
     }
+    if !r.import_findings.is_empty() {
+        println!("\nmoved from the original (`atm-maint import django --dry-run` prints the whole report)");
+        let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for f in &r.import_findings {
+            *kinds.entry(f.kind.as_str()).or_default() += 1;
+        }
+        for (kind, n) in kinds {
+            println!("  {kind:<26} {n}");
+        }
+        let lost = r
+            .import_findings
+            .iter()
+            .filter(|f| f.kind.starts_with("missing_") || f.kind.starts_with("damaged_"));
+        for f in lost {
+            let report = f.submission_id.map(|id| format!("report {id}: ")).unwrap_or_default();
+            println!("  {:<26} {report}{}", f.kind, f.path.clone().unwrap_or_default());
+        }
+    }
     println!("\nverdict: {}", if r.healthy { "HEALTHY" } else { "PROBLEM" });
     for line in r.verdict.lines() {
         println!("  {line}");

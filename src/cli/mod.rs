@@ -5,6 +5,7 @@ pub mod cleanup;
 pub mod disk_test;
 pub mod doctor;
 pub mod fsck;
+pub mod import;
 pub mod migrate;
 pub mod serve;
 pub mod storage;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Accounts: create, set-password, list
     #[command(subcommand)]
     User(user::Command),
+    /// Move over from the original deployment: `import django --database-url <original's> --media-root <original's>`
+    #[command(subcommand)]
+    Import(import::Command),
 }
 
 impl Cli {
@@ -70,6 +74,16 @@ impl Cli {
             Command::Serve(a) => a.listen,
             _ => None,
         };
+        // For `import django`, --database-url and --media-root name the original deployment;
+        // this one's come from the environment or the --into-* flags.
+        if let Command::Import(import::Command::Django(a)) = &self.command {
+            return Flags {
+                data_dir: self.data_dir.clone(),
+                media_root: a.into_media_root.clone(),
+                database_url: a.into_database_url.clone(),
+                listen,
+            };
+        }
         Flags {
             data_dir: self.data_dir.clone(),
             media_root: self.media_root.clone(),
@@ -93,5 +107,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Restore(args) => backup::restore(settings, args).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,
+        Command::Import(cmd) => {
+            let original = import::Original { database_url: cli.database_url, media_root: cli.media_root };
+            import::run(settings, original, cmd).await
+        }
     }
 }

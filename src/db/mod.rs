@@ -5,6 +5,7 @@ pub mod backup;
 pub mod devices;
 pub mod drafts;
 pub mod excel;
+pub mod imported;
 pub mod jobs;
 pub mod meta;
 pub mod objects;

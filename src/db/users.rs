@@ -126,6 +126,19 @@ pub async fn set_password(db: &Db, username: &str, hash: &str) -> sqlx::Result<b
     Ok(done.rows_affected() > 0)
 }
 
+/// Replaces a hash imported from the original by ours after a sign-in proved the password, if
+/// it is still that hash (a password set meanwhile wins). Tokens stay valid: the password is
+/// the same.
+pub async fn upgrade_hash(db: &Db, id: i64, old: &str, new: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn count(db: &Db) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await
 }

@@ -72,8 +72,16 @@ async fn authenticate(state: &AppState, addr: &str, req: Request) -> Result<user
         }
     };
     let hash = user.as_ref().filter(|u| u.is_active).map(|u| u.password_hash.clone());
-    let ok = password::verify(hash, pass).await;
+    let checked = password::check(hash, pass).await;
     drop(turn);
+    let ok = !matches!(checked, password::Checked::Wrong);
+    if let (password::Checked::RightUpgrade(new), Some(u)) = (&checked, &user) {
+        match users::upgrade_hash(&state.db, u.id, &u.password_hash, new).await {
+            Ok(true) => tracing::info!(username, "password hash from the original replaced by Argon2id"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(username, error = %e, "could not store the upgraded password hash"),
+        }
+    }
     match (ok, user) {
         (true, Some(u)) => {
             state.login_limiter.succeeded(attempt);

@@ -65,6 +65,18 @@ pub(crate) struct SubmissionJson<'a> {
     email_status: Option<String>,
     report: Option<JobStatus>,
     photos: Vec<PhotoJson>,
+    /// What an import from the original found gone or damaged for this report (its photos
+    /// lost before the move, a lost PDF, no photos at all); empty for reports filed here.
+    lost_before_move: Vec<LostJson>,
+}
+
+#[derive(Serialize)]
+struct LostJson {
+    kind: String,
+    section: Option<i64>,
+    order_index: Option<i64>,
+    path: Option<String>,
+    detail: String,
 }
 
 #[derive(Serialize)]
@@ -97,6 +109,7 @@ pub(crate) fn submission<'a>(
     r: &'a Record,
     photos: Vec<PhotoRecord>,
     job: Option<JobStatus>,
+    lost: Vec<crate::db::imported::Finding>,
     links: &Links<'_>,
 ) -> SubmissionJson<'a> {
     // The original kept one `remarks` column that the last writer won; we keep both and show
@@ -162,6 +175,16 @@ pub(crate) fn submission<'a>(
                 }
             })
             .collect(),
+        lost_before_move: lost
+            .into_iter()
+            .map(|f| LostJson {
+                kind: f.kind,
+                section: f.section,
+                order_index: f.order_index,
+                path: f.path,
+                detail: f.detail,
+            })
+            .collect(),
     }
 }
 
@@ -174,9 +197,14 @@ pub(crate) async fn render_all<'a>(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut photos = crate::db::submissions::photos_of(db, &ids).await?;
     let mut jobs = crate::db::jobs::latest_for(db, &ids).await?;
+    let mut lost = crate::db::imported::findings_of(db, &ids).await?;
     Ok(rows
         .iter()
-        .map(|r| submission(r, photos.remove(&r.id).unwrap_or_default(), jobs.remove(&r.id), links))
+        .map(|r| {
+            let (p, j, l) =
+                (photos.remove(&r.id).unwrap_or_default(), jobs.remove(&r.id), lost.remove(&r.id));
+            submission(r, p, j, l.unwrap_or_default(), links)
+        })
         .collect())
 }
 

@@ -21,6 +21,9 @@ pub(crate) struct Report {
     pub scrub_findings: Vec<(String, String)>,
     /// At the last week's upload rate, days until the media disk is full.
     pub days_until_full: Option<f64>,
+    /// The loss report of an import from the original deployment (empty without one): what was
+    /// already gone or damaged before the move. Known history, not a fault of this service.
+    pub import_findings: Vec<crate::db::imported::Finding>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,9 +86,11 @@ pub(crate) async fn build(
     };
     let mut scrub_findings = Vec::new();
     let mut days_until_full = None;
+    let mut import_findings = Vec::new();
     let storage = match prepared {
         Some((db, report)) => {
             fill_database(db, &mut database).await;
+            import_findings = crate::db::imported::findings(db).await.unwrap_or_default();
             scrub_findings = objects::scrub_findings(db)
                 .await
                 .map(|v| v.into_iter().map(|f| (f.key.to_string(), f.problem)).collect())
@@ -119,6 +124,7 @@ pub(crate) async fn build(
         database,
         scrub_findings,
         days_until_full,
+        import_findings,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod backup;
 pub(crate) mod cleanup;
+pub(crate) mod django;
 pub(crate) mod doctor;
 pub(crate) mod drafts;
 pub(crate) mod fsck;
