@@ -19,6 +19,7 @@ mod cleanup;
 mod common;
 mod crash_safety;
 mod disk_full;
+mod django_import;
 mod fsck;
 mod hardening;
 mod media_serving;
