@@ -143,7 +143,7 @@ mod tests {
         let phc = argon2::Argon2::default().hash_password(b"Field-Work-7").unwrap().to_string();
         let Imported::Usable(stored) = import_hash(&format!("argon2{phc}")) else { panic!("usable") };
         assert_eq!(stored, phc);
-        assert!(argon2::Argon2::default().verify_password(b"Field-Work-7", &stored).is_ok());
+        assert!(argon2::Argon2::default().verify_password(b"Field-Work-7", stored.as_str()).is_ok());
         assert_eq!(import_hash(HOST1), Imported::Usable(HOST1.to_string()));
     }
 }

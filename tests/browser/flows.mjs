@@ -49,10 +49,10 @@ async function browser() {
 
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
-async function signIn(page, username) {
+async function signIn(page, username, password = PASSWORD) {
   await page.goto(BASE + '/');
   await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
@@ -152,6 +152,34 @@ async function fileVisitReport(page, { cut, reload, device = DEVICE }) {
 }
 
 const flows = {
+  // History brought over from the original system: the supervisor signs in with the old
+  // password, sees the imported reports, which of them lost files before the move and what;
+  // the technician signs in with theirs and sees their devices.
+  async imported(b) {
+    const page = await b.newPage({ viewport: { width: 1280, height: 900 } });
+    watch(page);
+    await signIn(page, 'super1', env('SUPER_PASSWORD'));
+    await page.locator('section[aria-label="Moved from the original system"]', { hasText: '5 lost or damaged' }).waitFor();
+    await snap(page, 'imported-dashboard');
+    await page.goto(BASE + '/#/submissions');
+    await page.getByRole('link', { name: /RUN1-C001/ }).waitFor();
+    assert.equal(await page.locator('.list li').count(), 12, 'all twelve imported reports are listed');
+    assert.equal(await page.locator('.list .badge', { hasText: 'lost before the move' }).count(), 5);
+    await snap(page, 'imported-list');
+    await page.getByRole('link', { name: /RUN1-C001/ }).click();
+    await page.locator('section[aria-label="Lost before the move"]', { hasText: 'Photo 2.1 was already missing' }).waitFor();
+    await page.locator('.photos img').first().waitFor();
+    assert.equal(await page.locator('.photos img').count(), 7, 'the seven photos that survived are shown');
+    await snap(page, 'imported-report');
+    await page.goto(BASE + '/#/submission/12');
+    await page.getByText(/No photos at all/).waitFor();
+    await snap(page, 'imported-ghost');
+    await signOut(page);
+    await signIn(page, 'tech2', env('TECH_PASSWORD'));
+    await page.getByRole('link', { name: 'JED-C001' }).waitFor();
+    await snap(page, 'imported-technician');
+  },
+
   // Host creates a technician, previews and imports an Excel file, deletes another technician;
   // the new technician sees the devices.
   async host(b) {

@@ -69,7 +69,12 @@ fn shots_dir(flow: &str) -> PathBuf {
 
 /// Runs one flow of flows.mjs against `base`; panics with its output when it fails.
 fn run_flow(flow: &str, base: &str, fixtures: &Path, tech: &str) {
+    run_flow_with(flow, base, fixtures, tech, &[])
+}
+
+fn run_flow_with(flow: &str, base: &str, fixtures: &Path, tech: &str, env: &[(&str, &str)]) {
     let out = Command::new("node")
+        .envs(env.iter().copied())
         .env("ELECTRICAL", ELECTRICAL)
         .arg(manifest().join("tests/browser/flows.mjs"))
         .arg(flow)
@@ -220,4 +225,36 @@ async fn supervisor_rejects_with_a_reason_technician_resubmits_and_the_approved_
         s["job_description"], "Cleaned the machine and the pylon",
         "the resubmission replaced the report"
     );
+}
+
+/// The history imported from the original deployment's fixture, in the pages: its people sign
+/// in with their old passwords, the reports are listed, and what was lost before the move is
+/// shown where the supervisor reviews.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs node, tests/browser/node_modules (npm ci) and chromium"]
+async fn imported_history_from_the_original_shows_in_the_pages() {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let original = manifest().join("tests/fixtures/django-original");
+    let copy = dir.path().join("original.sqlite3");
+    std::fs::copy(original.join("db.sqlite3"), &copy).unwrap();
+    let d = common::Deployment::new(Backend::Sqlite, dir.path()).await;
+    let source = format!("sqlite://{}", copy.display());
+    let media = original.join("media");
+    let out =
+        d.run(&["import", "django", "--database-url", &source, "--media-root", media.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let api = Api::new(d.start().unwrap());
+    let (base, fix) = (api.server.base.clone(), dir.path().to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let env = [("SUPER_PASSWORD", "SuperPass123!"), ("TECH_PASSWORD", "JeddahPass123!")];
+        run_flow_with("imported", &base, &fix, "tech2", &env)
+    })
+    .await
+    .unwrap();
+    // The sign-ins in the browser replaced both imported hashes with ours.
+    let listed = api
+        .get(Some(&api.login("super1", "SuperPass123!").await), "/api/supervisor/submissions?page_size=50")
+        .await;
+    assert_eq!(listed.body["count"], 12, "{}", listed.body);
 }

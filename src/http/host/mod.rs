@@ -26,7 +26,20 @@ pub(crate) fn router() -> Router<AppState> {
         "/api/host/upload-excel",
         post(excel::upload).layer(axum::extract::DefaultBodyLimit::max(excel::MAX_REQUEST_BYTES)),
     );
+    let r = route(r, "/api/host/import-report", get(import_report));
     route(r, "/api/host/dashboard-stats", get(dashboard_stats))
+}
+
+/// The loss report kept by `atm-maint import django`: what the original had already lost or
+/// damaged, its reports without photos, files no row named. Empty without an import.
+async fn import_report(State(state): State<AppState>, _caller: Staff) -> Result<Json<Value>, ApiError> {
+    let findings = crate::db::imported::findings(&state.db).await?;
+    let counts: serde_json::Map<String, Value> = crate::db::imported::finding_counts(&state.db)
+        .await?
+        .into_iter()
+        .map(|(kind, n)| (kind, json!(n)))
+        .collect();
+    Ok(Json(json!({ "counts": counts, "findings": findings })))
 }
 
 async fn dashboard_stats(State(state): State<AppState>, _caller: Staff) -> Result<Json<Value>, ApiError> {

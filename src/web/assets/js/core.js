@@ -140,3 +140,16 @@ export function confirmDialog(title, text, action, danger) {
     d.showModal();
   });
 }
+
+// The loss report of the move from the original system, when there was one.
+export function movedCard(r) {
+  const lost = r.findings.filter((f) => f.kind.startsWith('missing_') || f.kind.startsWith('damaged_') || f.kind === 'ghost_submission');
+  if (!r.findings.length) return null;
+  const line = (f) => h('li', {}, f.submission_id ? (S.user && S.user.role === 'supervisor' ? h('a', { href: `#/submission/${f.submission_id}` }, `Report ${f.submission_id}`) : `Report ${f.submission_id}`) : f.source_ref,
+    `: ${f.kind.replace(/_/g, ' ')}${f.path ? ` — ${f.path}` : ''}`);
+  return h('section', { class: lost.length ? 'alert' : 'notice', 'aria-label': 'Moved from the original system' },
+    h('strong', {}, `Moved from the original system: ${lost.length} lost or damaged item(s) before the move`),
+    h('ul', {}, lost.map(line)),
+    h('p', { class: 'muted' }, `${r.findings.length - lost.length} other note(s): files no row named, Excel copies that no longer match. `,
+      'The whole report: atm-maint import django --dry-run'));
+}

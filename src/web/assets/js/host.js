@@ -1,11 +1,11 @@
 // The host's pages: dashboard, technicians (search, create, delete), Excel import with a preview,
 // and each technician's uploaded files.
 
-import { S, api, confirmDialog, errorBox, field, fmtDate, h, hashParams, page, put, showFieldErrors } from './core.js';
+import { S, api, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, showFieldErrors } from './core.js';
 
 export async function hostDashboard() {
-  const s = await api('GET', '/api/host/dashboard-stats');
-  page('Dashboard',
+  const [s, moved] = await Promise.all([api('GET', '/api/host/dashboard-stats'), api('GET', '/api/host/import-report')]);
+  page('Dashboard', movedCard(moved),
     h('div', { class: 'grid' },
       h('a', { class: 'card stat', href: '#/technicians' }, h('b', {}, s.total_technicians), 'Technicians'),
       h('div', { class: 'card stat' }, h('b', {}, s.total_devices), 'Devices')),

@@ -1,12 +1,12 @@
 // The supervisor's pages: dashboard, submissions with filters and paging, and the review of one
 // report (thumbnails, viewer, approve, reject, PDF, report job).
 
-import { S, api, badge, confirmDialog, errorBox, field, fmtDate, h, hashParams, page, put, qs, shortHash, toast } from './core.js';
+import { S, api, badge, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, qs, shortHash, toast } from './core.js';
 
 export async function supervisorDashboard() {
-  const s = await api('GET', '/api/supervisor/dashboard-stats');
+  const [s, moved] = await Promise.all([api('GET', '/api/supervisor/dashboard-stats'), api('GET', '/api/host/import-report')]);
   const card = (label, n, href) => h('a', { class: 'card stat', href }, h('b', {}, n), label);
-  page('Dashboard', h('div', { class: 'grid' },
+  page('Dashboard', movedCard(moved), h('div', { class: 'grid' },
     card('Pending review', s.pending_submissions, '#/submissions?status=Pending'),
     card('Approved', s.approved_submissions, '#/submissions?status=Approved'),
     card('Rejected', s.rejected_submissions, '#/submissions?status=Rejected'),
@@ -36,6 +36,7 @@ export async function submissionsPage() {
   const data = await api('GET', '/api/supervisor/submissions' + qs(params));
   const rows = data.submissions.map((s) => h('li', {},
     h('a', { class: 'title', href: `#/submission/${s.id}` }, `${s.device_info.interaction_id} · ${s.visit_date}`), ' ', badge(s.status),
+    (s.lost_before_move || []).length ? h('span', { class: 'badge Rejected', title: 'Files the original system had already lost' }, 'lost before the move') : null,
     h('div', { class: 'muted' }, `${s.type} · ${s.device_info.city} · ${s.technician_name} · ${s.photos.length} photos · filed ${fmtDate(s.created_at)}`)));
   const go = (n) => '#/submissions' + qs({ ...p, page: n });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' },
@@ -142,8 +143,23 @@ export async function submissionPage(id) {
     ['Reviewed', s.reviewed_by ? `${s.reviewed_by} · ${fmtDate(s.reviewed_at)}` : '—'], ['Filed', fmtDate(s.created_at)]];
   page(`Report ${s.device_info.interaction_id} · ${s.visit_date}`,
     h('dl', { class: 'facts card' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    lostCard(s),
     h('div', { class: 'row' }, s.status !== 'Approved' ? approve : null, s.status === 'Pending' ? reject : null, preview),
     out, report, ...photoSections(s));
+}
+
+// What the original system had already lost of a report brought over from it.
+function lostCard(s) {
+  const lost = s.lost_before_move || [];
+  if (!lost.length) return null;
+  const what = (l) => {
+    if (l.kind === 'ghost_submission') return 'No photos at all: the original kept this report after refusing its upload.';
+    const slot = l.section ? `Photo ${l.section}.${l.order_index}` : 'The PDF report';
+    const how = l.kind.startsWith('missing') ? 'was already missing' : 'was damaged';
+    return `${slot} ${how} in the original system (${l.path || 'no path'}).`;
+  };
+  return h('section', { class: 'alert lost', role: 'note', 'aria-label': 'Lost before the move' },
+    h('strong', {}, 'Lost before the move to this system'), h('ul', {}, lost.map((l) => h('li', {}, what(l)))));
 }
 
 function rejectDialog(id) {
