@@ -170,6 +170,8 @@ const flows = {
     await page.locator('section[aria-label="Lost before the move"]', { hasText: 'Photo 2.1 was already missing' }).waitFor();
     await page.locator('.photos img').first().waitFor();
     assert.equal(await page.locator('.photos img').count(), 7, 'the seven photos that survived are shown');
+    await page.locator('.lost-slot', { hasText: '2.1 lost before the move' }).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('.photos img')].every((i) => i.complete && i.naturalWidth > 0));
     await snap(page, 'imported-report');
     await page.goto(BASE + '/#/submission/12');
     await page.getByText(/No photos at all/).waitFor();

@@ -99,8 +99,10 @@ function photoSections(s) {
   const flat = [];
   const out = plan.sections.map((sec) => {
     const photos = s.photos.filter((p) => p.section === sec.section).sort((a, b) => a.order_index - b.order_index);
+    const lost = (s.lost_before_move || []).filter((l) => l.section === sec.section)
+      .map((l) => h('div', { class: 'lost-slot' }, `${sec.section}.${l.order_index} lost before the move`));
     return h('section', { class: 'card' }, h('h2', {}, `Section ${sec.section}`), h('p', { class: 'muted' }, sec.title),
-      h('div', { class: 'photos' }, photos.map((p) => {
+      h('div', { class: 'photos' }, lost, photos.map((p) => {
         const slot = sec.slots.find((x) => x.order === p.order_index);
         const caption = `${sec.section}.${p.order_index} ${slot ? slot.label : ''}`;
         const at = flat.push({ ...p, caption }) - 1;
