@@ -28,7 +28,7 @@ impl Recorder {
     }
 }
 
-fn shape_mismatch(expected: &Value, got: &Value, path: &str) -> Option<String> {
+pub(crate) fn shape_mismatch(expected: &Value, got: &Value, path: &str) -> Option<String> {
     match expected {
         Value::String(t) => {
             let ok = match t.as_str() {

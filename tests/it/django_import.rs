@@ -245,6 +245,24 @@ async fn moves_over(from: From, target: Backend) {
     ] {
         assert_eq!(count(&d.database_url, table).await, n, "{table}");
     }
+    let db = pool(&d.database_url).await;
+    let users: Vec<(i64, String, String, Option<String>, i64)> =
+        sqlx::query_as("SELECT id, username, role, city, is_active FROM users ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    db.close().await;
+    let city = |c: &str| Some(c.to_string());
+    assert_eq!(
+        users,
+        [
+            (1, "host1".into(), "host".into(), None, 1),
+            (2, "tech1".into(), "technician".into(), city("Riyadh"), 1),
+            (3, "super1".into(), "supervisor".into(), None, 1),
+            (5, "tech2".into(), "technician".into(), city("Jeddah"), 1),
+        ],
+        "accounts keep their ids, roles, cities and state"
+    );
     let counts = &report["counts"];
     assert_eq!(counts["photos"]["in_original"], 121);
     assert_eq!(counts["photos"]["imported"], 118);
@@ -292,6 +310,36 @@ async fn moves_over(from: From, target: Backend) {
         }
     }
     assert_eq!(served, 118);
+    // The original's React build reads these answers: on the imported history they keep the
+    // shapes recorded against the original itself.
+    let recorded: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../fixtures/api-contract-observed.json")).unwrap();
+    let shape = |name: &str| recorded.iter().find(|c| c["name"] == name).unwrap()["shape"].clone();
+    let tech1 = api.login("tech1", "TechPass123!").await;
+    for (name, token, path) in [
+        // The newest report is the ghost with no photos; the recording's first had photos.
+        ("GET /api/supervisor/submissions", &supervisor, "/api/supervisor/submissions?status=Approved"),
+        ("GET /api/supervisor/submissions/<id>", &supervisor, "/api/supervisor/submissions/6"),
+        ("GET /api/supervisor/dashboard-stats", &supervisor, "/api/supervisor/dashboard-stats"),
+        ("GET /api/technician/devices (after submits)", &tech1, "/api/technician/devices"),
+        ("GET /api/technician/my-excel-data", &tech1, "/api/technician/my-excel-data"),
+    ] {
+        let got = api.get(Some(token), path).await;
+        assert_eq!(got.status, 200, "{name}: {}", got.body);
+        let mismatch = crate::api_contract::shape_mismatch(&shape(name), &got.body, "$");
+        assert_eq!(mismatch, None, "{name} on the imported history");
+    }
+    let stats = api.get(Some(&supervisor), "/api/supervisor/dashboard-stats").await.body;
+    assert_eq!(
+        (
+            &stats["total_submissions"],
+            &stats["pending_submissions"],
+            &stats["approved_submissions"],
+            &stats["rejected_submissions"]
+        ),
+        (&serde_json::json!(12), &serde_json::json!(5), &serde_json::json!(5), &serde_json::json!(2)),
+        "{stats}"
+    );
     // The remarks the reviewer wrote are the review's; a pending report's are the technician's.
     let r = api.get(Some(&supervisor), "/api/supervisor/submissions/10").await.body;
     assert_eq!(r["submission"]["status"], "Rejected");
