@@ -63,7 +63,10 @@ impl Run<'_> {
             self.count("submissions").already += 1;
         }
         let ours = existing.unwrap_or(s.id);
-        let Some(row) = self.fields(s) else { return Ok(()) };
+        let Some(row) = self.fields(s) else {
+            self.count("photos").not_imported += photos.len();
+            return Ok(());
+        };
         if photos.is_empty() {
             let detail = "the original kept this report with no photos (a refused upload left it behind); imported and marked";
             let mut f = finding("ghost_submission", format!("submission:{}", s.id), None, detail.into());
@@ -147,6 +150,8 @@ impl Run<'_> {
                 self.count("pdfs").imported += usize::from(pdf.is_some());
             }
             Ok(None) => {
+                // Refused, not failed: the files stored for it go again.
+                target.store.delete_all(&keys).await;
                 let detail = "this database already holds an active report for this technician, device and \
                               half-month; the original's is left out";
                 self.found(
