@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::health::router())
         .merge(http::auth::router())
         .merge(http::host::router())
+        .merge(http::audit::router())
         .merge(http::technician::router())
         .merge(http::supervisor::router())
         .merge(http::admin::router())

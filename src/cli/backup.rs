@@ -100,6 +100,13 @@ pub async fn restore(settings: Settings, args: RestoreArgs) -> anyhow::Result<i3
     let store = crate::storage::open(&settings)?;
     let opts = backup::RestoreOptions { accept_damaged: args.accept_damaged };
     let r = backup::restore(&settings, &store, &args.dir, opts).await?;
+    if let Ok(db) = crate::db::Db::connect(settings.database_url.expose()).await {
+        let detail = serde_json::json!({
+            "backup": args.dir.display().to_string(), "objects": r.manifest.objects.len(), "restored": r.restored,
+            "damaged": r.damaged.len(), "complete": r.complete, "resumed": r.resumed,
+        });
+        crate::ops::audit::note_cli(&db, crate::domain::audit::Action::Restore, None, detail).await;
+    }
     for d in &r.damaged {
         println!("DAMAGED  {}: {}", d.key, d.reason);
     }

@@ -92,7 +92,14 @@ pub async fn run(settings: Settings, original: Original, cmd: Command) -> anyhow
             bail!("refusing to import into storage with problems; `atm-maint doctor` shows the full report");
         }
         let target = Target { db: &prepared.db, store: &prepared.store };
-        django::run(&opts, Some(target), &progress).await?
+        let report = django::run(&opts, Some(target), &progress).await?;
+        let detail = serde_json::json!({
+            "source_engine": report.source_engine, "media_root": report.media_root, "counts": report.counts,
+            "findings": report.findings.len(),
+        });
+        crate::ops::audit::note_cli(&prepared.db, crate::domain::audit::Action::ImportOriginal, None, detail)
+            .await;
+        report
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

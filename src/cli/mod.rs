@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand.
 
+pub mod audit;
 pub mod backup;
 pub mod cleanup;
 pub mod disk_test;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Move over from the original deployment: `import django --database-url <original's> --media-root <original's>`
     #[command(subcommand)]
     Import(import::Command),
+    /// The audit trail: `verify` its hash chain, `export` it as JSON lines
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 impl Cli {
@@ -107,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Restore(args) => backup::restore(settings, args).await,
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,
+        Command::Audit(cmd) => audit::run(settings, cmd).await,
         Command::Import(cmd) => {
             let original = import::Original { database_url: cli.database_url, media_root: cli.media_root };
             import::run(settings, original, cmd).await

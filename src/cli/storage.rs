@@ -125,13 +125,18 @@ async fn adopt(settings: Settings) -> anyhow::Result<i32> {
         "storage {id} adopted: marker in {} and database {} now agree (previous marker: {}, previous database id: {})",
         store.describe(),
         settings.database_display(),
-        marker.map(|m| m.storage_id).unwrap_or_else(|| "none".into()),
-        db_id.unwrap_or_else(|| "none".into()),
+        marker.as_ref().map(|m| m.storage_id.clone()).unwrap_or_else(|| "none".into()),
+        db_id.clone().unwrap_or_else(|| "none".into()),
     );
     if referenced > 0 {
         println!(
             "the database references {referenced} stored file(s); check that they are all present on this storage"
         );
     }
+    let detail = serde_json::json!({
+        "storage_id": id, "store": store.describe(), "referenced_files": referenced,
+        "previous_database_id": db_id, "previous_marker": marker.as_ref().map(|m| m.storage_id.clone()),
+    });
+    crate::ops::audit::note_cli(&db, crate::domain::audit::Action::StorageAdopt, None, detail).await;
     Ok(0)
 }

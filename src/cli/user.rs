@@ -10,6 +10,8 @@ use crate::config::Settings;
 use crate::db::{Db, users};
 use crate::domain::Role;
 use crate::domain::accounts::{self, FieldErrors};
+use crate::domain::audit::Action;
+use crate::ops::audit;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -53,7 +55,12 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
             };
             let hash = password::hash(pass).await?;
             match users::create(&db, &username, &hash, role, city.as_deref()).await {
-                Ok(u) => println!("created {} account {} (id {})", u.role, u.username, u.id),
+                Ok(u) => {
+                    println!("created {} account {} (id {})", u.role, u.username, u.id);
+                    let detail =
+                        serde_json::json!({ "username": u.username, "role": u.role, "city": u.city });
+                    audit::note_cli(&db, Action::CreateUser, Some(format!("user:{}", u.id)), detail).await;
+                }
                 Err(users::CreateError::UsernameTaken) => {
                     bail!("a user named {username} already exists")
                 }
@@ -81,6 +88,9 @@ pub async fn run(settings: Settings, cmd: Command) -> anyhow::Result<i32> {
                 None => 0,
             };
             println!("password of {username} changed; {ended} browser session(s) signed out");
+            let target = users::by_username(&db, &username).await?.map(|u| format!("user:{}", u.id));
+            let detail = serde_json::json!({ "username": username, "sessions_ended": ended });
+            audit::note_cli(&db, Action::PasswordChange, target, detail).await;
         }
         Command::List => {
             println!("{:<6} {:<24} {:<12} {:<16} created", "id", "username", "role", "city");

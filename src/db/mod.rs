@@ -1,6 +1,7 @@
 //! The database: one pool over SQLite (embedded default) or PostgreSQL (at scale), one set of
 //! runtime-checked queries that both accept, migrations per engine, and a durability check.
 
+pub mod audit;
 pub mod backup;
 pub mod devices;
 pub mod drafts;

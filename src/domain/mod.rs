@@ -2,6 +2,7 @@
 //! Excel sheets, submission statuses. Constructors validate, so a bad value cannot exist.
 
 pub mod accounts;
+pub mod audit;
 pub mod device_type;
 pub mod excel;
 pub mod period;

@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 
 use super::body::{fields, text};
 use super::extract::{ClientAddr, SESSION_COOKIE, active_user, session_cookie, session_user_id};
-use super::route;
+use super::{audit, route};
 use crate::auth::session;
 use crate::auth::{password, tokens::TokenKind};
 use crate::config::Environment;
 use crate::db::{sessions, users};
+use crate::domain::audit::Action;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -50,6 +51,8 @@ async fn authenticate(state: &AppState, addr: &str, req: Request) -> Result<user
         Ok(a) => a,
         Err(wait) => {
             tracing::warn!(username, client = addr, "login rate limited");
+            let detail = json!({ "reason": "rate limited" });
+            audit::record_as(state, None, &username, Action::SignInFailed, None, detail, addr).await;
             return Err(ApiError::TooManyRequests(format!(
                 "Too many failed login attempts. Try again in {} minute(s).",
                 wait.div_ceil(60)
@@ -86,10 +89,15 @@ async fn authenticate(state: &AppState, addr: &str, req: Request) -> Result<user
         (true, Some(u)) => {
             state.login_limiter.succeeded(attempt);
             tracing::info!(username, role = %u.role, "login");
+            let target = Some(format!("user:{}", u.id));
+            audit::record_as(state, Some(u.id), &username, Action::SignIn, target, json!({}), addr).await;
             Ok(u)
         }
-        _ => {
+        (_, user) => {
             tracing::info!(username, client = addr, "login failed");
+            let detail = json!({ "reason": "wrong username or password, or the account is inactive" });
+            let target = user.map(|u| format!("user:{}", u.id));
+            audit::record_as(state, None, &username, Action::SignInFailed, target, detail, addr).await;
             Err(ApiError::non_field("Invalid username or password"))
         }
     }
@@ -161,9 +169,23 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
 }
 
 /// `DELETE /api/auth/session/`: signs out — the session ends on the server and the cookie is cleared.
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(secret) = session_cookie(&headers) {
+        let who = session_user_id(&state, secret).await.ok();
+        let who = match who {
+            Some(id) => users::by_id(&state.db, id).await?,
+            None => None,
+        };
         sessions::delete(&state.db, &session::id_of(secret)).await?;
+        if let Some(u) = who {
+            let target = Some(format!("user:{}", u.id));
+            audit::record_as(&state, Some(u.id), &u.username, Action::SignOut, target, json!({}), &addr)
+                .await;
+        }
     }
     let cookie = session_cookie_header(&state, &headers, "", 0);
     Ok(([(header::SET_COOKIE, cookie)], axum::http::StatusCode::NO_CONTENT).into_response())

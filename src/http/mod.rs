@@ -1,6 +1,7 @@
 //! HTTP areas, one router each, and the helpers they share.
 
 pub(crate) mod admin;
+pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod body;
 pub(crate) mod extract;

@@ -7,12 +7,14 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::audit;
 use super::body::{fields, text};
-use super::extract::{BaseUrl, Staff, Supervisor};
+use super::extract::{BaseUrl, ClientAddr, Staff, Supervisor};
 use super::route;
 use super::submission_json::{self, Links};
 use crate::db::submissions::{self, Filters, Reviewed};
 use crate::db::{jobs, objects};
+use crate::domain::audit::Action;
 use crate::domain::{DeviceType, Role, SubmissionStatus, period};
 use crate::error::ApiError;
 use crate::reports::build;
@@ -166,6 +168,7 @@ async fn detail(
 async fn approve(
     State(state): State<AppState>,
     user: Supervisor,
+    ClientAddr(addr): ClientAddr,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     req: Request,
@@ -187,6 +190,9 @@ async fn approve(
     };
     state.reports.wake.notify_one();
     tracing::info!(submission = rec.id, job, by = user.username, "submission approved; report queued");
+    let detail =
+        json!({ "remarks": remarks, "device": rec.interaction_id, "technician": rec.technician_name });
+    audit::record(&state, &user, Action::Approve, format!("submission:{}", rec.id), detail, &addr).await;
     let json = load(&state, &id, &base).await?;
     Ok(Json(json!({
         "status": "success",
@@ -209,6 +215,7 @@ fn approved_cannot_be_rejected() -> ApiError {
 async fn reject(
     State(state): State<AppState>,
     user: Supervisor,
+    ClientAddr(addr): ClientAddr,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     req: Request,
@@ -238,6 +245,9 @@ async fn reject(
         Reviewed::Refused(_) => return Err(ApiError::message("Submission is already rejected")),
     }
     tracing::info!(submission = rec.id, by = user.username, "submission rejected");
+    let detail =
+        json!({ "remarks": remarks.trim(), "device": rec.interaction_id, "technician": rec.technician_name });
+    audit::record(&state, &user, Action::Reject, format!("submission:{}", rec.id), detail, &addr).await;
     let json = load(&state, &id, &base).await?;
     Ok(Json(json!({ "status": "success", "message": "Submission rejected", "submission": json })))
 }
@@ -245,7 +255,8 @@ async fn reject(
 /// Generates the report now, without recording it on the submission (spec §3.5).
 async fn preview_pdf(
     State(state): State<AppState>,
-    _caller: Supervisor,
+    user: Supervisor,
+    ClientAddr(addr): ClientAddr,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -265,6 +276,8 @@ async fn preview_pdf(
         let _ = state.store.delete(&key).await;
         return Err(e.into());
     }
+    let detail = json!({ "key": key.as_str(), "sha256": stored.sha256, "size": stored.size });
+    audit::record(&state, &user, Action::PreviewPdf, format!("submission:{}", rec.id), detail, &addr).await;
     let links = Links { base: &base, signer: &state.links };
     Ok(Json(json!({
         "status": "success",

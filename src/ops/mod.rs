@@ -1,6 +1,7 @@
 //! Operations: integrity checks, the doctor report, backups, metrics, and moving between stores.
 //! Library code the CLI and the HTTP handlers both call.
 
+pub(crate) mod audit;
 pub(crate) mod backup;
 pub(crate) mod cleanup;
 pub(crate) mod django;

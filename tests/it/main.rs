@@ -13,6 +13,7 @@ mod api_drafts;
 mod api_security;
 mod api_uploads;
 mod api_workflow;
+mod audit;
 mod backup;
 mod browser;
 mod cleanup;

@@ -7,12 +7,15 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use crate::db::{devices, excel, objects, users};
 use crate::domain::accounts::{self, FieldErrors};
+use crate::domain::audit::Action;
 use crate::domain::{DeviceType, Role, excel as sheet};
 use crate::error::ApiError;
-use crate::http::extract::Host;
+use crate::http::audit;
+use crate::http::extract::{ClientAddr, Host};
 use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
@@ -139,6 +142,7 @@ async fn parse(state: &AppState, file_name: &str, bytes: &Bytes) -> Result<sheet
 pub(super) async fn upload(
     State(state): State<AppState>,
     user: Host,
+    ClientAddr(addr): ClientAddr,
     mp: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let form = read_form(mp).await?;
@@ -165,6 +169,12 @@ pub(super) async fn upload(
     let (upload_id, created) = store(&state, &user, &v, &parsed).await?;
     tracing::info!(by = user.username, technician = tech.username, device_type = %v.device_type,
                    rows = parsed.row_count, created, "device list uploaded");
+    let detail = json!({
+        "technician": tech.username, "device_type": v.device_type.as_str(), "file_name": v.file_name,
+        "rows": parsed.row_count, "devices_created": created, "sha256": hex::encode(sha2::Sha256::digest(&v.bytes)),
+    });
+    audit::record(&state, &user, Action::ExcelImport, format!("excel_upload:{upload_id}"), detail, &addr)
+        .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({

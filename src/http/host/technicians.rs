@@ -10,9 +10,11 @@ use crate::auth::password;
 use crate::db::users;
 use crate::domain::Role;
 use crate::domain::accounts::{self, FieldErrors};
+use crate::domain::audit::Action;
 use crate::error::ApiError;
+use crate::http::audit;
 use crate::http::body::{fields, text};
-use crate::http::extract::Host;
+use crate::http::extract::{ClientAddr, Host};
 use crate::state::AppState;
 
 pub(super) async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<Value>, ApiError> {
@@ -28,6 +30,7 @@ pub(super) async fn list(State(state): State<AppState>, _caller: Host) -> Result
 pub(super) async fn create(
     State(state): State<AppState>,
     user: Host,
+    ClientAddr(addr): ClientAddr,
     req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = fields(req).await?;
@@ -56,6 +59,9 @@ pub(super) async fn create(
         Err(users::CreateError::Db(e)) => return Err(e.into()),
     };
     tracing::info!(by = user.username, technician = created.username, "technician created");
+    let detail = json!({ "username": created.username, "city": created.city });
+    audit::record(&state, &user, Action::CreateTechnician, format!("user:{}", created.id), detail, &addr)
+        .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -71,6 +77,7 @@ pub(super) async fn create(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: Host,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let not_found = || ApiError::NotFound("Technician not found".into());
@@ -85,6 +92,11 @@ pub(super) async fn delete(
         submissions = d.submissions,
         "technician deleted"
     );
+    let detail = json!({
+        "username": d.username, "submissions": d.submissions, "excel_uploads": d.excel_uploads,
+        "device_assignments": d.assignments, "files": { "pdfs": pdfs, "photos": photos, "excel_files": excel_files },
+    });
+    audit::record(&state, &user, Action::DeleteTechnician, format!("user:{id}"), detail, &addr).await;
     Ok(Json(json!({
         "message": format!("Technician \"{}\" and all related data deleted successfully", d.username),
         "deleted_data": {

@@ -1,7 +1,7 @@
 // The host's pages: dashboard, technicians (search, create, delete), Excel import with a preview,
 // and each technician's uploaded files.
 
-import { S, api, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, showFieldErrors } from './core.js';
+import { S, api, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, qs, showFieldErrors } from './core.js';
 
 export async function hostDashboard() {
   const [s, moved] = await Promise.all([api('GET', '/api/host/dashboard-stats'), api('GET', '/api/host/import-report')]);
@@ -132,4 +132,36 @@ export async function excelPage() {
     }
   });
   page('Import Excel', form, out);
+}
+
+// The audit trail: who did what and from where, newest first, filtered like the submissions.
+export async function auditPage() {
+  const p = hashParams();
+  const pageNo = Number(p.page || 1);
+  const data = await api('GET', '/api/host/audit' + qs({ ...p, page: pageNo, page_size: 50 }));
+  const form = h('form', { class: 'filters card' },
+    field('Action', h('select', { name: 'action' }, h('option', { value: '' }, 'All'),
+      data.actions.map((a) => h('option', { value: a, selected: p.action === a }, a.replace(/_/g, ' '))))),
+    field('Who', h('input', { name: 'actor', value: p.actor || '', autocomplete: 'off' })),
+    field('From', h('input', { type: 'date', name: 'date_from', value: p.date_from || '' })),
+    field('To', h('input', { type: 'date', name: 'date_to', value: p.date_to || '' })),
+    h('div', {}, h('button', { class: 'btn', type: 'submit' }, 'Apply filters')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = '#/audit' + qs({ ...Object.fromEntries(new FormData(form)), page: 1 });
+  });
+  const detail = (d) => (d && typeof d === 'object') ? Object.entries(d).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ') : String(d ?? '');
+  const rows = data.entries.map((e) => h('tr', {},
+    h('td', {}, fmtDate(e.at)), h('td', {}, e.actor), h('td', {}, e.action.replace(/_/g, ' ')), h('td', {}, e.target || '—'),
+    h('td', {}, e.client || '—'), h('td', { class: 'muted' }, detail(e.detail)), h('td', { title: e.hash }, e.hash.slice(0, 12))));
+  const go = (n) => '#/audit' + qs({ ...p, page: n });
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' },
+    pageNo > 1 ? h('a', { class: 'btn secondary', href: go(pageNo - 1) }, 'Previous') : h('span'),
+    h('span', {}, `Page ${data.page} of ${Math.max(1, data.total_pages)} · ${data.count} entries`),
+    pageNo < data.total_pages ? h('a', { class: 'btn secondary', href: go(pageNo + 1) }, 'Next') : h('span'));
+  page('Audit trail', h('p', { class: 'muted' }, 'Every row is chained to the one before by its SHA-256; `atm-maint audit verify` proves none was changed or deleted.'),
+    form, rows.length ? h('div', { class: 'card table-wrap' }, h('table', { id: 'audit' },
+      h('caption', {}, 'Audit trail, newest first'),
+      h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'On', 'From', 'Details', 'Hash'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows))) : h('p', { class: 'muted' }, 'No entries match these filters.'), pager);
 }

@@ -5,7 +5,7 @@
 import { S, api, errorBox, field, h, page, put, showFieldErrors } from './core.js';
 import { deviceDetailPage, devicesPage, visitPage } from './technician.js';
 import { submissionPage, submissionsPage, supervisorDashboard } from './supervisor.js';
-import { excelPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
+import { auditPage, excelPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
 import { storagePage } from './storage.js';
 import { clearPending } from './pending.js';
 
@@ -14,7 +14,7 @@ const NAV = {
   technician: [['#/devices', 'My devices']],
   supervisor: [['#/dashboard', 'Dashboard'], ['#/submissions', 'Submissions'], ['#/storage', 'Storage']],
   host: [['#/host', 'Dashboard'], ['#/technicians', 'Technicians'], ['#/technicians/new', 'New technician'],
-    ['#/excel', 'Import Excel'], ['#/storage', 'Storage']],
+    ['#/excel', 'Import Excel'], ['#/audit', 'Audit'], ['#/storage', 'Storage']],
 };
 
 function renderNav() {
@@ -47,6 +47,7 @@ const ROUTES = [
   [/^#\/technicians\/new$/, 'host', newTechnicianPage],
   [/^#\/technician\/(\d+)$/, 'host', technicianFilesPage],
   [/^#\/excel$/, 'host', excelPage],
+  [/^#\/audit$/, 'host', auditPage],
   [/^#\/storage$/, ['host', 'supervisor'], storagePage],
 ];
 
