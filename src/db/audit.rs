@@ -10,7 +10,7 @@ use crate::domain::audit::{self, Action, Fields, GENESIS};
 /// The `app_meta` name of the newest row's `id:hash`.
 const HEAD: &str = "audit_head";
 /// The advisory lock key that serializes appends on PostgreSQL ("audit" in ASCII).
-const LOCK_KEY: i64 = 0x6175_6469_74;
+const LOCK_KEY: i64 = 0x0061_7564_6974;
 
 /// One thing that happened, before it is written.
 pub struct Entry<'a> {
