@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::audit::router())
         .merge(http::technician::router())
         .merge(http::supervisor::router())
+        .merge(http::exports::router())
         .merge(http::admin::router())
         .merge(http::media::router())
         .merge(crate::web::router(&state.settings))

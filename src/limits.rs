@@ -59,6 +59,8 @@ pub struct Gates {
     pub hashing: Gate,
     pub decoding: Gate,
     pub pdf: Gate,
+    /// XLSX and ZIP exports: each fills a temporary file and takes a core while it does.
+    pub exports: Gate,
 }
 
 impl Gates {
@@ -68,6 +70,7 @@ impl Gates {
             hashing: Gate::new(limits.password_hash_concurrency, wait, "checking passwords"),
             decoding: Gate::new(limits.image_decode_concurrency, wait, "making photo previews"),
             pdf: Gate::new(limits.pdf_build_concurrency, wait, "building PDF reports"),
+            exports: Gate::new(2, wait, "building exports"),
         }
     }
 }

@@ -79,6 +79,14 @@ pub async fn count(db: &Db) -> sqlx::Result<(i64, i64)> {
     Ok((t.objects, t.bytes))
 }
 
+/// The recorded SHA-256 of the object at `key`.
+pub async fn sha256_of_key(db: &Db, key: &MediaKey) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT sha256 FROM stored_object WHERE object_key = $1")
+        .bind(key.as_str())
+        .fetch_optional(db.pool())
+        .await
+}
+
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ObjectRow>> {
     sqlx::query_as("SELECT id, object_key, size_bytes, sha256 FROM stored_object WHERE id = $1")
         .bind(id)

@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod body;
+pub(crate) mod exports;
 pub(crate) mod extract;
 pub(crate) mod health;
 pub(crate) mod host;

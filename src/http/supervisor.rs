@@ -45,7 +45,7 @@ pub(crate) struct ListQuery {
     page_size: Option<String>,
 }
 
-fn filters(q: ListQuery) -> Result<Filters, ApiError> {
+pub(crate) fn filters(q: ListQuery) -> Result<Filters, ApiError> {
     let all = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "All");
     let date = |name: &str, v: Option<String>| -> Result<Option<String>, ApiError> {
         match all(v) {

@@ -7,6 +7,7 @@ pub(crate) mod cleanup;
 pub(crate) mod django;
 pub(crate) mod doctor;
 pub(crate) mod drafts;
+pub(crate) mod export;
 pub(crate) mod fsck;
 pub(crate) mod metrics;
 pub(crate) mod migrate;

@@ -92,8 +92,8 @@ impl Filters {
         self.city.is_some() || self.device_type.is_some()
     }
 
-    /// Appends ` WHERE …` with every filter that is set, each value bound.
-    fn push_where(&self, q: &mut Sql) {
+    /// Appends ` WHERE …` with every filter that is set, each value bound; whether it wrote any.
+    fn push_where(&self, q: &mut Sql) -> bool {
         let mut first = true;
         let mut cond = |q: &mut Sql, sql: &str| {
             q.push(if first { " WHERE " } else { " AND " }).push(sql);
@@ -123,6 +123,7 @@ impl Filters {
             cond(q, "s.visit_date <= ");
             q.push_bind(v.as_str());
         }
+        !first
     }
 }
 
@@ -143,6 +144,28 @@ pub async fn list(db: &Db, f: &Filters) -> sqlx::Result<(Vec<Record>, i64)> {
         rows.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
     }
     Ok((rows.query_as()?.fetch_all(db.pool()).await?, total))
+}
+
+/// Where a walk over the whole filtered list stopped: the last row's (created_at, id).
+pub type Cursor = (String, i64);
+
+/// Up to `limit` rows of the filtered list after `after`, newest first (the list's order),
+/// read by key rather than by offset: exports walk 100,000 rows a batch at a time.
+pub async fn batch_after(
+    db: &Db,
+    f: &Filters,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<Record>> {
+    let mut q = Sql::new(SELECT);
+    let filtered = f.push_where(&mut q);
+    if let Some((created, id)) = after {
+        q.push(if filtered { " AND " } else { " WHERE " });
+        q.push("(s.created_at < ").push_bind(created.as_str()).push(" OR (s.created_at = ");
+        q.push_bind(created.as_str()).push(" AND s.id < ").push_bind(*id).push("))");
+    }
+    q.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ").push_bind(limit);
+    q.query_as()?.fetch_all(db.pool()).await
 }
 
 /// A photo with the submission it belongs to, as `photos_of` reads them.

@@ -43,7 +43,11 @@ export async function submissionsPage() {
     pageNo > 1 ? h('a', { class: 'btn secondary', href: go(pageNo - 1) }, 'Previous') : h('span'),
     h('span', {}, `Page ${data.page} of ${Math.max(1, data.total_pages)} · ${data.count} submissions`),
     pageNo < data.total_pages ? h('a', { class: 'btn secondary', href: go(pageNo + 1) }, 'Next') : h('span'));
-  page('Submissions', form, rows.length ? h('ul', { class: 'list' }, rows) : h('p', { class: 'muted' }, 'No submissions match these filters.'), pager);
+  const { page: _p, page_size: _s, ...active } = p;
+  const exports = h('div', { class: 'row' },
+    h('a', { class: 'btn secondary', href: '/api/supervisor/submissions/export.csv' + qs(active), download: '' }, 'Export CSV'),
+    h('a', { class: 'btn secondary', href: '/api/supervisor/submissions/export.xlsx' + qs(active), download: '' }, 'Export Excel'));
+  page('Submissions', form, exports, rows.length ? h('ul', { class: 'list' }, rows) : h('p', { class: 'muted' }, 'No submissions match these filters.'), pager);
 }
 
 function openViewer(photos, index) {
@@ -133,6 +137,7 @@ export async function submissionPage(id) {
     job ? h('p', {}, 'PDF: ', badge(job.pdf_status), ' · e-mail: ', badge(job.email_status), ` · attempts ${job.attempts}`,
       job.last_error ? h('div', { class: 'error' }, 'Last error: ', job.last_error) : null) : h('p', { class: 'muted' }, 'No report yet (made on approval).'),
     s.pdf_url ? h('a', { class: 'btn', href: s.pdf_url, download: '' }, 'Download PDF') : null, ' ',
+    h('a', { class: 'btn secondary', href: `/api/supervisor/submissions/${id}/export.zip`, download: '' }, 'Download ZIP (PDF, photos, manifest)'), ' ',
     job && job.state === 'failed' ? h('button', { class: 'btn secondary', type: 'button', onclick: () => act(async () => {
       await api('POST', `/api/supervisor/submissions/${id}/report/retry/`, { json: {} });
       toast('Report queued again.'); submissionPage(id);
