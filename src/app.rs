@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::technician::router())
         .merge(http::supervisor::router())
         .merge(http::exports::router())
+        .merge(http::insights::router())
         .merge(http::admin::router())
         .merge(http::media::router())
         .merge(crate::web::router(&state.settings))

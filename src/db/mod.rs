@@ -7,6 +7,7 @@ pub mod devices;
 pub mod drafts;
 pub mod excel;
 pub mod imported;
+pub mod insights;
 pub mod jobs;
 pub mod meta;
 pub mod objects;

@@ -39,6 +39,41 @@ impl Period {
         }
     }
 
+    pub fn previous(&self) -> Period {
+        if self.half == 2 {
+            Period { half: 1, ..*self }
+        } else if self.month == 1 {
+            Period { year: self.year - 1, month: 12, half: 2 }
+        } else {
+            Period { month: self.month - 1, half: 2, ..*self }
+        }
+    }
+
+    /// The period's last day: the 15th, or the month's last.
+    pub fn last_day(&self) -> NaiveDate {
+        self.next().first_day().pred_opt().expect("a day before any period's start")
+    }
+
+    /// `2026-12-1`: year, month and half, as the dashboard's `period` parameter spells it.
+    pub fn parse(s: &str) -> Option<Period> {
+        let mut parts = s.trim().splitn(3, '-');
+        let year: i32 = parts.next()?.parse().ok()?;
+        let month: u32 = parts.next()?.parse().ok()?;
+        let half: u8 = parts.next()?.parse().ok()?;
+        ((2000..=2200).contains(&year) && (1..=12).contains(&month) && (1..=2).contains(&half))
+            .then_some(Period { year, month, half })
+    }
+
+    /// `2026-12-1`, what [`Period::parse`] reads.
+    pub fn key(&self) -> String {
+        format!("{}-{:02}-{}", self.year, self.month, self.half)
+    }
+
+    /// "December 2026, first half".
+    pub fn label(&self) -> String {
+        format!("{}, {} half", self.month_label(), if self.half == 1 { "first" } else { "second" })
+    }
+
     /// Same calendar month (the period of monthly devices).
     pub fn same_month(&self, other: &Period) -> bool {
         self.year == other.year && self.month == other.month
@@ -53,6 +88,27 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_step_back_and_forth_across_years_and_parse_their_keys() {
+        let p = Period { year: 2026, month: 1, half: 1 };
+        assert_eq!(p.previous(), Period { year: 2025, month: 12, half: 2 });
+        assert_eq!(p.previous().next(), p);
+        assert_eq!(
+            Period { year: 2026, month: 2, half: 2 }.last_day(),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
+        );
+        assert_eq!(
+            Period { year: 2026, month: 12, half: 1 }.last_day(),
+            NaiveDate::from_ymd_opt(2026, 12, 15).unwrap()
+        );
+        assert_eq!(Period::parse("2026-12-1"), Some(Period { year: 2026, month: 12, half: 1 }));
+        assert_eq!(Period::parse(&p.key()), Some(p));
+        for bad in ["2026-13-1", "2026-12-3", "26-1-1", "2026-12", "x", "2026-12-1-1"] {
+            assert_eq!(Period::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Period { year: 2026, month: 12, half: 1 }.label(), "December 2026, first half");
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()

@@ -8,6 +8,7 @@ pub(crate) mod exports;
 pub(crate) mod extract;
 pub(crate) mod health;
 pub(crate) mod host;
+pub(crate) mod insights;
 pub mod media;
 pub(crate) mod metrics;
 pub(crate) mod rejections;

@@ -2,6 +2,7 @@
 // and each technician's uploaded files.
 
 import { S, api, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, qs, showFieldErrors } from './core.js';
+import { insights } from './insights.js';
 
 export async function hostDashboard() {
   const [s, moved] = await Promise.all([api('GET', '/api/host/dashboard-stats'), api('GET', '/api/host/import-report')]);
@@ -164,4 +165,11 @@ export async function auditPage() {
       h('caption', {}, 'Audit trail, newest first'),
       h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'On', 'From', 'Details', 'Hash'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows))) : h('p', { class: 'muted' }, 'No entries match these filters.'), pager);
+}
+
+// The supervisors' insight, for the host: the same numbers, without links into the review.
+export async function insightsPage() {
+  const more = h('div', { id: 'insights' });
+  page('Insight', more);
+  await insights(more, false);
 }

@@ -5,7 +5,7 @@
 import { S, api, errorBox, field, h, page, put, showFieldErrors } from './core.js';
 import { deviceDetailPage, devicesPage, visitPage } from './technician.js';
 import { submissionPage, submissionsPage, supervisorDashboard } from './supervisor.js';
-import { auditPage, excelPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
+import { auditPage, excelPage, insightsPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
 import { storagePage } from './storage.js';
 import { clearPending } from './pending.js';
 
@@ -14,7 +14,7 @@ const NAV = {
   technician: [['#/devices', 'My devices']],
   supervisor: [['#/dashboard', 'Dashboard'], ['#/submissions', 'Submissions'], ['#/storage', 'Storage']],
   host: [['#/host', 'Dashboard'], ['#/technicians', 'Technicians'], ['#/technicians/new', 'New technician'],
-    ['#/excel', 'Import Excel'], ['#/audit', 'Audit'], ['#/storage', 'Storage']],
+    ['#/excel', 'Import Excel'], ['#/insights', 'Insight'], ['#/audit', 'Audit'], ['#/storage', 'Storage']],
 };
 
 function renderNav() {
@@ -48,6 +48,7 @@ const ROUTES = [
   [/^#\/technician\/(\d+)$/, 'host', technicianFilesPage],
   [/^#\/excel$/, 'host', excelPage],
   [/^#\/audit$/, 'host', auditPage],
+  [/^#\/insights$/, 'host', insightsPage],
   [/^#\/storage$/, ['host', 'supervisor'], storagePage],
 ];
 

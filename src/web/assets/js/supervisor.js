@@ -2,15 +2,18 @@
 // report (thumbnails, viewer, approve, reject, PDF, report job).
 
 import { S, api, badge, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, qs, shortHash, toast } from './core.js';
+import { insights } from './insights.js';
 
 export async function supervisorDashboard() {
   const [s, moved] = await Promise.all([api('GET', '/api/supervisor/dashboard-stats'), api('GET', '/api/host/import-report')]);
   const card = (label, n, href) => h('a', { class: 'card stat', href }, h('b', {}, n), label);
+  const more = h('div', { id: 'insights' });
   page('Dashboard', movedCard(moved), h('div', { class: 'grid' },
     card('Pending review', s.pending_submissions, '#/submissions?status=Pending'),
     card('Approved', s.approved_submissions, '#/submissions?status=Approved'),
     card('Rejected', s.rejected_submissions, '#/submissions?status=Rejected'),
-    card('All submissions', s.total_submissions, '#/submissions')));
+    card('All submissions', s.total_submissions, '#/submissions')), more);
+  await insights(more, true);
 }
 
 export async function submissionsPage() {

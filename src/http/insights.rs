@@ -1,0 +1,116 @@
+//! `GET /api/supervisor/insights?period=YYYY-MM-H`: the dashboard's numbers in one answer — the
+//! approval rate, filings per day over the 30 days up to the period's end, coverage of the
+//! period per city and per technician (due, filed, approved), the reports waiting longest, and
+//! the assignments not filed in the period before. Supervisors and hosts.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::extract::Staff;
+use super::route;
+use crate::db::insights::{self, Coverage};
+use crate::domain::{Period, SubmissionStatus};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    route(Router::new(), "/api/supervisor/insights", get(insights))
+}
+
+#[derive(serde::Deserialize)]
+struct InsightsQuery {
+    period: Option<String>,
+}
+
+/// Days in the chart of filings.
+const DAYS: i64 = 30;
+/// Rows of the "not filed" list (its count is exact).
+const NOT_FILED_SHOWN: usize = 200;
+
+fn period_json(p: Period) -> Value {
+    json!({ "key": p.key(), "label": p.label(), "from": p.first_day().to_string(), "to": p.last_day().to_string() })
+}
+
+#[derive(Default, serde::Serialize)]
+struct Tally {
+    due: i64,
+    filed: i64,
+    approved: i64,
+}
+
+impl Tally {
+    fn add(&mut self, c: &Coverage) {
+        self.due += 1;
+        self.filed += c.filed;
+        self.approved += c.approved;
+    }
+}
+
+async fn insights(
+    State(state): State<AppState>,
+    _caller: Staff,
+    Query(q): Query<InsightsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let p = match q.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Period::of(chrono::Utc::now().date_naive()),
+        Some(s) => Period::parse(s).ok_or_else(|| {
+            ApiError::field("period", format!("\"{s}\" is not a half-month; use YYYY-MM-1 or YYYY-MM-2."))
+        })?,
+    };
+    let db = &state.db;
+    let to = p.last_day();
+    let from = to - chrono::Duration::days(DAYS - 1);
+    let mut days: BTreeMap<String, BTreeMap<&'static str, i64>> = BTreeMap::new();
+    for i in 0..DAYS {
+        let day = (from + chrono::Duration::days(i)).to_string();
+        days.insert(day, SubmissionStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect());
+    }
+    for d in insights::per_day(db, &from.to_string(), &to.to_string()).await? {
+        if let (Some(day), Some(status)) = (days.get_mut(&d.day), SubmissionStatus::parse(&d.status)) {
+            day.insert(status.as_str(), d.n);
+        }
+    }
+    let counts: BTreeMap<String, i64> = insights::period_counts(db, p).await?.into_iter().collect();
+    let count = |s: SubmissionStatus| counts.get(s.as_str()).copied().unwrap_or(0);
+    let (approved, rejected) = (count(SubmissionStatus::Approved), count(SubmissionStatus::Rejected));
+    let rate =
+        if approved + rejected > 0 { Some(approved as f64 / (approved + rejected) as f64) } else { None };
+    let cover = insights::coverage(db, p).await?;
+    let mut by_city: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut by_tech: BTreeMap<(&str, i64), Tally> = BTreeMap::new();
+    for c in &cover {
+        by_city.entry(c.city.as_str()).or_default().add(c);
+        by_tech.entry((c.technician.as_str(), c.technician_id)).or_default().add(c);
+    }
+    let previous = p.previous();
+    let missed: Vec<Coverage> =
+        insights::coverage(db, previous).await?.into_iter().filter(|c| c.filed == 0).collect();
+    Ok(Json(json!({
+        "period": period_json(p),
+        "previous_period": period_json(previous),
+        "counts": {
+            "pending": count(SubmissionStatus::Pending), "approved": approved, "rejected": rejected,
+            "total": counts.values().sum::<i64>(),
+        },
+        "approval_rate": rate,
+        "daily": days.into_iter().map(|(day, by)| {
+            json!({ "date": day, "Pending": by["Pending"], "Approved": by["Approved"], "Rejected": by["Rejected"] })
+        }).collect::<Vec<_>>(),
+        "coverage": {
+            "by_city": by_city.into_iter().map(|(city, t)| json!({ "city": city, "due": t.due, "filed": t.filed, "approved": t.approved })).collect::<Vec<_>>(),
+            "by_technician": by_tech.into_iter().map(|((name, id), t)| json!({ "technician_id": id, "technician": name, "due": t.due, "filed": t.filed, "approved": t.approved })).collect::<Vec<_>>(),
+        },
+        "oldest_pending": insights::oldest_pending(db, 10).await?,
+        "not_filed_previous": {
+            "count": missed.len(),
+            "devices": missed.iter().take(NOT_FILED_SHOWN).map(|c| json!({
+                "device_id": c.device_id, "interaction_id": c.interaction_id, "city": c.city,
+                "type": c.device_type, "technician": c.technician,
+            })).collect::<Vec<_>>(),
+        },
+    })))
+}
