@@ -161,6 +161,22 @@ const flows = {
     await signIn(page, 'super1', env('SUPER_PASSWORD'));
     await page.locator('section[aria-label="Moved from the original system"]', { hasText: '5 lost or damaged' }).waitFor();
     await snap(page, 'imported-dashboard');
+    // The insight of the fixture's half-month: three charts, each with its numbers as a table
+    // equal to the API's.
+    await page.goto(BASE + '/#/dashboard?period=2026-12-1');
+    await page.reload();
+    await page.locator('#period-label', { hasText: 'December 2026, first half' }).waitFor();
+    await page.locator('svg.chart').nth(2).waitFor();
+    assert.equal(await page.locator('svg.chart').count(), 3, 'three charts');
+    const api = await page.evaluate(async () => (await fetch('/api/supervisor/insights?period=2026-12-1')).json());
+    const cityRows = await page.locator('#city-table tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+    assert.deepEqual(cityRows, api.coverage.by_city.map((c) => [c.city, String(c.due), String(c.filed), String(c.approved)]));
+    const dayRows = await page.locator('#daily-table tbody tr').count();
+    assert.equal(dayRows, 30);
+    await page.locator('#technician-table').getByRole('button', { name: 'Due' }).click();
+    const firstDue = await page.locator('#technician-table tbody tr th').first().textContent();
+    assert.equal(firstDue, [...api.coverage.by_technician].sort((a, b) => a.due - b.due)[0].technician, 'sorted by due');
+    await snap(page, 'imported-insight');
     await page.goto(BASE + '/#/submissions');
     await page.getByRole('link', { name: /RUN1-C001/ }).waitFor();
     assert.equal(await page.locator('.list li').count(), 12, 'all twelve imported reports are listed');

@@ -24,6 +24,7 @@ mod django_import;
 mod exports;
 mod fsck;
 mod hardening;
+mod insights;
 mod media_serving;
 mod metrics;
 mod previews;

@@ -45,7 +45,7 @@ function dailyChart(daily) {
 function coverageChart(title, id, rows, nameKey) {
   const W = 600, rowH = 26, left = 130, H = rows.length * rowH + 10;
   const max = Math.max(1, ...rows.map((r) => r.due));
-  const scale = (v) => (v / max) * (W - left - 90);
+  const scale = (v) => (v / max) * (W - left - 180);
   const bars = rows.map((r, i) => {
     const y = 5 + i * rowH;
     return s('g', {},
