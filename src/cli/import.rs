@@ -37,12 +37,12 @@ pub struct DjangoArgs {
 }
 
 /// The original's database URL and media folder, from the global flags.
-pub struct Original {
+pub struct OriginalFlags {
     pub database_url: Option<String>,
     pub media_root: Option<PathBuf>,
 }
 
-pub async fn run(settings: Settings, original: Original, cmd: Command) -> anyhow::Result<i32> {
+pub async fn run(settings: Settings, original: OriginalFlags, cmd: Command) -> anyhow::Result<i32> {
     let Command::Django(args) = cmd;
     let (Some(source_url), Some(media_root)) = (original.database_url, original.media_root) else {
         bail!(
@@ -50,20 +50,6 @@ pub async fn run(settings: Settings, original: Original, cmd: Command) -> anyhow
              (or postgres://…) --media-root /path/to/its/media"
         );
     };
-    if source_url == settings.database_url.expose() {
-        bail!("--database-url names this deployment's own database; it must name the original's");
-    }
-    if let (Ok(ours), Ok(theirs)) = (settings.media_root.canonicalize(), media_root.canonicalize())
-        && matches!(settings.storage, crate::config::StorageBackend::Local)
-        && (ours.starts_with(&theirs) || theirs.starts_with(&ours))
-    {
-        bail!(
-            "this deployment's MEDIA_ROOT ({}) and the original's media folder ({}) overlap; the original's \
-             folder is never written to, so ours must be elsewhere",
-            ours.display(),
-            theirs.display()
-        );
-    }
     let opts = Options {
         source_url,
         media_root,
@@ -76,9 +62,12 @@ pub async fn run(settings: Settings, original: Original, cmd: Command) -> anyhow
         },
     };
     let progress = |line: &str| eprintln!("{line}");
+    let original = django::Original::open(&opts).await?;
     let report = if opts.dry_run {
-        django::run(&opts, None, &progress).await?
+        django::run(&opts, &original, None, &progress).await?
     } else {
+        refuse_overlap(&settings, &opts.media_root)?;
+        refuse_same_database(&settings, &opts.source_url, &original).await?;
         let prepared = crate::startup::prepare(&settings, GuardMode::Apply).await?;
         if let Ok(d) = prepared.db.durability().await
             && let Some(problem) = d.problem
@@ -92,7 +81,7 @@ pub async fn run(settings: Settings, original: Original, cmd: Command) -> anyhow
             bail!("refusing to import into storage with problems; `atm-maint doctor` shows the full report");
         }
         let target = Target { db: &prepared.db, store: &prepared.store };
-        let report = django::run(&opts, Some(target), &progress).await?;
+        let report = django::run(&opts, &original, Some(target), &progress).await?;
         let detail = serde_json::json!({
             "source_engine": report.source_engine, "media_root": report.media_root, "counts": report.counts,
             "findings": report.findings.len(),
@@ -107,6 +96,90 @@ pub async fn run(settings: Settings, original: Original, cmd: Command) -> anyhow
         print!("{}", render(&report));
     }
     Ok(0)
+}
+
+/// A path made absolute and free of links as far as it exists, the rest appended: a folder
+/// that does not exist yet is still placed where it will be.
+fn placed(path: &std::path::Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
+}
+
+/// Refuses when our media root or data folder and the original's media folder overlap: the
+/// original's folder is never written to, and our files must not be mistaken for its own.
+fn refuse_overlap(settings: &Settings, theirs: &std::path::Path) -> anyhow::Result<()> {
+    let theirs = placed(theirs);
+    let mut ours = vec![("DATA_DIR", placed(&settings.data_dir))];
+    if matches!(settings.storage, crate::config::StorageBackend::Local) {
+        ours.push(("MEDIA_ROOT", placed(&settings.media_root)));
+    }
+    for (name, path) in ours {
+        if path.starts_with(&theirs) || theirs.starts_with(&path) {
+            bail!(
+                "this deployment's {name} ({}) and the original's media folder ({}) overlap; the original's \
+                 folder is never written to, so ours must be elsewhere (nothing was written)",
+                path.display(),
+                theirs.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses when our database is the original's, however the two URLs are spelled: the same
+/// SQLite file (by device and inode), or the same PostgreSQL database (our connection seen
+/// among the original's sessions).
+async fn refuse_same_database(
+    settings: &Settings,
+    source_url: &str,
+    original: &django::Original,
+) -> anyhow::Result<()> {
+    let ours = settings.database_url.expose();
+    let same = if ours.starts_with("sqlite:") && source_url.starts_with("sqlite:") {
+        let file = |url: &str| {
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            PathBuf::from(path.split('?').next().unwrap_or(path))
+        };
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(file(ours)), std::fs::metadata(file(source_url))) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    } else if ours.starts_with("postgres") && source_url.starts_with("postgres") {
+        use sqlx::Connection;
+        match sqlx::PgConnection::connect(ours).await {
+            Ok(mut conn) => {
+                let pid: Result<i32, _> =
+                    sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut conn).await;
+                let same = match pid {
+                    Ok(pid) => original.is_connected_with(pid).await,
+                    Err(_) => false,
+                };
+                let _ = conn.close().await;
+                same
+            }
+            Err(_) => false,
+        }
+    } else {
+        false
+    };
+    if same {
+        bail!("DATABASE_URL is the original's own database; import into a new one (nothing was written)");
+    }
+    Ok(())
 }
 
 /// The report as people read it.
@@ -132,7 +205,7 @@ fn render(r: &Report) -> String {
             c.in_original, c.imported, c.already, c.not_imported
         ));
     }
-    let sections: [(&str, &[&str]); 7] = [
+    let sections: [(&str, &[&str]); 8] = [
         (
             "Lost before the move: the original's database names them, its folder lacks them",
             &["missing_photo", "missing_pdf", "missing_excel"],
@@ -152,10 +225,22 @@ fn render(r: &Report) -> String {
                 "excel_skipped",
                 "excel_conflict",
                 "duplicate_slot",
+                "assignment_skipped",
+                "orphan_photo_row",
             ],
         ),
+        ("Notes (imported as the visit date says)", &["half_month_mismatch"]),
         ("Files no row names (listed, not imported)", &["unreferenced_file"]),
     ];
+    let known: Vec<&str> = sections.iter().flat_map(|(_, k)| k.iter().copied()).collect();
+    let other: Vec<&Line> = r.findings.iter().filter(|l| !known.contains(&l.finding.kind.as_str())).collect();
+    if !other.is_empty() {
+        line(String::new());
+        line(format!("Other findings: {}", other.len()));
+        for l in other {
+            line(format!("  {}: {}", l.finding.kind, describe(l)));
+        }
+    }
     for (title, kinds) in sections {
         let lines: Vec<&Line> = r.of_kind(kinds).collect();
         line(String::new());

@@ -113,7 +113,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::User(cmd) => user::run(settings, cmd).await,
         Command::Audit(cmd) => audit::run(settings, cmd).await,
         Command::Import(cmd) => {
-            let original = import::Original { database_url: cli.database_url, media_root: cli.media_root };
+            let original =
+                import::OriginalFlags { database_url: cli.database_url, media_root: cli.media_root };
             import::run(settings, original, cmd).await
         }
     }

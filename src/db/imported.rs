@@ -45,6 +45,12 @@ pub(crate) async fn mapped(db: &Db, kind: Kind) -> sqlx::Result<HashMap<i64, i64
     Ok(rows.into_iter().collect())
 }
 
+/// The ids of every report here.
+pub(crate) async fn submission_ids(db: &Db) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM submissions").fetch_all(db.pool()).await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// Records that `source_id` became `target_id`, in the transaction that wrote the row.
 pub(crate) async fn map(
     conn: &mut AnyConnection,
@@ -340,7 +346,7 @@ pub(crate) async fn replace_findings(db: &Db, findings: &[Finding]) -> sqlx::Res
     for f in findings {
         sqlx::query(
             "INSERT INTO import_findings (kind, source_ref, submission_id, section, order_index, path, detail, found_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             VALUES ($1, $2, (SELECT id FROM submissions WHERE id = $3), $4, $5, $6, $7, $8)
              ON CONFLICT (kind, source_ref) DO UPDATE SET submission_id = excluded.submission_id,
                  section = excluded.section, order_index = excluded.order_index, path = excluded.path,
                  detail = excluded.detail",

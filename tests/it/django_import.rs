@@ -556,3 +556,141 @@ async fn both_of_the_originals_engines_give_the_same_result() {
     assert_eq!(results[0].1, results[1].1, "the same files from either engine");
     assert_eq!(results[0].1.len(), 125);
 }
+
+/// What an attack on the importer found, each now refused or handled: our database being the
+/// original's under another spelling, our media folder inside the original's (before it
+/// exists), a rerun after an imported technician was deleted, ids already taken here, a sound
+/// photo sharing a slot with a lost one, an absolute path inside the folder.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_original_is_never_the_target_and_reruns_survive_what_people_do_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = original_database(From::Sqlite, dir.path()).await;
+    let media = dir.path().join("media");
+    copy_tree(&fixture().join("media"), &media);
+    let original_file = source.trim_start_matches("sqlite://").to_string();
+    let tables_before = tree(dir.path()).get("original.sqlite3").cloned();
+    // The same file under another spelling, and our media folder inside theirs: refused, untouched.
+    let d = Deployment::new(Backend::Sqlite, dir.path()).await;
+    let spelled = format!("sqlite://{}", original_file.replace("/original.sqlite3", "/./original.sqlite3"));
+    let same = d.clone().with("DATABASE_URL", &spelled);
+    let mut cmd = same.command(&[
+        "import",
+        "django",
+        "--database-url",
+        &source,
+        "--media-root",
+        media.to_str().unwrap(),
+    ]);
+    let out = cmd.env("DATABASE_URL", &spelled).output().unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("original's own database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inside = d.clone().with("MEDIA_ROOT", media.join("new_store").to_str().unwrap());
+    let mut cmd = inside.command(&[
+        "import",
+        "django",
+        "--database-url",
+        &source,
+        "--media-root",
+        media.to_str().unwrap(),
+    ]);
+    let out = cmd.env("MEDIA_ROOT", media.join("new_store")).output().unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("overlap"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!media.join("new_store").exists());
+    assert_eq!(
+        tree(dir.path()).get("original.sqlite3").cloned(),
+        tables_before,
+        "the original's file is untouched"
+    );
+
+    // Our own reports 1 to 3 hold the original's ids; a sound photo shares the lost photo 4's
+    // slot; photo 5's path is absolute inside the folder.
+    let paths = original_photos().await;
+    {
+        let db = pool(&source).await;
+        let abs = media.join(&paths[&5]);
+        sqlx::query("UPDATE photo SET file_url = $1 WHERE id = 5")
+            .bind(abs.to_str().unwrap())
+            .execute(&db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO photo (id, section, file_url, order_index, submission_id) VALUES (200, 2, $1, 1, 1)",
+        )
+        .bind(&paths[&6])
+        .execute(&db)
+        .await
+        .unwrap();
+        db.close().await;
+    }
+    let ours = d.clone();
+    let mut create = ours.command(&[
+        "user",
+        "create",
+        "--role",
+        "technician",
+        "--username",
+        "ourtech",
+        "--city",
+        "Riyadh",
+    ]);
+    assert!(create.env("ATM_PASSWORD", "Our-Own-Tech-9").output().unwrap().status.success());
+    let db = pool(&d.database_url).await;
+    sqlx::query("INSERT INTO devices (id, interaction_id, gfm_cost_center, region, gfm_problem_type, city, type, created_at) VALUES (1, 'OUR-1', 'C', '', 'Cleaning', 'Riyadh', 'Cleaning1', '2026-01-01T00:00:00.000000Z')").execute(&db).await.unwrap();
+    for (id, day) in [(1, "2026-10-01"), (2, "2026-10-16"), (3, "2026-09-01")] {
+        sqlx::query("INSERT INTO submissions (id, technician_id, device_id, type, visit_date, period_year, period_month, half_month, job_description, job_status, status, created_at, updated_at) VALUES ($1, 1, 1, 'Cleaning1', $2, 2026, 10, $3, '', 'Ok', 'Pending', '2026-10-01T00:00:00.000000Z', '2026-10-01T00:00:00.000000Z')")
+            .bind(id as i64).bind(day).bind(id as i64).execute(&db).await.unwrap();
+    }
+    let report = report_of(&import(&d, &source, &media, &["--json"]));
+    let findings = report["findings"].as_array().unwrap();
+    let lost4 = findings.iter().find(|f| f["source_ref"] == "photo:4").unwrap();
+    let moved_to: i64 =
+        sqlx::query_scalar("SELECT target_id FROM import_map WHERE kind = 'submission' AND source_id = 1")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_ne!(moved_to, 1, "the original's report 1 got another id here");
+    assert_eq!(
+        lost4["submission_id"], moved_to,
+        "the loss is on the original's report, not on ours: {lost4}"
+    );
+    let on_ours: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM import_findings WHERE submission_id IN (1, 2, 3)")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(on_ours, 0, "nothing is said about our own reports 1 to 3");
+    assert!(
+        !findings.iter().any(|f| f["source_ref"] == "photo:200"),
+        "the sound photo in the lost one's slot is imported: {findings:?}"
+    );
+    let slot: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM photos WHERE submission_id = $1 AND section = 2 AND order_index = 1",
+    )
+    .bind(moved_to)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(slot, 1);
+    assert!(
+        !findings.iter().any(|f| f["source_ref"] == "photo:5"),
+        "an absolute path inside the folder is found: {findings:?}"
+    );
+
+    // A host deletes an imported technician; the rerun still completes and keeps its report.
+    let api = Api::new(d.start().unwrap());
+    let host = api.login("host1", "HostPass123!").await;
+    let tech2: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'tech2'").fetch_one(&db).await.unwrap();
+    assert_eq!(api.delete(Some(&host), &format!("/api/host/technicians/{tech2}/")).await.status, 200);
+    drop(api);
+    db.close().await;
+    let rerun = report_of(&import(&d, &source, &media, &["--json"]));
+    assert_eq!(losses(&rerun).len(), 4, "{}", rerun["findings"]);
+}

@@ -9,11 +9,21 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::photo::{self, PhotoInfo};
 
-/// A path from the original's database, normalised (`/` separators, no `media/` prefix).
-pub(crate) fn normalise(stored: &str) -> Result<String, &'static str> {
+/// A path from the original's database, normalised relative to `root` (`/` separators, no
+/// `media/` prefix). An absolute path is accepted only inside `root`.
+pub(crate) fn normalise(root: &Path, stored: &str) -> Result<String, &'static str> {
     let s = stored.trim().replace('\\', "/");
-    let s = s.trim_start_matches('/');
-    let s = s.strip_prefix("media/").unwrap_or(s);
+    let s = if s.starts_with('/') {
+        let given = root.to_string_lossy().trim_end_matches('/').to_string();
+        let real =
+            root.canonicalize().map(|r| r.to_string_lossy().into_owned()).unwrap_or_else(|_| given.clone());
+        let inside =
+            [given, real].into_iter().find_map(|r| s.strip_prefix(&format!("{r}/")).map(str::to_string));
+        inside.ok_or("the path is absolute and outside the media folder")?
+    } else {
+        s
+    };
+    let s = s.strip_prefix("media/").unwrap_or(&s);
     if s.is_empty() {
         return Err("the path is empty");
     }
@@ -39,7 +49,7 @@ pub(crate) enum Found {
 /// Reads the file `stored` names under `root`, refusing anything above `limit` bytes and
 /// anything that resolves outside `root` (a symbolic link out of the folder).
 pub(crate) fn read(root: &Path, stored: &str, limit: u64) -> Found {
-    let rel = match normalise(stored) {
+    let rel = match normalise(root, stored) {
         Ok(r) => r,
         Err(why) => return Found::Unusable(why.to_string()),
     };
@@ -126,12 +136,24 @@ mod tests {
 
     #[test]
     fn both_path_forms_are_accepted_and_escapes_refused() {
-        assert_eq!(normalise("pdfs/9/CL2_CCJED001.pdf").unwrap(), "pdfs/9/CL2_CCJED001.pdf");
-        assert_eq!(normalise("media/pdfs/9/CL2_CCJED001.pdf").unwrap(), "pdfs/9/CL2_CCJED001.pdf");
-        assert_eq!(normalise("/media/pdfs/9/a.pdf").unwrap(), "pdfs/9/a.pdf");
-        assert_eq!(normalise("photos\\1\\section1_1_ab.jpg").unwrap(), "photos/1/section1_1_ab.jpg");
-        for bad in ["", "../etc/passwd", "photos/../../x", "photos//a.jpg", "C:/x.jpg", "media/"] {
-            assert!(normalise(bad).is_err(), "{bad:?}");
+        let root = Path::new("/srv/old/media");
+        let n = |s: &str| normalise(root, s);
+        assert_eq!(n("pdfs/9/CL2_CCJED001.pdf").unwrap(), "pdfs/9/CL2_CCJED001.pdf");
+        assert_eq!(n("media/pdfs/9/CL2_CCJED001.pdf").unwrap(), "pdfs/9/CL2_CCJED001.pdf");
+        assert_eq!(n("/srv/old/media/pdfs/9/a.pdf").unwrap(), "pdfs/9/a.pdf");
+        assert_eq!(n("photos\\1\\section1_1_ab.jpg").unwrap(), "photos/1/section1_1_ab.jpg");
+        let bad = [
+            "",
+            "../etc/passwd",
+            "photos/../../x",
+            "photos//a.jpg",
+            "C:/x.jpg",
+            "media/",
+            "/etc/hostname",
+            "/media/pdfs/9/a.pdf",
+        ];
+        for b in bad {
+            assert!(n(b).is_err(), "{b:?}");
         }
     }
 

@@ -103,6 +103,9 @@ struct Maps {
     submissions: HashMap<i64, i64>,
     photos: HashMap<i64, i64>,
     pdfs: HashMap<i64, i64>,
+    /// Our ids of the reports here now: an imported report deleted since (with its technician)
+    /// is not brought back, and nothing is added to it.
+    present: std::collections::HashSet<i64>,
 }
 
 impl Maps {
@@ -115,6 +118,7 @@ impl Maps {
             submissions: imported::mapped(db, Kind::Submission).await?,
             photos: imported::mapped(db, Kind::Photo).await?,
             pdfs: imported::mapped(db, Kind::Pdf).await?,
+            present: imported::submission_ids(db).await?,
         })
     }
 }
@@ -163,22 +167,44 @@ fn finding(kind: &str, source_ref: String, path: Option<String>, detail: String)
     }
 }
 
-/// Reads the original, checks every file, writes into `target` unless it is `None` (a dry
-/// run), and returns the report.
+/// The original's database, open read-only, and its tables as read.
+pub(crate) struct Original {
+    source: Source,
+    tables: Tables,
+}
+
+impl Original {
+    /// Opens and reads the original and checks what would stop the import, before anything
+    /// of ours is opened or created.
+    pub(crate) async fn open(opts: &Options) -> anyhow::Result<Original> {
+        if !opts.media_root.is_dir() {
+            bail!(
+                "the original's media folder {} is not a folder: pass its MEDIA_ROOT with --media-root",
+                opts.media_root.display()
+            );
+        }
+        let source = Source::open(&opts.source_url).await?;
+        let tables = source.read().await?;
+        steps::check_roles(&tables)?;
+        Ok(Original { source, tables })
+    }
+
+    /// Whether the PostgreSQL backend `pid` is connected to this same database: then our
+    /// database and the original's are one, whatever their URLs say.
+    pub(crate) async fn is_connected_with(&self, pid: i32) -> bool {
+        self.source.sees_backend(pid).await
+    }
+}
+
+/// Checks every file of `original`, writes into `target` unless it is `None` (a dry run), and
+/// returns the report.
 pub(crate) async fn run(
     opts: &Options,
+    original: &Original,
     target: Option<Target<'_>>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Report> {
-    if !opts.media_root.is_dir() {
-        bail!(
-            "the original's media folder {} is not a folder: pass its MEDIA_ROOT with --media-root",
-            opts.media_root.display()
-        );
-    }
-    let source = Source::open(&opts.source_url).await?;
-    let tables = source.read().await?;
-    steps::check_roles(&tables)?;
+    let (source, tables) = (&original.source, &original.tables);
     let maps = match target {
         Some(t) => Maps::load(t.db).await?,
         None => Maps::default(),
@@ -186,7 +212,7 @@ pub(crate) async fn run(
     let mut run = Run {
         opts,
         target,
-        t: &tables,
+        t: tables,
         maps,
         counts: BTreeMap::new(),
         findings: Vec::new(),

@@ -180,6 +180,18 @@ impl Source {
         }
     }
 
+    /// Whether this connection's database has the PostgreSQL backend `pid` among its sessions.
+    pub(crate) async fn sees_backend(&self, pid: i32) -> bool {
+        let Source::Postgres(pool) = self else { return false };
+        let seen: Result<i64, _> = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()",
+        )
+        .bind(pid)
+        .fetch_one(pool)
+        .await;
+        seen.is_ok_and(|n| n > 0)
+    }
+
     pub(crate) fn engine(&self) -> &'static str {
         match self {
             Source::Sqlite(_) => "sqlite",

@@ -67,17 +67,22 @@ impl Run<'_> {
         let (size, sha256) = (bytes.len() as u64, hex::encode(Sha256::digest(&bytes)));
         let bytes = Bytes::from(bytes);
         let body = || futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(bytes.clone())));
-        let stored = match target.store.put_stream(key, body(), size.max(1)).await {
-            Ok(o) => o,
-            Err(StoreError::AlreadyExists) => {
-                if target.store.hash_listed(key.as_str()).await.ok().as_deref() == Some(sha256.as_str()) {
-                    StoredObject { key: key.clone(), size, sha256 }
-                } else {
+        // A file an interrupted run stored under this key: kept when it is the same bytes.
+        let earlier = target.store.hash_listed(key.as_str()).await.ok();
+        let stored = match earlier {
+            Some(h) if h == sha256 => StoredObject { key: key.clone(), size, sha256 },
+            _ => {
+                if earlier.is_some() {
                     target.store.delete(key).await.with_context(|| format!("while replacing {key}"))?;
-                    target.store.put_stream(key, body(), size.max(1)).await?
+                }
+                match target.store.put_stream(key, body(), size.max(1)).await {
+                    Ok(o) => o,
+                    Err(StoreError::AlreadyExists) => {
+                        bail!("another process is writing {key}: run one import at a time")
+                    }
+                    Err(e) => return Err(e).with_context(|| format!("while storing {key}")),
                 }
             }
-            Err(e) => return Err(e).with_context(|| format!("while storing {key}")),
         };
         self.files_stored += 1;
         if self.opts.abort_after_files == Some(self.files_stored) {
@@ -203,7 +208,20 @@ impl Run<'_> {
             c.already = t.assignments.len() - todo.len();
         }
         let Some(target) = self.target else {
-            self.count("technician_devices").imported = todo.len();
+            let known = |a: &&&super::source::AssignmentRow| {
+                t.users.iter().any(|u| u.id == a.technician_id)
+                    && t.devices.iter().any(|d| d.id == a.device_id)
+            };
+            let ok = todo.iter().filter(known).count();
+            for a in todo.iter().filter(|a| !known(a)) {
+                let detail = "its technician or device is not in the original's tables; left out";
+                self.found(
+                    finding("assignment_skipped", format!("assignment:{}", a.id), None, detail.into()),
+                    None,
+                );
+            }
+            let c = self.count("technician_devices");
+            (c.imported, c.not_imported) = (ok, todo.len() - ok);
             return Ok(());
         };
         for batch in todo.chunks(BATCH) {
@@ -215,6 +233,11 @@ impl Run<'_> {
                     self.maps.devices.get(&a.device_id),
                     t.devices.iter().find(|d| d.id == a.device_id),
                 ) else {
+                    let detail = "its technician or device is not in the original's tables; left out";
+                    self.found(
+                        finding("assignment_skipped", format!("assignment:{}", a.id), None, detail.into()),
+                        None,
+                    );
                     continue;
                 };
                 let id = db::assign(&mut tx, tech, device, &d.device_type).await?;
@@ -268,12 +291,22 @@ impl Run<'_> {
                 self.count("excel_uploads").not_imported += 1;
                 continue;
             };
-            let Some(target) = self.target else {
-                self.count("excel_uploads").imported += 1;
+            let technician = match self.target {
+                None => t.users.iter().find(|x| x.id == u.technician_id).map(|x| x.id),
+                Some(_) => self.maps.users.get(&u.technician_id).copied(),
+            };
+            let Some(technician) = technician else {
+                let detail =
+                    "its technician is not in the original's tables; left out (its devices came over)";
+                self.found(
+                    finding("excel_skipped", reference, Some(u.file_path.clone()), detail.into()),
+                    None,
+                );
+                self.count("excel_uploads").not_imported += 1;
                 continue;
             };
-            let Some(&technician) = self.maps.users.get(&u.technician_id) else {
-                self.count("excel_uploads").not_imported += 1;
+            let Some(target) = self.target else {
+                self.count("excel_uploads").imported += 1;
                 continue;
             };
             let stored = match media::read(&self.opts.media_root, &u.file_path, MAX_EXCEL_BYTES) {
@@ -358,8 +391,11 @@ impl Run<'_> {
                 return self.found(finding("damaged_excel", reference, path, detail), None);
             }
         };
-        let recorded: BTreeSet<String> = serde_json::from_str::<Vec<serde_json::Value>>(&u.parsed_data)
-            .unwrap_or_default()
+        let Ok(recorded) = serde_json::from_str::<Vec<serde_json::Value>>(&u.parsed_data) else {
+            // The upload itself is left out, with its own finding.
+            return;
+        };
+        let recorded: BTreeSet<String> = recorded
             .iter()
             .skip(1)
             .map(crate::domain::excel::row_device_key)
@@ -398,7 +434,7 @@ impl Run<'_> {
             .map(|p| p.file_url.as_str())
             .chain(t.submissions.iter().filter_map(|s| s.pdf_url.as_deref()))
             .chain(t.excel_uploads.iter().map(|u| u.file_path.as_str()))
-            .filter_map(|p| media::normalise(p).ok())
+            .filter_map(|p| media::normalise(&self.opts.media_root, p).ok())
             .collect();
         let on_disk = media::all_files(&self.opts.media_root)
             .with_context(|| format!("while listing {}", self.opts.media_root.display()))?;

@@ -45,6 +45,18 @@ impl Run<'_> {
         let photos_in = t.photos.len();
         self.count("photos").in_original = photos_in;
         self.count("pdfs").in_original = t.submissions.iter().filter(|s| s.pdf_url.is_some()).count();
+        let reports: std::collections::HashSet<i64> = t.submissions.iter().map(|s| s.id).collect();
+        for p in t.photos.iter().filter(|p| !reports.contains(&p.submission_id)) {
+            let detail = format!(
+                "a photo row of report {}, which is not in the original's tables; not imported",
+                p.submission_id
+            );
+            self.found(
+                finding("orphan_photo_row", format!("photo:{}", p.id), Some(p.file_url.clone()), detail),
+                None,
+            );
+            self.count("photos").not_imported += 1;
+        }
         for (n, s) in t.submissions.iter().enumerate() {
             self.submission(s).await?;
             if (n + 1) % 500 == 0 {
@@ -62,7 +74,13 @@ impl Run<'_> {
         if existing.is_some() {
             self.count("submissions").already += 1;
         }
-        let ours = existing.unwrap_or(s.id);
+        // Imported, then deleted here (with its technician): it stays deleted, nothing is added
+        // to it, and the report still says what the original had lost of it.
+        let gone = existing.is_some_and(|id| !self.maps.present.contains(&id));
+        // Our id when an earlier run brought the report; otherwise known once it is inserted,
+        // and the findings below get it then.
+        let ours = if gone { None } else { existing };
+        let first_finding = self.findings.len();
         let Some(row) = self.fields(s) else {
             self.count("photos").not_imported += photos.len();
             return Ok(());
@@ -70,7 +88,7 @@ impl Run<'_> {
         if photos.is_empty() {
             let detail = "the original kept this report with no photos (a refused upload left it behind); imported and marked";
             let mut f = finding("ghost_submission", format!("submission:{}", s.id), None, detail.into());
-            f.submission_id = Some(ours);
+            f.submission_id = ours;
             self.found(f, Some(s.id));
         }
         let mut ready: Vec<Ready<(&PhotoRow, PhotoInfo)>> = Vec::new();
@@ -81,24 +99,25 @@ impl Run<'_> {
                 slots.insert((p.section, p.order_index));
                 continue;
             }
+            let Some(r) = self.check_photo(p, ours).await else {
+                self.count("photos").not_imported += 1;
+                continue;
+            };
+            // Only a photo that can come over claims its slot: a lost one does not hide a good one.
             if !slots.insert((p.section, p.order_index)) {
-                let detail = "a second photo for the same slot of this report; the first is kept";
+                let detail = "a second photo for the same slot of this report; the first sound one is kept";
                 let mut f = finding(
                     "duplicate_slot",
                     format!("photo:{}", p.id),
                     Some(p.file_url.clone()),
                     detail.into(),
                 );
-                (f.submission_id, f.section, f.order_index) =
-                    (Some(ours), Some(p.section), Some(p.order_index));
+                (f.submission_id, f.section, f.order_index) = (ours, Some(p.section), Some(p.order_index));
                 self.found(f, Some(s.id));
                 self.count("photos").not_imported += 1;
                 continue;
             }
-            match self.check_photo(p, ours).await {
-                Some(r) => ready.push(r),
-                None => self.count("photos").not_imported += 1,
-            }
+            ready.push(r);
         }
         let pdf = match &s.pdf_url {
             Some(path) if !self.maps.pdfs.contains_key(&s.id) => self.check_pdf(s, path, ours),
@@ -116,7 +135,7 @@ impl Run<'_> {
             self.count("pdfs").imported += usize::from(pdf.is_some());
             return Ok(());
         };
-        if existing.is_some() && ready.is_empty() && pdf.is_none() {
+        if gone || (existing.is_some() && ready.is_empty() && pdf.is_none()) {
             return Ok(());
         }
         // Durable first, recorded second: a crash in between leaves files a rerun recognises.
@@ -143,6 +162,11 @@ impl Run<'_> {
         match target.store.keep_if_recorded(&keys, record).await {
             Ok(Some(id)) => {
                 self.maps.submissions.insert(s.id, id);
+                for l in &mut self.findings[first_finding..] {
+                    if l.original_submission_id == Some(s.id) && l.finding.submission_id.is_none() {
+                        l.finding.submission_id = Some(id);
+                    }
+                }
                 if existing.is_none() {
                     self.count("submissions").imported += 1;
                 }
@@ -170,9 +194,16 @@ impl Run<'_> {
         let reference = format!("submission:{}", s.id);
         let status = SubmissionStatus::parse(&s.status);
         let date = crate::domain::period::parse_date(&s.visit_date);
-        let linked = self.target.is_none()
-            || (self.maps.users.contains_key(&s.technician_id)
-                && self.maps.devices.contains_key(&s.device_id));
+        // A dry run has no map: what the import would map is what the original holds.
+        let linked = match self.target {
+            None => {
+                self.t.users.iter().any(|u| u.id == s.technician_id)
+                    && self.t.devices.iter().any(|d| d.id == s.device_id)
+            }
+            Some(_) => {
+                self.maps.users.contains_key(&s.technician_id) && self.maps.devices.contains_key(&s.device_id)
+            }
+        };
         let why = match (status, date, linked) {
             (None, ..) => format!("its status {:?} is not Pending, Approved or Rejected", s.status),
             (_, None, _) => format!("its visit date {:?} is not a date", s.visit_date),
@@ -219,12 +250,12 @@ impl Run<'_> {
     async fn check_photo<'p>(
         &mut self,
         p: &'p PhotoRow,
-        ours: i64,
+        ours: Option<i64>,
     ) -> Option<Ready<(&'p PhotoRow, PhotoInfo)>> {
         let place = Finding {
             kind: String::new(),
             source_ref: format!("photo:{}", p.id),
-            submission_id: Some(ours),
+            submission_id: ours,
             section: Some(p.section),
             order_index: Some(p.order_index),
             path: Some(p.file_url.clone()),
@@ -255,7 +286,7 @@ impl Run<'_> {
                 None
             }
             Err(Some(why)) => {
-                let detail = format!("the file {why}; not imported");
+                let detail = format!("cannot be used ({why}); not imported");
                 self.found(Finding { kind: "damaged_photo".into(), detail, ..place }, Some(p.submission_id));
                 None
             }
@@ -263,9 +294,14 @@ impl Run<'_> {
     }
 
     /// Reads and checks a report's PDF; `None` (with a finding) when it is lost or damaged.
-    fn check_pdf<'s>(&mut self, s: &SubmissionRow, path: &'s str, ours: i64) -> Option<Ready<&'s str>> {
+    fn check_pdf<'s>(
+        &mut self,
+        s: &SubmissionRow,
+        path: &'s str,
+        ours: Option<i64>,
+    ) -> Option<Ready<&'s str>> {
         let mut f = finding("", format!("pdf:{}", s.id), Some(path.to_string()), String::new());
-        f.submission_id = Some(ours);
+        f.submission_id = ours;
         let why = match media::read(&self.opts.media_root, path, MAX_PDF_BYTES) {
             Found::Bytes(bytes) => match media::check_pdf(&bytes) {
                 Ok(()) => return Some(Ready { bytes, what: path }),
@@ -283,7 +319,7 @@ impl Run<'_> {
             Found::Unusable(why) => why,
         };
         f.kind = "damaged_pdf".into();
-        f.detail = format!("the file {why}; not imported");
+        f.detail = format!("cannot be used ({why}); not imported");
         self.found(f, Some(s.id));
         self.count("pdfs").not_imported += 1;
         None
