@@ -924,9 +924,54 @@ def bench_scale(tmp):
           note="The list grows with the data in the lists section (10k and 100k submissions).")
 
 
+def bench_insights(tmp):
+    """The dashboard's one endpoint and the exports on 100,000 submissions, each next to the
+    same bytes answered from memory (the floor route) in the same run."""
+    n = int(os.environ.get("BENCH_INSIGHTS_SIZE", "100000"))
+    rows, exports = [], []
+    for name in ("SQLite", "PostgreSQL"):
+        url, stop_pg = (None, None)
+        if name == "PostgreSQL":
+            url, stop_pg = fresh_postgres(tmp, "pg-insights")
+            if not url:
+                continue
+        try:
+            srv, _ = lists_server(tmp, f"insights-{name}", url, n)
+            if url:
+                pg_analyze(url)
+            sup = srv.login("sup1")
+            path = "/api/supervisor/insights?period=2026-10-1"
+            floor_url, size = floor_of(srv, path, sup)
+            f = wrk(floor_url)
+            r = wrk(f"http://127.0.0.1:{srv.port}{path}", f"Authorization: Bearer {sup}")
+            rows.append([name, n, f"{size // 1024} KiB", f"{r[0]:.0f}", f"{r[2]:.1f}", f"{r[3]:.1f}", f"{f[0]:.0f}", f"{r[0] / f[0]:.3f}"])
+            for kind in ("csv", "xlsx"):
+                srv.reset_hwm()
+                t0 = time.time()
+                s, body = srv.request("GET", f"/api/supervisor/submissions/export.{kind}", token=sup)
+                took = time.time() - t0
+                assert s == 200, s
+                peak = srv.rss_kib("VmHWM") // 1024
+                # The floor: the same bytes from memory, over the same connection path.
+                st, _ = srv.request("PUT", "/api/_test/floor", body, ctype="application/octet-stream")
+                assert st == 204, st
+                t0 = time.time()
+                srv.request("GET", "/api/_test/floor")
+                floor = time.time() - t0
+                exports.append([name, kind.upper(), n, f"{len(body) / 2**20:.1f}", f"{took:.2f}", f"{floor:.3f}", f"{took / max(floor, 1e-3):.0f}", peak])
+            srv.stop()
+        finally:
+            if stop_pg:
+                stop_pg()
+    table(f"Dashboard: one insight answer on {n} submissions vs the same bytes from memory (wrk -t2 -c{CONNS} -d8s)",
+          ["database", "submissions", "answer", "req/s", "p50 ms", "p99 ms", "floor req/s", "ours/floor"], rows)
+    table(f"Exports of {n} submissions (one request each) vs the same bytes from memory",
+          ["database", "format", "rows", "MB", "export s", "floor s", "export/floor", "server peak RSS MiB"], exports)
+
+
 SECTIONS = {"serving": bench_serving, "ingest": bench_ingest, "memory": bench_memory, "lists": bench_lists, "pdf": bench_pdf,
             "review": bench_review, "drafts": bench_drafts, "mixed": bench_mixed,
-            "scale": bench_scale}
+            "scale": bench_scale, "insights": bench_insights}
 
 
 def main():

@@ -40,7 +40,7 @@ pub async fn period_counts(db: &Db, p: Period) -> sqlx::Result<Vec<(String, i64)
 }
 
 /// One assignment and whether it is covered in a period.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Coverage {
     pub technician_id: i64,
     pub technician: String,
@@ -54,32 +54,69 @@ pub struct Coverage {
     pub approved: i64,
 }
 
-/// Every assignment with its coverage in `p`.
+#[derive(sqlx::FromRow)]
+struct Assignment {
+    technician_id: i64,
+    technician: String,
+    device_id: i64,
+    interaction_id: String,
+    city: String,
+    device_type: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Covered {
+    technician_id: i64,
+    device_id: i64,
+    filed: i64,
+    approved: i64,
+}
+
+/// Every assignment with its coverage in `p`: the period's reports are read once, by the
+/// period index, and matched to the assignments here (not one lookup per assignment).
 pub async fn coverage(db: &Db, p: Period) -> sqlx::Result<Vec<Coverage>> {
-    // The covering report: same technician and device, same month, and the same half unless
-    // the device is due monthly.
-    let covers = "s.technician_id = td.technician_id AND s.device_id = td.device_id
-        AND s.period_year = $1 AND s.period_month = $2 AND (s.half_month = $3 OR d.type NOT IN ($4, $5))";
-    let sql = sqlx::AssertSqlSafe(format!(
+    let assignments: Vec<Assignment> = sqlx::query_as(
         "SELECT td.technician_id, u.username AS technician, d.id AS device_id, d.interaction_id, d.city,
-            d.type AS device_type,
-            CAST(CASE WHEN EXISTS (SELECT 1 FROM submissions s WHERE {covers} AND s.status <> 'Rejected')
-                 THEN 1 ELSE 0 END AS BIGINT) AS filed,
-            CAST(CASE WHEN EXISTS (SELECT 1 FROM submissions s WHERE {covers} AND s.status = 'Approved')
-                 THEN 1 ELSE 0 END AS BIGINT) AS approved
-         FROM technician_devices td
-         JOIN devices d ON d.id = td.device_id
-         JOIN users u ON u.id = td.technician_id
-         ORDER BY u.username, d.interaction_id"
-    ));
-    sqlx::query_as(sql)
-        .bind(i64::from(p.year))
-        .bind(i64::from(p.month))
-        .bind(i64::from(p.half))
-        .bind(DeviceType::Cleaning1.as_str())
-        .bind(DeviceType::Cleaning2.as_str())
-        .fetch_all(db.pool())
-        .await
+            d.type AS device_type
+         FROM technician_devices td JOIN devices d ON d.id = td.device_id JOIN users u ON u.id = td.technician_id
+         ORDER BY u.username, d.interaction_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    // The covering report: same month, and the same half unless the type is due monthly.
+    let covered: Vec<Covered> = sqlx::query_as(
+        "SELECT technician_id, device_id,
+            CAST(MAX(CASE WHEN status <> 'Rejected' THEN 1 ELSE 0 END) AS BIGINT) AS filed,
+            CAST(MAX(CASE WHEN status = 'Approved' THEN 1 ELSE 0 END) AS BIGINT) AS approved
+         FROM submissions
+         WHERE period_year = $1 AND period_month = $2 AND (half_month = $3 OR type NOT IN ($4, $5))
+         GROUP BY technician_id, device_id",
+    )
+    .bind(i64::from(p.year))
+    .bind(i64::from(p.month))
+    .bind(i64::from(p.half))
+    .bind(DeviceType::Cleaning1.as_str())
+    .bind(DeviceType::Cleaning2.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    let covered: std::collections::HashMap<(i64, i64), (i64, i64)> =
+        covered.into_iter().map(|c| ((c.technician_id, c.device_id), (c.filed, c.approved))).collect();
+    Ok(assignments
+        .into_iter()
+        .map(|a| {
+            let (filed, approved) = covered.get(&(a.technician_id, a.device_id)).copied().unwrap_or((0, 0));
+            Coverage {
+                technician_id: a.technician_id,
+                technician: a.technician,
+                device_id: a.device_id,
+                interaction_id: a.interaction_id,
+                city: a.city,
+                device_type: a.device_type,
+                filed,
+                approved,
+            }
+        })
+        .collect())
 }
 
 /// A report waiting for review.

@@ -161,8 +161,9 @@ pub async fn batch_after(
     let filtered = f.push_where(&mut q);
     if let Some((created, id)) = after {
         q.push(if filtered { " AND " } else { " WHERE " });
-        q.push("(s.created_at < ").push_bind(created.as_str()).push(" OR (s.created_at = ");
-        q.push_bind(created.as_str()).push(" AND s.id < ").push_bind(*id).push("))");
+        // A row-value comparison, which both engines answer from the (created_at, id) index; the
+        // spelled-out OR made SQLite sort the whole table for every batch (20 s for 100,000 rows).
+        q.push("(s.created_at, s.id) < (").push_bind(created.as_str()).push(", ").push_bind(*id).push(")");
     }
     q.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ").push_bind(limit);
     q.query_as()?.fetch_all(db.pool()).await
