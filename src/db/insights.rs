@@ -39,84 +39,81 @@ pub async fn period_counts(db: &Db, p: Period) -> sqlx::Result<Vec<(String, i64)
     .await
 }
 
-/// One assignment and whether it is covered in a period.
-#[derive(Debug, Clone)]
-pub struct Coverage {
-    pub technician_id: i64,
-    pub technician: String,
-    pub device_id: i64,
-    pub interaction_id: String,
-    pub city: String,
-    pub device_type: String,
-    /// 1 when a report that is not rejected covers the period.
+/// Due, filed and approved assignments of one group (a city or a technician).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Tally {
+    pub name: String,
+    pub technician_id: Option<i64>,
+    pub due: i64,
     pub filed: i64,
-    /// 1 when an approved report covers it.
     pub approved: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct Assignment {
-    technician_id: i64,
-    technician: String,
-    device_id: i64,
-    interaction_id: String,
-    city: String,
-    device_type: String,
+/// An assignment no report covers in the period.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct Unfiled {
+    pub device_id: i64,
+    pub interaction_id: String,
+    pub city: String,
+    #[serde(rename = "type")]
+    pub device_type: String,
+    pub technician: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct Covered {
-    technician_id: i64,
-    device_id: i64,
-    filed: i64,
-    approved: i64,
+/// The covering reports of a period, one row per technician and device: same month, and the
+/// same half unless the type is due monthly. Read by the period index; the database joins it
+/// to the assignments and sums, so no per-assignment row crosses to us.
+const COVERED: &str = "WITH covered AS (
+        SELECT technician_id, device_id,
+            MAX(CASE WHEN status <> 'Rejected' THEN 1 ELSE 0 END) AS filed,
+            MAX(CASE WHEN status = 'Approved' THEN 1 ELSE 0 END) AS approved
+        FROM submissions
+        WHERE period_year = $1 AND period_month = $2 AND (half_month = $3 OR type NOT IN ($4, $5))
+        GROUP BY technician_id, device_id)";
+
+const ASSIGNED: &str = "FROM technician_devices td
+     JOIN devices d ON d.id = td.device_id
+     JOIN users u ON u.id = td.technician_id
+     LEFT JOIN covered c ON c.technician_id = td.technician_id AND c.device_id = td.device_id";
+
+fn with_period<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    p: Period,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    q.bind(i64::from(p.year))
+        .bind(i64::from(p.month))
+        .bind(i64::from(p.half))
+        .bind(DeviceType::Cleaning1.as_str())
+        .bind(DeviceType::Cleaning2.as_str())
 }
 
-/// Every assignment with its coverage in `p`: the period's reports are read once, by the
-/// period index, and matched to the assignments here (not one lookup per assignment).
-pub async fn coverage(db: &Db, p: Period) -> sqlx::Result<Vec<Coverage>> {
-    let assignments: Vec<Assignment> = sqlx::query_as(
-        "SELECT td.technician_id, u.username AS technician, d.id AS device_id, d.interaction_id, d.city,
-            d.type AS device_type
-         FROM technician_devices td JOIN devices d ON d.id = td.device_id JOIN users u ON u.id = td.technician_id
-         ORDER BY u.username, d.interaction_id",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    // The covering report: same month, and the same half unless the type is due monthly.
-    let covered: Vec<Covered> = sqlx::query_as(
-        "SELECT technician_id, device_id,
-            CAST(MAX(CASE WHEN status <> 'Rejected' THEN 1 ELSE 0 END) AS BIGINT) AS filed,
-            CAST(MAX(CASE WHEN status = 'Approved' THEN 1 ELSE 0 END) AS BIGINT) AS approved
-         FROM submissions
-         WHERE period_year = $1 AND period_month = $2 AND (half_month = $3 OR type NOT IN ($4, $5))
-         GROUP BY technician_id, device_id",
-    )
-    .bind(i64::from(p.year))
-    .bind(i64::from(p.month))
-    .bind(i64::from(p.half))
-    .bind(DeviceType::Cleaning1.as_str())
-    .bind(DeviceType::Cleaning2.as_str())
-    .fetch_all(db.pool())
-    .await?;
-    let covered: std::collections::HashMap<(i64, i64), (i64, i64)> =
-        covered.into_iter().map(|c| ((c.technician_id, c.device_id), (c.filed, c.approved))).collect();
-    Ok(assignments
-        .into_iter()
-        .map(|a| {
-            let (filed, approved) = covered.get(&(a.technician_id, a.device_id)).copied().unwrap_or((0, 0));
-            Coverage {
-                technician_id: a.technician_id,
-                technician: a.technician,
-                device_id: a.device_id,
-                interaction_id: a.interaction_id,
-                city: a.city,
-                device_type: a.device_type,
-                filed,
-                approved,
-            }
-        })
-        .collect())
+/// Coverage of `p` per city (`by_technician` false) or per technician.
+pub async fn coverage(db: &Db, p: Period, by_technician: bool) -> sqlx::Result<Vec<Tally>> {
+    let (name, id, group) = if by_technician {
+        ("u.username", "td.technician_id", "u.username, td.technician_id")
+    } else {
+        ("d.city", "CAST(NULL AS BIGINT)", "d.city")
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{COVERED} SELECT {name} AS name, {id} AS technician_id, CAST(COUNT(*) AS BIGINT) AS due,
+            CAST(COALESCE(SUM(c.filed), 0) AS BIGINT) AS filed, CAST(COALESCE(SUM(c.approved), 0) AS BIGINT) AS approved
+         {ASSIGNED} GROUP BY {group} ORDER BY {name}"
+    ));
+    with_period(sqlx::query_as(sql), p).fetch_all(db.pool()).await
+}
+
+/// Up to `limit` assignments no report covers in `p`, and how many there are.
+pub async fn unfiled(db: &Db, p: Period, limit: i64) -> sqlx::Result<(Vec<Unfiled>, i64)> {
+    let rows = sqlx::AssertSqlSafe(format!(
+        "{COVERED} SELECT d.id AS device_id, d.interaction_id, d.city, d.type AS device_type, u.username AS technician
+         {ASSIGNED} WHERE COALESCE(c.filed, 0) = 0 ORDER BY u.username, d.interaction_id LIMIT {limit}"
+    ));
+    let count = sqlx::AssertSqlSafe(format!(
+        "{COVERED} SELECT CAST(COUNT(*) AS BIGINT) {ASSIGNED} WHERE COALESCE(c.filed, 0) = 0"
+    ));
+    let listed = with_period(sqlx::query_as(rows), p).fetch_all(db.pool()).await?;
+    let (n,): (i64,) = with_period(sqlx::query_as(count), p).fetch_one(db.pool()).await?;
+    Ok((listed, n))
 }
 
 /// A report waiting for review.

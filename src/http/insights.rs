@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::extract::Staff;
 use super::route;
-use crate::db::insights::{self, Coverage};
+use crate::db::insights;
 use crate::domain::{Period, SubmissionStatus};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -29,25 +29,10 @@ struct InsightsQuery {
 /// Days in the chart of filings.
 const DAYS: i64 = 30;
 /// Rows of the "not filed" list (its count is exact).
-const NOT_FILED_SHOWN: usize = 200;
+const NOT_FILED_SHOWN: i64 = 200;
 
 fn period_json(p: Period) -> Value {
     json!({ "key": p.key(), "label": p.label(), "from": p.first_day().to_string(), "to": p.last_day().to_string() })
-}
-
-#[derive(Default, serde::Serialize)]
-struct Tally {
-    due: i64,
-    filed: i64,
-    approved: i64,
-}
-
-impl Tally {
-    fn add(&mut self, c: &Coverage) {
-        self.due += 1;
-        self.filed += c.filed;
-        self.approved += c.approved;
-    }
 }
 
 async fn insights(
@@ -79,16 +64,28 @@ async fn insights(
     let (approved, rejected) = (count(SubmissionStatus::Approved), count(SubmissionStatus::Rejected));
     let rate =
         if approved + rejected > 0 { Some(approved as f64 / (approved + rejected) as f64) } else { None };
-    let cover = insights::coverage(db, p).await?;
-    let mut by_city: BTreeMap<&str, Tally> = BTreeMap::new();
-    let mut by_tech: BTreeMap<(&str, i64), Tally> = BTreeMap::new();
-    for c in &cover {
-        by_city.entry(c.city.as_str()).or_default().add(c);
-        by_tech.entry((c.technician.as_str(), c.technician_id)).or_default().add(c);
-    }
+    let tally = |t: &insights::Tally| json!({ "due": t.due, "filed": t.filed, "approved": t.approved });
+    let by_city: Vec<Value> = insights::coverage(db, p, false)
+        .await?
+        .iter()
+        .map(|t| {
+            let mut v = tally(t);
+            v["city"] = json!(t.name);
+            v
+        })
+        .collect();
+    let by_technician: Vec<Value> = insights::coverage(db, p, true)
+        .await?
+        .iter()
+        .map(|t| {
+            let mut v = tally(t);
+            v["technician"] = json!(t.name);
+            v["technician_id"] = json!(t.technician_id);
+            v
+        })
+        .collect();
     let previous = p.previous();
-    let missed: Vec<Coverage> =
-        insights::coverage(db, previous).await?.into_iter().filter(|c| c.filed == 0).collect();
+    let (missed, missed_count) = insights::unfiled(db, previous, NOT_FILED_SHOWN).await?;
     Ok(Json(json!({
         "period": period_json(p),
         "previous_period": period_json(previous),
@@ -100,17 +97,8 @@ async fn insights(
         "daily": days.into_iter().map(|(day, by)| {
             json!({ "date": day, "Pending": by["Pending"], "Approved": by["Approved"], "Rejected": by["Rejected"] })
         }).collect::<Vec<_>>(),
-        "coverage": {
-            "by_city": by_city.into_iter().map(|(city, t)| json!({ "city": city, "due": t.due, "filed": t.filed, "approved": t.approved })).collect::<Vec<_>>(),
-            "by_technician": by_tech.into_iter().map(|((name, id), t)| json!({ "technician_id": id, "technician": name, "due": t.due, "filed": t.filed, "approved": t.approved })).collect::<Vec<_>>(),
-        },
+        "coverage": { "by_city": by_city, "by_technician": by_technician },
         "oldest_pending": insights::oldest_pending(db, 10).await?,
-        "not_filed_previous": {
-            "count": missed.len(),
-            "devices": missed.iter().take(NOT_FILED_SHOWN).map(|c| json!({
-                "device_id": c.device_id, "interaction_id": c.interaction_id, "city": c.city,
-                "type": c.device_type, "technician": c.technician,
-            })).collect::<Vec<_>>(),
-        },
+        "not_filed_previous": { "count": missed_count, "devices": missed },
     })))
 }
