@@ -112,14 +112,7 @@ pub(crate) fn submission<'a>(
     lost: Vec<crate::db::imported::Finding>,
     links: &Links<'_>,
 ) -> SubmissionJson<'a> {
-    // The original kept one `remarks` column that the last writer won; we keep both and show
-    // the reviewer's words once there is a review with words, else the technician's.
-    let remarks = match (&r.review_remarks, r.status) {
-        (Some(rr), SubmissionStatus::Approved | SubmissionStatus::Rejected) if !rr.trim().is_empty() => {
-            Some(rr.as_str())
-        }
-        _ => r.remarks.as_deref(),
-    };
+    let remarks = r.shown_remarks();
     let kind = if is_electrical(&r.device_type, &r.gfm_problem_type) {
         PlanKind::Electrical
     } else {

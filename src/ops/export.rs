@@ -49,16 +49,9 @@ fn period_of(visit_date: &str) -> String {
     }
 }
 
-/// One row's cells; the remarks are the reviewer's once reviewed, else the technician's.
+/// One row's cells, the remarks as the pages show them.
 pub(crate) fn cells(r: &Record, link: &Link) -> [String; 12] {
-    let remarks = match (&r.review_remarks, r.status) {
-        (Some(rr), crate::domain::SubmissionStatus::Approved | crate::domain::SubmissionStatus::Rejected)
-            if !rr.trim().is_empty() =>
-        {
-            rr.clone()
-        }
-        _ => r.remarks.clone().unwrap_or_default(),
-    };
+    let remarks = r.shown_remarks().unwrap_or_default().to_string();
     [
         r.interaction_id.clone(),
         r.gfm_cost_center.clone(),

@@ -34,14 +34,9 @@ async fn imported(backend: Backend, dir: &Path) -> Deployment {
     d
 }
 
-async fn pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
-}
-
 /// (action, actor, target, client) of every row, oldest first.
 async fn trail(url: &str) -> Vec<(String, String, Option<String>, Option<String>)> {
-    let db = pool(url).await;
+    let db = crate::common::any_pool(url).await;
     let rows = sqlx::query_as("SELECT action, actor, target, client FROM audit_log ORDER BY id")
         .fetch_all(&db)
         .await
@@ -51,7 +46,7 @@ async fn trail(url: &str) -> Vec<(String, String, Option<String>, Option<String>
 }
 
 async fn sql(url: &str, statement: &str) {
-    let db = pool(url).await;
+    let db = crate::common::any_pool(url).await;
     sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&db).await.unwrap();
     db.close().await;
 }

@@ -97,11 +97,6 @@ fn losses(report: &serde_json::Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-async fn pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
-}
-
 /// Every row the import writes, as text, with stored objects by key (their ids are the
 /// database's to choose): equal snapshots mean the same result.
 const SNAPSHOT: [&str; 8] = [
@@ -120,7 +115,7 @@ const SNAPSHOT: [&str; 8] = [
 ];
 
 async fn snapshot(url: &str) -> Vec<Vec<String>> {
-    let db = pool(url).await;
+    let db = crate::common::any_pool(url).await;
     let mut out = Vec::new();
     for q in SNAPSHOT {
         let rows = sqlx::query(q).fetch_all(&db).await.unwrap();
@@ -156,7 +151,7 @@ fn tree(root: &Path) -> BTreeMap<String, String> {
 /// The original's photo rows: id → path under its media folder.
 async fn original_photos() -> BTreeMap<i64, String> {
     let url = format!("sqlite://{}?mode=ro", fixture().join("db.sqlite3").display());
-    let db = pool(&url).await;
+    let db = crate::common::any_pool(&url).await;
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, file_url FROM photo").fetch_all(&db).await.unwrap();
     db.close().await;
@@ -164,7 +159,7 @@ async fn original_photos() -> BTreeMap<i64, String> {
 }
 
 async fn count(url: &str, table: &str) -> i64 {
-    let db = pool(url).await;
+    let db = crate::common::any_pool(url).await;
     let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
         .fetch_one(&db)
         .await
@@ -189,7 +184,7 @@ async fn moves_over(from: From, target: Backend) {
     match target {
         Backend::Sqlite => assert!(!d.data_dir.join("atm-test.db").exists(), "a dry run creates no database"),
         Backend::Postgres => {
-            let db = pool(&d.database_url).await;
+            let db = crate::common::any_pool(&d.database_url).await;
             let tables: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
             )
@@ -245,7 +240,7 @@ async fn moves_over(from: From, target: Backend) {
     ] {
         assert_eq!(count(&d.database_url, table).await, n, "{table}");
     }
-    let db = pool(&d.database_url).await;
+    let db = crate::common::any_pool(&d.database_url).await;
     let users: Vec<(i64, String, String, Option<String>, i64)> =
         sqlx::query_as("SELECT id, username, role, city, is_active FROM users ORDER BY id")
             .fetch_all(&db)
@@ -370,7 +365,7 @@ async fn moves_over(from: From, target: Backend) {
             .await;
         assert_eq!(wrong.status, 400, "{user} with a wrong password");
     }
-    let db = pool(&d.database_url).await;
+    let db = crate::common::any_pool(&d.database_url).await;
     let hashes: Vec<(String, String)> =
         sqlx::query_as("SELECT username, password_hash FROM users ORDER BY id").fetch_all(&db).await.unwrap();
     for (user, hash) in &hashes {
@@ -454,7 +449,7 @@ async fn odd_rows_and_files_are_mapped_deliberately() {
     let bytes = std::fs::read(&cut).unwrap();
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     {
-        let db = pool(&source).await;
+        let db = crate::common::any_pool(&source).await;
         for q in [
             "UPDATE \"user\" SET is_active = 0 WHERE username = 'tech2'",
             "UPDATE submission SET pdf_url = 'media/' || pdf_url WHERE id = 9",
@@ -613,7 +608,7 @@ async fn the_original_is_never_the_target_and_reruns_survive_what_people_do_betw
     // slot; photo 5's path is absolute inside the folder.
     let paths = original_photos().await;
     {
-        let db = pool(&source).await;
+        let db = crate::common::any_pool(&source).await;
         let abs = media.join(&paths[&5]);
         sqlx::query("UPDATE photo SET file_url = $1 WHERE id = 5")
             .bind(abs.to_str().unwrap())
@@ -641,7 +636,7 @@ async fn the_original_is_never_the_target_and_reruns_survive_what_people_do_betw
         "Riyadh",
     ]);
     assert!(create.env("ATM_PASSWORD", "Our-Own-Tech-9").output().unwrap().status.success());
-    let db = pool(&d.database_url).await;
+    let db = crate::common::any_pool(&d.database_url).await;
     sqlx::query("INSERT INTO devices (id, interaction_id, gfm_cost_center, region, gfm_problem_type, city, type, created_at) VALUES (1, 'OUR-1', 'C', '', 'Cleaning', 'Riyadh', 'Cleaning1', '2026-01-01T00:00:00.000000Z')").execute(&db).await.unwrap();
     for (id, day) in [(1, "2026-10-01"), (2, "2026-10-16"), (3, "2026-09-01")] {
         sqlx::query("INSERT INTO submissions (id, technician_id, device_id, type, visit_date, period_year, period_month, half_month, job_description, job_status, status, created_at, updated_at) VALUES ($1, 1, 1, 'Cleaning1', $2, 2026, 10, $3, '', 'Ok', 'Pending', '2026-10-01T00:00:00.000000Z', '2026-10-01T00:00:00.000000Z')")

@@ -132,7 +132,7 @@ async fn csv_and_xlsx_exports_equal_the_list_for_the_same_filters(backend: Backe
 async fn a_formula_in_remarks_is_exported_as_text() {
     let dir = tempfile::tempdir().unwrap();
     let (d, api) = imported(Backend::Sqlite, dir.path()).await;
-    let db = pool(&d.database_url).await;
+    let db = crate::common::any_pool(&d.database_url).await;
     sqlx::query("UPDATE submissions SET remarks = '=HYPERLINK(\"http://evil\")' WHERE id = 11")
         .execute(&db)
         .await
@@ -142,11 +142,6 @@ async fn a_formula_in_remarks_is_exported_as_text() {
     let (_, rows) = csv_rows(&csv);
     let row = rows.iter().find(|r| r[0] == "JED-C003").unwrap();
     assert_eq!(row[10], "'=HYPERLINK(\"http://evil\")");
-}
-
-async fn pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
 }
 
 on_each_database!(an_export_of_100000_rows_keeps_the_server_memory_bounded);
@@ -160,7 +155,7 @@ async fn an_export_of_100000_rows_keeps_the_server_memory_bounded(backend: Backe
         }
         Backend::Postgres => "SELECT i FROM generate_series(1, 100000) AS g(i)",
     };
-    let db = pool(&d.database_url).await;
+    let db = crate::common::any_pool(&d.database_url).await;
     let seed = format!(
         "INSERT INTO submissions (technician_id, device_id, type, visit_date, period_year, period_month, half_month,
              job_description, job_status, status, remarks, review_remarks, created_at, updated_at)

@@ -6,17 +6,12 @@ use serde_json::{Value, json};
 use crate::common::api::{Api, PASSWORD, seed_staff};
 use crate::common::{Backend, Deployment, on_each_database};
 
-async fn pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
-}
-
 /// Two technicians; Riyadh: three Cleaning1 devices and one Electrical (due monthly), Jeddah:
 /// two Cleaning2. December 2026, first half: R1 approved, R2 pending, R3 rejected (not filed),
 /// R4 pending in the second half (monthly: it covers the first too), J1 approved, J2 nothing.
 /// November's second half: R1 approved, the rest unfiled.
 async fn seed(url: &str) {
-    let db = pool(url).await;
+    let db = crate::common::any_pool(url).await;
     let statements = [
         "INSERT INTO users (id, username, password_hash, role, city, is_active, created_at) VALUES
             (101, 'tr', '!', 'technician', 'Riyadh', 1, '2026-01-01T00:00:00.000000Z'),

@@ -42,6 +42,19 @@ pub struct Record {
     pub created_at: String,
 }
 
+impl Record {
+    /// The remarks people are shown: the reviewer's once a review has words, else the
+    /// technician's (the original kept one column that the last writer won).
+    pub fn shown_remarks(&self) -> Option<&str> {
+        match (&self.review_remarks, self.status) {
+            (Some(rr), SubmissionStatus::Approved | SubmissionStatus::Rejected) if !rr.trim().is_empty() => {
+                Some(rr.as_str())
+            }
+            _ => self.remarks.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PhotoRecord {
     pub id: i64,

@@ -80,6 +80,12 @@ pub async fn s3_bucket() -> (String, String) {
     (endpoint, bucket)
 }
 
+/// A small pool on a database of either engine, for a test's own reads and writes.
+pub async fn any_pool(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(url).await.unwrap()
+}
+
 /// A fresh database of the given kind; returns its URL.
 pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
     match backend {
