@@ -18,8 +18,9 @@ use crate::config::Settings;
 use crate::http;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router {
-    let mut app = Router::new()
+/// Every route the binary answers (test-only ones aside), each with its OpenAPI description.
+fn described(settings: &Settings, doc: http::openapi::Document) -> http::ApiRouter {
+    let mut all = http::ApiRouter::with_openapi(<http::openapi::ApiDoc as utoipa::OpenApi>::openapi())
         .merge(http::health::router())
         .merge(http::auth::router())
         .merge(http::host::router())
@@ -30,8 +31,22 @@ pub fn router(state: AppState) -> Router {
         .merge(http::insights::router())
         .merge(http::admin::router())
         .merge(http::media::router())
-        .merge(crate::web::router(&state.settings))
-        .route("/metrics", axum::routing::get(http::metrics::scrape));
+        .merge(http::metrics::router())
+        .merge(http::openapi::router(doc))
+        .merge(crate::web::router(settings));
+    http::openapi::name_operations(all.get_openapi_mut());
+    all
+}
+
+/// The OpenAPI document of a service with these settings (what `/api/openapi.json` serves).
+pub fn openapi(settings: &Settings) -> utoipa::openapi::OpenApi {
+    described(settings, http::openapi::Document::default()).into_openapi()
+}
+
+pub fn router(state: AppState) -> Router {
+    let doc = http::openapi::Document::default();
+    let (mut app, spec) = described(&state.settings, doc.clone()).split_for_parts();
+    doc.set(&spec);
     if state.settings.test_routes {
         app = app.merge(http::testing::router());
     }

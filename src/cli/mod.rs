@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod fsck;
 pub mod import;
 pub mod migrate;
+pub mod openapi;
 pub mod serve;
 pub mod storage;
 pub mod user;
@@ -70,6 +71,8 @@ pub enum Command {
     /// The audit trail: `verify` its hash chain, `export` it as JSON lines
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Print the OpenAPI 3.1 document of the API (what /api/openapi.json serves)
+    Openapi,
 }
 
 impl Cli {
@@ -112,6 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Storage(cmd) => storage::run(settings, cmd).await,
         Command::User(cmd) => user::run(settings, cmd).await,
         Command::Audit(cmd) => audit::run(settings, cmd).await,
+        Command::Openapi => openapi::run(settings),
         Command::Import(cmd) => {
             let original =
                 import::OriginalFlags { database_url: cli.database_url, media_root: cli.media_root };

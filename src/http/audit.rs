@@ -1,21 +1,22 @@
 //! The audit trail over HTTP: what handlers call to record an action, and the host's page of the
 //! trail with its filters (`GET /api/host/audit`).
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::routes;
 
 use super::extract::{AuthUser, Host};
-use super::route;
+use super::openapi::shapes;
+use super::{ApiRouter, route};
 use crate::db::audit::{self, Entry, Filter};
 use crate::domain::audit::Action;
 use crate::domain::period;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    route(Router::new(), "/api/host/audit", get(list))
+pub(crate) fn router() -> ApiRouter {
+    route(ApiRouter::new(), routes!(list))
 }
 
 /// Records what a signed-in caller did from `client`.
@@ -54,6 +55,28 @@ struct AuditQuery {
     page_size: Option<String>,
 }
 
+/// The audit trail, newest first, with filters (host only). Each row carries the hash that
+/// chains it to the one before; `atm-maint audit verify` checks the chain.
+#[utoipa::path(
+    get,
+    path = "/api/host/audit",
+    tag = "operations",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("action" = Option<String>, Query, description = "One action (see `actions` in the answer)."),
+        ("actor" = Option<String>, Query, description = "One username."),
+        ("date_from" = Option<String>, Query, description = "On or after this day (`YYYY-MM-DD`, UTC)."),
+        ("date_to" = Option<String>, Query, description = "On or before this day (`YYYY-MM-DD`, UTC)."),
+        ("page" = Option<i64>, Query, description = "A page, from 1."),
+        ("page_size" = Option<i64>, Query, description = "Rows per page, at most 200 (default 50)."),
+    ),
+    responses(
+        (status = 200, description = "A page of entries.", body = shapes::AuditPage),
+        (status = 400, description = "A filter is not valid.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     _caller: Host,

@@ -3,16 +3,17 @@
 //! HttpOnly, SameSite cookie with its secret, and answers with the CSRF token the pages send back
 //! on every change; sign-out ends the session on the server.
 
+use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::routes;
 
 use super::body::{fields, text};
 use super::extract::{ClientAddr, SESSION_COOKIE, active_user, session_cookie, session_user_id};
-use super::{audit, route};
+use super::openapi::shapes;
+use super::{ApiRouter, audit, route};
 use crate::auth::session;
 use crate::auth::{password, tokens::TokenKind};
 use crate::config::Environment;
@@ -21,11 +22,10 @@ use crate::domain::audit::Action;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    let r = Router::new();
-    let r = route(r, "/api/auth/login/", post(login));
-    let r = route(r, "/api/auth/refresh/", post(refresh));
-    route(r, "/api/auth/session/", get(session).post(sign_in).delete(sign_out))
+pub(crate) fn router() -> ApiRouter {
+    let r = route(ApiRouter::new(), routes!(login));
+    let r = route(r, routes!(refresh));
+    route(r, routes!(session, sign_in, sign_out))
 }
 
 /// Checks a username and password under the login limits; the account on success.
@@ -107,6 +107,22 @@ fn user_json(u: &users::User) -> Value {
     json!({ "id": u.id, "username": u.username, "role": u.role, "city": u.city })
 }
 
+/// Signs in an API client: an access token (1 hour) and a refresh token (7 days).
+#[utoipa::path(
+    post,
+    path = "/api/auth/login/",
+    tag = "auth",
+    request_body(description = "The account's username and password.", content(
+        (shapes::Credentials = "application/json"),
+        (shapes::Credentials = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Signed in.", body = shapes::TokenPair),
+        (status = 400, description = "A field is missing or blank, or the username or password is wrong (`non_field_errors`).", body = shapes::ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this account or address; the message says when to try again.", body = shapes::ErrorBody),
+        (status = 503, description = "Too many sign-ins are being checked at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -133,6 +149,20 @@ fn session_cookie_header(state: &AppState, headers: &HeaderMap, value: &str, max
 }
 
 /// `POST /api/auth/session/`: signs a person in for the pages.
+#[utoipa::path(
+    post,
+    path = "/api/auth/session/",
+    tag = "auth",
+    request_body(description = "The account's username and password, as JSON only (an HTML form of another site cannot send it).", content(
+        (shapes::Credentials = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Signed in: the `atm_session` cookie is set (HttpOnly, SameSite=Strict).", body = shapes::Session),
+        (status = 400, description = "A field is missing or blank, or the username or password is wrong (`non_field_errors`).", body = shapes::ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this account or address; the message says when to try again.", body = shapes::ErrorBody),
+        (status = 503, description = "Too many sign-ins are being checked at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -161,6 +191,16 @@ async fn sign_in(
 }
 
 /// `GET /api/auth/session/`: who the cookie belongs to, and its CSRF token (after a reload).
+#[utoipa::path(
+    get,
+    path = "/api/auth/session/",
+    tag = "auth",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The session's user and CSRF token.", body = shapes::Session),
+        (status = 401, description = "No session, or it ended or expired.", body = shapes::ErrorBody),
+    )
+)]
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = session_cookie(&headers).ok_or(ApiError::Unauthenticated)?;
     let user = active_user(&state, session_user_id(&state, secret).await?).await?;
@@ -169,6 +209,13 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
 }
 
 /// `DELETE /api/auth/session/`: signs out — the session ends on the server and the cookie is cleared.
+#[utoipa::path(
+    delete,
+    path = "/api/auth/session/",
+    tag = "auth",
+    security(("session" = [])),
+    responses((status = 204, description = "Signed out (also when there was no session)."))
+)]
 async fn sign_out(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -191,6 +238,22 @@ async fn sign_out(
     Ok(([(header::SET_COOKIE, cookie)], axum::http::StatusCode::NO_CONTENT).into_response())
 }
 
+/// A new access token for a refresh token; refused once the password changed or the account
+/// was deactivated.
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh/",
+    tag = "auth",
+    request_body(content(
+        (shapes::RefreshRequest = "application/json"),
+        (shapes::RefreshRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A new access token.", body = shapes::AccessToken),
+        (status = 400, description = "`refresh` is missing.", body = shapes::ErrorBody),
+        (status = 401, description = "The token is invalid, expired or revoked.", body = shapes::ErrorBody),
+    )
+)]
 async fn refresh(State(state): State<AppState>, req: Request) -> Result<Json<Value>, ApiError> {
     let body = fields(req).await?;
     let Some(token) = text(&body, "refresh").filter(|t| !t.is_empty()) else {

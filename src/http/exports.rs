@@ -4,24 +4,24 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::routes;
 
 use super::extract::{BaseUrl, Supervisor};
-use super::route;
+use super::openapi::shapes;
 use super::supervisor::{ListQuery, filters};
+use super::{ApiRouter, route};
 use crate::error::ApiError;
 use crate::ops::export::{self, Link, XlsxError};
 use crate::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    let r = route(Router::new(), "/api/supervisor/submissions/export.csv", get(csv));
-    let r = route(r, "/api/supervisor/submissions/export.xlsx", get(xlsx));
-    route(r, "/api/supervisor/submissions/{id}/export.zip", get(zip))
+pub(crate) fn router() -> ApiRouter {
+    let r = route(ApiRouter::new(), routes!(csv));
+    let r = route(r, routes!(xlsx));
+    route(r, routes!(zip))
 }
 
 fn link(state: &AppState, base: String) -> Link {
@@ -50,6 +50,29 @@ fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
+/// The list with its filters as CSV (streamed): device, cost center, city, type, technician,
+/// visit date, period, status, reviewed by and at, remarks, PDF link. Cells that a spreadsheet
+/// would run as a formula are sent as text.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/submissions/export.csv",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("status" = Option<String>, Query, description = "`Pending`, `Approved` or `Rejected`; `All` or empty for every one."),
+        ("city" = Option<String>, Query, description = "The technician's city."),
+        ("technician_id" = Option<i64>, Query, description = "One technician."),
+        ("device_type" = Option<String>, Query, description = "One device type."),
+        ("date_from" = Option<String>, Query, description = "Visits on or after this day (`YYYY-MM-DD`)."),
+        ("date_to" = Option<String>, Query, description = "Visits on or before this day (`YYYY-MM-DD`)."),
+            ),
+    responses(
+        (status = 200, description = "The CSV file (`Content-Disposition: attachment`).", content_type = "text/csv", body = shapes::Binary),
+        (status = 400, description = "A filter is not valid; the field with its message.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn csv(
     State(state): State<AppState>,
     _caller: Supervisor,
@@ -62,6 +85,28 @@ async fn csv(
     Ok(attachment("text/csv; charset=utf-8", &format!("submissions-{}.csv", today()), body))
 }
 
+/// The list with its filters as an Excel workbook, the CSV's columns.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/submissions/export.xlsx",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("status" = Option<String>, Query, description = "`Pending`, `Approved` or `Rejected`; `All` or empty for every one."),
+        ("city" = Option<String>, Query, description = "The technician's city."),
+        ("technician_id" = Option<i64>, Query, description = "One technician."),
+        ("device_type" = Option<String>, Query, description = "One device type."),
+        ("date_from" = Option<String>, Query, description = "Visits on or after this day (`YYYY-MM-DD`)."),
+        ("date_to" = Option<String>, Query, description = "Visits on or before this day (`YYYY-MM-DD`)."),
+            ),
+    responses(
+        (status = 200, description = "The workbook (`Content-Disposition: attachment`).", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = shapes::Binary),
+        (status = 400, description = "A filter is not valid, or the list has more rows than a sheet holds.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 503, description = "Too many of these are being made at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 async fn xlsx(
     State(state): State<AppState>,
     _caller: Supervisor,
@@ -88,6 +133,22 @@ async fn xlsx(
     ))
 }
 
+/// One report as a ZIP: its PDF, its original photos and `manifest.json` with each file's
+/// SHA-256 (checked against the stored one while writing).
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/submissions/{id}/export.zip",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    responses(
+        (status = 200, description = "The ZIP (`Content-Disposition: attachment`).", content_type = "application/zip", body = shapes::Binary),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id.", body = shapes::ErrorBody),
+        (status = 503, description = "Too many of these are being made at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 async fn zip(
     State(state): State<AppState>,
     _caller: Supervisor,

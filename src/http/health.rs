@@ -7,25 +7,46 @@
 //! fsyncs a probe file, so one check serves every caller for
 //! [`crate::state::FRESH_FOR`]: a burst of calls costs one probe, not one each.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::json;
+use utoipa_axum::routes;
 
+use super::ApiRouter;
 use super::extract::Staff;
+use super::openapi::shapes;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+pub(crate) fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
+/// The process is alive.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive: `{\"status\": \"ok\"}`.", body = shapes::Health))
+)]
 async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// Ready to serve: the database answers, the storage guard passed and storage takes a write now.
+/// Anonymous callers get pass or fail only; staff and the metrics token see the checks.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    security((), ("bearer" = []), ("session" = []), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Ready.", body = shapes::Health),
+        (status = 503, description = "Not ready; `checks` (for staff) says what failed.", body = shapes::Health),
+    )
+)]
 async fn readyz(
     State(state): State<AppState>,
     headers: HeaderMap,

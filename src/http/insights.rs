@@ -5,20 +5,21 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::routes;
 
 use super::extract::Staff;
-use super::route;
+use super::openapi::shapes;
+use super::{ApiRouter, route};
 use crate::db::insights;
 use crate::domain::{Period, SubmissionStatus};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    route(Router::new(), "/api/supervisor/insights", get(insights))
+pub(crate) fn router() -> ApiRouter {
+    route(ApiRouter::new(), routes!(insights))
 }
 
 #[derive(serde::Deserialize)]
@@ -35,6 +36,21 @@ fn period_json(p: Period) -> Value {
     json!({ "key": p.key(), "label": p.label(), "from": p.first_day().to_string(), "to": p.last_day().to_string() })
 }
 
+/// The dashboard of a half-month: approval rate, filings per day, coverage per city and per
+/// technician, the oldest reports waiting, and devices not filed in the half before.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/insights",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("period" = Option<String>, Query, description = "`YYYY-MM-1` or `YYYY-MM-2`; the current half-month when left out.")),
+    responses(
+        (status = 200, description = "The numbers.", body = shapes::Insights),
+        (status = 400, description = "`period` is not a half-month.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn insights(
     State(state): State<AppState>,
     _caller: Staff,

@@ -4,14 +4,15 @@
 //! own signature, each made once on first request (EXIF orientation applied) and stored beside it.
 //! A stored photo that cannot be decoded answers 422 with a message, never a 500.
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
+use utoipa_axum::routes;
 
+use super::openapi::shapes;
+use super::{ApiRouter, route_as};
 use crate::auth::links::LinkCheck;
 use crate::db::previews;
 use crate::domain::photo;
@@ -21,8 +22,9 @@ use crate::state::AppState;
 use crate::storage::{Area, ByteRange, Fetch, Fetched, MediaKey, MediaStore, ObjectRead};
 use bytes::Bytes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/media/{*key}", get(serve)).route("/previews/{edge}/{*key}", get(preview))
+pub(crate) fn router() -> ApiRouter {
+    let r = route_as(ApiRouter::new(), "/media/{*key}", routes!(serve));
+    route_as(r, "/previews/{edge}/{*key}", routes!(preview))
 }
 
 #[derive(Deserialize)]
@@ -56,6 +58,27 @@ fn cached(mut response: Response, remaining: i64) -> Response {
     response
 }
 
+/// A stored photo, PDF or Excel file through a signed, expiring link (from the JSON that names
+/// it). Answers HEAD too, ranges, `ETag`/`If-None-Match` and `Last-Modified`.
+#[utoipa::path(
+    get,
+    path = "/media/{key}",
+    tag = "media",
+    params(
+        ("key" = String, Path, description = "The stored file's key, as the signed link gives it (it holds slashes)."),
+        ("exp" = i64, Query, description = "When the link expires (Unix seconds)."),
+        ("sig" = String, Query, description = "The link's signature."),
+        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`."),
+    ),
+    responses(
+        (status = 200, description = "The file.", content_type = "application/octet-stream", body = shapes::Binary),
+        (status = 206, description = "The asked range.", content_type = "application/octet-stream", body = shapes::Binary),
+        (status = 304, description = "Not modified."),
+        (status = 403, description = "The link is not signed, expired or its signature is wrong.", body = shapes::ErrorBody),
+        (status = 404, description = "No such file.", body = shapes::ErrorBody),
+        (status = 416, description = "The range is outside the file."),
+    )
+)]
 async fn serve(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -72,6 +95,27 @@ async fn serve(
 /// The preview sizes made: a list thumbnail and a full-screen copy.
 pub const PREVIEW_EDGES: [u32; 2] = [320, 1600];
 
+/// A photo's preview, 320 or 1600 px on its longest side, under the photo's own signed link;
+/// made on first request and kept.
+#[utoipa::path(
+    get,
+    path = "/previews/{edge}/{key}",
+    tag = "media",
+    params(
+        ("edge" = u32, Path, description = "320 or 1600."),
+        ("key" = String, Path, description = "The photo's key, as its signed link gives it."),
+        ("exp" = i64, Query, description = "When the link expires (Unix seconds)."),
+        ("sig" = String, Query, description = "The photo link's signature."),
+    ),
+    responses(
+        (status = 200, description = "The preview (JPEG).", content_type = "image/jpeg", body = shapes::Binary),
+        (status = 304, description = "Not modified."),
+        (status = 403, description = "The link is not signed, expired or its signature is wrong.", body = shapes::ErrorBody),
+        (status = 404, description = "No such photo or size.", body = shapes::ErrorBody),
+        (status = 422, description = "The stored photo cannot be decoded.", body = shapes::ErrorBody),
+        (status = 503, description = "Too many previews are being made at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 async fn preview(
     State(state): State<AppState>,
     Path((edge, key)): Path<(String, String)>,

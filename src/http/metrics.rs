@@ -8,6 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use sha2::{Digest, Sha256};
+use utoipa_axum::routes;
+
+use super::ApiRouter;
 
 use crate::db::{jobs, objects};
 use crate::ops::metrics;
@@ -33,6 +36,22 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     response
 }
 
+pub(crate) fn router() -> ApiRouter {
+    ApiRouter::new().routes(routes!(scrape))
+}
+
+/// Prometheus metrics: request latencies, uploads, report jobs, stored objects and disk space.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "The metrics in Prometheus' text format.", content_type = "text/plain", body = String),
+        (status = 401, description = "The bearer token is not `METRICS_TOKEN`.", content_type = "text/plain", body = String),
+        (status = 404, description = "Metrics are off (no `METRICS_TOKEN` set).", content_type = "text/plain", body = String),
+    )
+)]
 pub(crate) async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     if state.settings.metrics_token.is_none() {
         return (StatusCode::NOT_FOUND, "metrics are off: set METRICS_TOKEN to enable /metrics\n")

@@ -11,6 +11,7 @@ pub(crate) mod host;
 pub(crate) mod insights;
 pub mod media;
 pub(crate) mod metrics;
+pub(crate) mod openapi;
 pub(crate) mod rejections;
 pub(crate) mod slow_body;
 pub(crate) mod submission_json;
@@ -21,23 +22,40 @@ pub(crate) mod testing;
 use axum::Json;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::MethodRouter;
 use serde_json::json;
+use utoipa_axum::router::UtoipaMethodRouter;
 
+pub(crate) use self::openapi::ApiRouter;
 use crate::state::AppState;
 
-/// Registers `path` both with and without its trailing slash, so a client that adds or drops
-/// the slash reaches the same handler (the original redirected, losing POST bodies).
-pub fn route(
-    router: axum::Router<AppState>,
-    path: &str,
-    handler: MethodRouter<AppState>,
-) -> axum::Router<AppState> {
-    let other = match path.strip_suffix('/') {
-        Some(bare) => bare.to_string(),
-        None => format!("{path}/"),
-    };
-    router.route(path, handler.clone()).route(&other, handler)
+/// Registers a handler (or several for one path, one per method) made by `routes!`, both with
+/// and without its trailing slash, so a client that adds or drops the slash reaches the same
+/// handler (the original redirected, losing POST bodies). The document lists the spelling of the
+/// handler's `#[utoipa::path]`.
+pub(crate) fn route(router: ApiRouter, (schemas, paths, handler): UtoipaMethodRouter<AppState>) -> ApiRouter {
+    let mut router = router;
+    for path in paths.paths.keys() {
+        let other = match path.strip_suffix('/') {
+            Some(bare) => bare.to_string(),
+            None => format!("{path}/"),
+        };
+        router = router.route(&other, handler.clone());
+    }
+    router.routes((schemas, paths, handler))
+}
+
+/// Serves a `routes!` handler at an axum path spelled differently from the documented one: a
+/// catch-all `{*key}` (a key holds slashes) is `{key}` in the document.
+pub(crate) fn route_as(
+    router: ApiRouter,
+    axum_path: &str,
+    (schemas, paths, handler): UtoipaMethodRouter<AppState>,
+) -> ApiRouter {
+    let mut router = router.route(axum_path, handler);
+    let doc = router.get_openapi_mut();
+    doc.paths.paths.extend(paths.paths);
+    doc.components.get_or_insert_with(Default::default).schemas.extend(schemas);
+    router
 }
 
 /// Unknown paths under `/api/` get JSON, never an HTML page.

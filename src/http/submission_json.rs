@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::auth::links::LinkSigner;
 use crate::db::jobs::JobStatus;
@@ -10,6 +11,8 @@ use crate::db::submissions::{PhotoRecord, Record};
 use crate::domain::SubmissionStatus;
 use crate::domain::photo_plan::{PlanKind, is_electrical};
 use crate::storage::MediaKey;
+
+use super::openapi::shapes;
 
 pub(crate) struct Links<'a> {
     pub base: &'a str,
@@ -38,7 +41,9 @@ impl Links<'_> {
 }
 
 /// The Submission object, serialized straight from the rows (no `Value` tree in between).
-#[derive(Serialize)]
+/// Photos and the PDF come as absolute signed links that expire.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Submission)]
 pub(crate) struct SubmissionJson<'a> {
     id: i64,
     technician: i64,
@@ -48,9 +53,11 @@ pub(crate) struct SubmissionJson<'a> {
     device_info: DeviceInfo<'a>,
     #[serde(rename = "type")]
     submission_type: &'a str,
+    #[schema(value_type = shapes::PlanKind)]
     photo_plan: PlanKind,
     visit_date: &'a str,
     half_month: i64,
+    #[schema(value_type = shapes::Status)]
     status: SubmissionStatus,
     pdf_url: Option<String>,
     remarks: Option<&'a str>,
@@ -63,6 +70,7 @@ pub(crate) struct SubmissionJson<'a> {
     reviewed_at: Option<&'a str>,
     pdf_status: Option<String>,
     email_status: Option<String>,
+    #[schema(value_type = Option<shapes::ReportJob>)]
     report: Option<JobStatus>,
     photos: Vec<PhotoJson>,
     /// What an import from the original found gone or damaged for this report (its photos
@@ -70,7 +78,8 @@ pub(crate) struct SubmissionJson<'a> {
     lost_before_move: Vec<LostJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = LostBeforeMove)]
 struct LostJson {
     kind: String,
     section: Option<i64>,
@@ -79,7 +88,7 @@ struct LostJson {
     detail: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeviceInfo<'a> {
     interaction_id: &'a str,
     gfm_cost_center: &'a str,
@@ -90,7 +99,8 @@ struct DeviceInfo<'a> {
     gfm_problem_type: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Photo)]
 struct PhotoJson {
     id: i64,
     section: i64,

@@ -1,17 +1,18 @@
 //! Supervisor endpoints (spec §3.5): the list with every filter and optional paging, detail,
 //! approve, reject, counts.
 
+use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::routes;
 
 use super::audit;
 use super::body::{fields, text};
 use super::extract::{BaseUrl, ClientAddr, Staff, Supervisor};
-use super::route;
+use super::openapi::shapes;
 use super::submission_json::{self, Links};
+use super::{ApiRouter, route};
 use crate::db::submissions::{self, Filters, Reviewed};
 use crate::db::{jobs, objects};
 use crate::domain::audit::Action;
@@ -21,16 +22,15 @@ use crate::reports::build;
 use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
-pub(crate) fn router() -> Router<AppState> {
-    let r = Router::new();
-    let r = route(r, "/api/supervisor/submissions", get(list));
-    let r = route(r, "/api/supervisor/submissions/{id}", get(detail));
-    let r = route(r, "/api/supervisor/submissions/{id}/approve", patch(approve));
-    let r = route(r, "/api/supervisor/submissions/{id}/reject", patch(reject));
-    let r = route(r, "/api/supervisor/submissions/{id}/preview-pdf", post(preview_pdf));
-    let r = route(r, "/api/supervisor/submissions/{id}/report/retry", post(retry_report));
-    let r = route(r, "/api/supervisor/technicians", get(technicians));
-    route(r, "/api/supervisor/dashboard-stats", get(stats))
+pub(crate) fn router() -> ApiRouter {
+    let r = route(ApiRouter::new(), routes!(list));
+    let r = route(r, routes!(detail));
+    let r = route(r, routes!(approve));
+    let r = route(r, routes!(reject));
+    let r = route(r, routes!(preview_pdf));
+    let r = route(r, routes!(retry_report));
+    let r = route(r, routes!(technicians));
+    route(r, routes!(stats))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -120,6 +120,29 @@ struct ListPage<'a> {
     total_pages: Option<i64>,
 }
 
+/// Every report, newest first, with the filters; paged when `page` or `page_size` is given.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/submissions",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("status" = Option<String>, Query, description = "`Pending`, `Approved` or `Rejected`; `All` or empty for every one."),
+        ("city" = Option<String>, Query, description = "The technician's city."),
+        ("technician_id" = Option<i64>, Query, description = "One technician."),
+        ("device_type" = Option<String>, Query, description = "One device type."),
+        ("date_from" = Option<String>, Query, description = "Visits on or after this day (`YYYY-MM-DD`)."),
+        ("date_to" = Option<String>, Query, description = "Visits on or before this day (`YYYY-MM-DD`)."),
+        ("page" = Option<i64>, Query, description = "A page (from 1); without `page` and `page_size` the whole list."),
+        ("page_size" = Option<i64>, Query, description = "Rows per page, at most 200 (default 50)."),
+    ),
+    responses(
+        (status = 200, description = "The reports.", body = shapes::SubmissionList),
+        (status = 400, description = "A filter is not valid; the field with its message.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     _caller: Supervisor,
@@ -155,6 +178,20 @@ async fn load(state: &AppState, id: &str, base: &str) -> Result<Value, ApiError>
     Ok(submission_json::render_one(&state.db, &rec, &links).await?)
 }
 
+/// One report.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/submissions/{id}",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    responses(
+        (status = 200, description = "The report.", body = shapes::OneSubmission),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id.", body = shapes::ErrorBody),
+    )
+)]
 async fn detail(
     State(state): State<AppState>,
     _caller: Supervisor,
@@ -165,6 +202,26 @@ async fn detail(
     Ok(Json(json!({ "status": "success", "submission": json })))
 }
 
+/// Approves a pending report; its PDF is rendered and e-mailed in the background.
+#[utoipa::path(
+    patch,
+    path = "/api/supervisor/submissions/{id}/approve",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    request_body(content(
+        (shapes::Remarks = "application/json"),
+        (shapes::Remarks = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Approved; `pdf_status` and `email_status` follow the report job.", body = shapes::Approved),
+        (status = 400, description = "The report is already approved.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id.", body = shapes::ErrorBody),
+        (status = 409, description = "The report was rejected; it can be approved once the technician resubmits it.", body = shapes::ErrorBody),
+    )
+)]
 async fn approve(
     State(state): State<AppState>,
     user: Supervisor,
@@ -212,6 +269,26 @@ fn approved_cannot_be_rejected() -> ApiError {
     )
 }
 
+/// Rejects a pending report with remarks (10 to 2000 characters) the technician reads.
+#[utoipa::path(
+    patch,
+    path = "/api/supervisor/submissions/{id}/reject",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    request_body(content(
+        (shapes::Remarks = "application/json"),
+        (shapes::Remarks = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Rejected.", body = shapes::OneSubmission),
+        (status = 400, description = "The remarks are missing, too short or too long, or the report is already rejected.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id.", body = shapes::ErrorBody),
+        (status = 409, description = "The report is approved; an approved report is not taken back.", body = shapes::ErrorBody),
+    )
+)]
 async fn reject(
     State(state): State<AppState>,
     user: Supervisor,
@@ -252,7 +329,22 @@ async fn reject(
     Ok(Json(json!({ "status": "success", "message": "Submission rejected", "submission": json })))
 }
 
-/// Generates the report now, without recording it on the submission (spec §3.5).
+/// Renders the report's PDF now, without recording it on the report.
+#[utoipa::path(
+    post,
+    path = "/api/supervisor/submissions/{id}/preview-pdf",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    responses(
+        (status = 200, description = "Rendered.", body = shapes::PreviewPdf),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id.", body = shapes::ErrorBody),
+        (status = 422, description = "A stored photo of the report cannot be decoded.", body = shapes::ErrorBody),
+        (status = 503, description = "Too many of these are being made at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 async fn preview_pdf(
     State(state): State<AppState>,
     user: Supervisor,
@@ -286,7 +378,21 @@ async fn preview_pdf(
     })))
 }
 
-/// Puts a failed report job back in the queue (staff only).
+/// Puts a failed report job (PDF or e-mail) back in the queue (staff only).
+#[utoipa::path(
+    post,
+    path = "/api/supervisor/submissions/{id}/report/retry",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    responses(
+        (status = 200, description = "Queued again.", body = shapes::OneSubmission),
+        (status = 400, description = "The report has no failed job.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id.", body = shapes::ErrorBody),
+    )
+)]
 async fn retry_report(
     State(state): State<AppState>,
     user: Staff,
@@ -303,6 +409,18 @@ async fn retry_report(
     Ok(Json(json!({ "status": "success", "message": "Report job queued again", "submission": json })))
 }
 
+/// Counts of reports per status.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/dashboard-stats",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Counts.", body = shapes::SupervisorStats),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn stats(State(state): State<AppState>, _caller: Supervisor) -> Result<Json<Value>, ApiError> {
     let counts = submissions::status_counts(&state.db).await?;
     let get = |k: SubmissionStatus| counts.get(&k).copied().unwrap_or(0);
@@ -314,7 +432,18 @@ async fn stats(State(state): State<AppState>, _caller: Supervisor) -> Result<Jso
     })))
 }
 
-/// Every technician's id, name and city, for the submissions filter.
+/// Every technician's id, name and city, for the list's filter.
+#[utoipa::path(
+    get,
+    path = "/api/supervisor/technicians",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The technicians.", body = shapes::TechnicianList),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn technicians(State(state): State<AppState>, _caller: Supervisor) -> Result<Json<Value>, ApiError> {
     let techs = crate::db::users::list(&state.db, Some(Role::Technician)).await?;
     let list: Vec<Value> =

@@ -3,17 +3,19 @@
 //! Routing happens in the page (`#/…`); the server answers `/`, the assets, the brand logo and
 //! the public UI settings (brand name, cities, device types, photo plans).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use utoipa_axum::routes;
 
 use crate::config::{Settings, StorageBackend};
 use crate::domain::accounts::CITIES;
 use crate::domain::{DeviceType, PhotoPlan};
+use crate::http::ApiRouter;
+use crate::http::openapi::{describe_file, shapes};
 use crate::state::AppState;
 
 const ICON: &str = include_str!("assets/icon.svg");
@@ -57,7 +59,7 @@ fn content_security_policy(settings: &Settings) -> HeaderValue {
     HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
 }
 
-pub(crate) fn router(settings: &Settings) -> Router<AppState> {
+pub(crate) fn router(settings: &Settings) -> ApiRouter {
     let csp = content_security_policy(settings);
     let page = |body: &'static str, kind: &'static str| {
         let csp = csp.clone();
@@ -66,13 +68,19 @@ pub(crate) fn router(settings: &Settings) -> Router<AppState> {
         let etag = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
         get(move |h: HeaderMap| async move { asset(&h, body, kind, &etag, &csp) })
     };
-    let mut router = Router::new();
+    let mut router = ApiRouter::new();
     for (path, body, kind) in ASSETS {
         router = router.route(path, page(body, kind));
+        let what = match path {
+            "/" => "The app: one page for the three roles (routing happens in the page).",
+            "/docs" => "This API's documentation, drawn from `/api/openapi.json` (works offline).",
+            _ => "A file of the pages, embedded in the binary.",
+        };
+        describe_file(&mut router, path, kind, what);
     }
     router
-        .route("/assets/logo", get(logo))
-        .route("/api/ui/config", get(ui_config))
+        .routes(routes!(logo))
+        .routes(routes!(ui_config))
         // A slow phone connection gets the app in about a third of the bytes.
         .layer(tower_http::compression::CompressionLayer::new())
 }
@@ -99,6 +107,12 @@ fn asset(
 }
 
 /// The configured logo (`REPORT_LOGO`), else the built-in icon.
+#[utoipa::path(
+    get,
+    path = "/assets/logo",
+    tag = "pages",
+    responses((status = 200, description = "The configured logo (PNG or JPEG), else the built-in icon (SVG).", content_type = "image/*", body = shapes::Binary))
+)]
 async fn logo(State(state): State<AppState>) -> Response {
     if let Some(path) = &state.settings.report.logo
         && let Ok(bytes) = tokio::fs::read(path).await
@@ -114,6 +128,13 @@ async fn logo(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-cache")], ICON).into_response()
 }
 
+/// The public settings the pages read: brand, cities, device types, the two photo plans.
+#[utoipa::path(
+    get,
+    path = "/api/ui/config",
+    tag = "pages",
+    responses((status = 200, description = "The settings.", body = shapes::UiConfig))
+)]
 async fn ui_config(State(state): State<AppState>) -> Response {
     let plans = json!({ "cleaning": PhotoPlan::cleaning(), "electrical": PhotoPlan::electrical() });
     let body = json!({

@@ -16,6 +16,7 @@ use crate::domain::{DeviceType, Role, excel as sheet};
 use crate::error::ApiError;
 use crate::http::audit;
 use crate::http::extract::{ClientAddr, Host};
+use crate::http::openapi::shapes;
 use crate::state::AppState;
 use crate::storage::{Area, MediaKey};
 
@@ -139,6 +140,24 @@ async fn parse(state: &AppState, file_name: &str, bytes: &Bytes) -> Result<sheet
     })
 }
 
+/// Imports a technician's device list of one type from an Excel file, replacing their list of
+/// that type; `dry_run=true` only parses it and answers with a preview.
+#[utoipa::path(
+    post,
+    path = "/api/host/upload-excel",
+    tag = "host",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content((shapes::ExcelUploadForm = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Stored: the devices are assigned to the technician.", body = shapes::ExcelUploaded),
+        (status = 200, description = "A dry run: what the file holds; nothing was stored.", body = shapes::ExcelUploaded),
+        (status = 400, description = "A field is missing or invalid, or the file is not a readable Excel sheet with the expected columns.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 413, description = "The request is larger than 21 MB.", body = shapes::ErrorBody),
+        (status = 503, description = "Too many files are being parsed at once; try again (`Retry-After`).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn upload(
     State(state): State<AppState>,
     user: Host,
@@ -243,6 +262,19 @@ async fn uploads_of(state: &AppState, id: &str) -> Result<Vec<excel::Upload>, Ap
     })
 }
 
+/// The device types a technician has a list of.
+#[utoipa::path(
+    get,
+    path = "/api/host/technicians/{id}/uploaded-types",
+    tag = "host",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The technician's id (an unknown one has none).")),
+    responses(
+        (status = 200, description = "The types.", body = shapes::UploadedTypes),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn uploaded_types(
     State(state): State<AppState>,
     _caller: Host,
@@ -252,6 +284,19 @@ pub(super) async fn uploaded_types(
     Ok(Json(json!({ "uploaded_types": uploads.iter().map(|u| &u.device_type).collect::<Vec<_>>() })))
 }
 
+/// A technician's uploaded lists.
+#[utoipa::path(
+    get,
+    path = "/api/host/technicians/{id}/uploaded-files",
+    tag = "host",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The technician's id (an unknown one has none).")),
+    responses(
+        (status = 200, description = "The lists.", body = shapes::UploadedFiles),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn uploaded_files(
     State(state): State<AppState>,
     _caller: Host,

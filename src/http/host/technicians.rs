@@ -15,8 +15,21 @@ use crate::error::ApiError;
 use crate::http::audit;
 use crate::http::body::{fields, text};
 use crate::http::extract::{ClientAddr, Host};
+use crate::http::openapi::shapes;
 use crate::state::AppState;
 
+/// Every technician account.
+#[utoipa::path(
+    get,
+    path = "/api/host/technicians/",
+    tag = "host",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The technicians.", body = Vec<shapes::Technician>),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn list(State(state): State<AppState>, _caller: Host) -> Result<Json<Value>, ApiError> {
     let techs = users::list(&state.db, Some(Role::Technician)).await?;
     Ok(Json(Value::Array(
@@ -27,6 +40,23 @@ pub(super) async fn list(State(state): State<AppState>, _caller: Host) -> Result
     )))
 }
 
+/// Creates a technician account (the original's validation messages).
+#[utoipa::path(
+    post,
+    path = "/api/host/technicians/",
+    tag = "host",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content(
+        (shapes::NewTechnician = "application/json"),
+        (shapes::NewTechnician = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "Created.", body = shapes::CreatedTechnician),
+        (status = 400, description = "A field is missing or invalid, or the username is taken; each field with its messages.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     user: Host,
@@ -74,6 +104,20 @@ pub(super) async fn create(
     ))
 }
 
+/// Deletes a technician with their reports, photos, PDFs, Excel lists and assignments.
+#[utoipa::path(
+    delete,
+    path = "/api/host/technicians/{id}/",
+    tag = "host",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The technician's id.")),
+    responses(
+        (status = 200, description = "Deleted, with what went with the account.", body = shapes::DeletedTechnician),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No technician has this id.", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: Host,

@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::filing::{self, NewReport, Photo, PhotoObject, ReportPhoto};
 use crate::http::body::{fields, text};
 use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
+use crate::http::openapi::shapes;
 use crate::http::submission_json::{self, Links};
 use crate::state::AppState;
 
@@ -104,8 +105,25 @@ async fn draft_json(
     }))
 }
 
-/// `POST /api/technician/drafts/` `{device_id, visit_date}`: the caller's draft for the device
-/// (made, or the open one kept), after the same period checks a submit makes.
+/// Opens the caller's draft for a device (or answers the open one), after the same period
+/// checks a submit makes.
+#[utoipa::path(
+    post,
+    path = "/api/technician/drafts",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content(
+        (shapes::OpenDraft = "application/json"),
+        (shapes::OpenDraft = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "A new draft.", body = shapes::Draft),
+        (status = 200, description = "The draft already open for this device and visit date.", body = shapes::Draft),
+        (status = 400, description = "`device_id` or `visit_date` is missing or invalid, or a report for this period exists (`non_field_errors`).", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn open(
     State(state): State<AppState>,
     user: Technician,
@@ -136,7 +154,18 @@ pub(super) async fn open(
     Ok((status, Json(draft_json(&state, &d, &device, &links).await?)))
 }
 
-/// `GET /api/technician/drafts/`: the caller's open drafts (device id, visit date, progress).
+/// The caller's open drafts (device, visit date, photos received).
+#[utoipa::path(
+    get,
+    path = "/api/technician/drafts",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The drafts.", body = shapes::DraftList),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn list(State(state): State<AppState>, user: Technician) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for d in drafts::for_technician(&state.db, user.id).await? {
@@ -147,6 +176,20 @@ pub(super) async fn list(State(state): State<AppState>, user: Technician) -> Res
     Ok(Json(json!({ "drafts": out })))
 }
 
+/// One draft with its plan and the photos received.
+#[utoipa::path(
+    get,
+    path = "/api/technician/drafts/{id}",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The draft's id.")),
+    responses(
+        (status = 200, description = "The draft.", body = shapes::Draft),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "The caller has no open draft with this id.", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn show(
     State(state): State<AppState>,
     user: Technician,
@@ -158,7 +201,20 @@ pub(super) async fn show(
     Ok(Json(draft_json(&state, &d, &device, &links).await?))
 }
 
-/// `DELETE /api/technician/drafts/{id}/`: throws the draft and its photos away.
+/// Throws the draft and its photos away.
+#[utoipa::path(
+    delete,
+    path = "/api/technician/drafts/{id}",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The draft's id.")),
+    responses(
+        (status = 204, description = "Discarded."),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "The caller has no open draft with this id.", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn discard(
     State(state): State<AppState>,
     user: Technician,
@@ -172,8 +228,35 @@ pub(super) async fn discard(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PUT /api/technician/drafts/{id}/photos/{slot}` with the image as the body. An optional
-/// `X-Content-SHA256` (hex) is checked against what arrived, so a damaged photo is never kept.
+/// Stores one photo of a draft, the image as the body (JPEG, PNG or WebP, at most 10 MB);
+/// sending a slot again replaces its photo. An optional `X-Content-SHA256` (hex) is checked
+/// against what arrived, so a damaged photo is never kept.
+#[utoipa::path(
+    put,
+    path = "/api/technician/drafts/{id}/photos/{field}",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("id" = i64, Path, description = "The draft's id."),
+        ("field" = String, Path, description = "The slot, `section{S}_{O}` (see the draft's `sections`)."),
+        ("X-Content-SHA256" = Option<String>, Header, description = "The photo's SHA-256 in hex, as the phone computed it."),
+    ),
+    request_body(description = "The image bytes.", content(
+        (shapes::Binary = "image/jpeg"),
+        (shapes::Binary = "image/png"),
+        (shapes::Binary = "image/webp"),
+    )),
+    responses(
+        (status = 201, description = "Stored.", body = shapes::DraftPhoto),
+        (status = 200, description = "The same photo was already stored in this slot; it stands.", body = shapes::DraftPhoto),
+        (status = 400, description = "Not a photo this service accepts, an unknown slot, a SHA-256 mismatch, or the upload was cut off; nothing was kept.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "The caller has no open draft with this id.", body = shapes::ErrorBody),
+        (status = 413, description = "Larger than 10 MB; nothing was kept.", body = shapes::ErrorBody),
+        (status = 507, description = "The media storage is full; nothing was kept.", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn put_photo(
     State(state): State<AppState>,
     // Refused inside, like every other early answer here, so the photo still on its way is
@@ -265,8 +348,27 @@ pub(super) async fn put_photo(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// `POST /api/technician/drafts/{id}/submit/` with the report's fields: the same checks and the
-/// same single transaction as the one-shot submit; the draft's photos become the report's.
+/// Files the draft as a visit report: the same checks and the same single transaction as the
+/// one-shot submit; the draft's photos become the report's.
+#[utoipa::path(
+    post,
+    path = "/api/technician/drafts/{id}/submit",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The draft's id.")),
+    request_body(content(
+        (shapes::FinalizeDraft = "application/json"),
+        (shapes::FinalizeDraft = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "Filed.", body = shapes::OneSubmission),
+        (status = 400, description = "A field is invalid, a photo is missing, or a report for this period exists; each field with its messages.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "The draft was already submitted or has expired.", body = shapes::ErrorBody),
+        (status = 409, description = "A photo was replaced while the report was being filed; submit again.", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn finalize(
     State(state): State<AppState>,
     user: Technician,

@@ -5,16 +5,17 @@ mod submit;
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
+use utoipa_axum::routes;
 
 use super::extract::{BaseUrl, Technician};
-use super::route;
+use super::openapi::shapes;
 use super::submission_json::{self, Links};
+use super::{ApiRouter, route};
 use crate::db::{devices, excel, submissions};
 use crate::domain::excel::row_device_key;
 use crate::domain::period::current_status;
@@ -22,24 +23,21 @@ use crate::domain::{DeviceType, Period, SubmissionStatus};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    let r = Router::new();
-    let r = route(r, "/api/technician/my-excel-data", get(my_excel_data));
-    let r = route(r, "/api/technician/excel-data/{device_type}", get(excel_data));
-    let r = route(r, "/api/technician/devices", get(device_list));
-    let r = route(r, "/api/technician/submissions", get(my_submissions));
-    let r = route(r, "/api/technician/submissions/{id}", get(my_submission));
-    let r = route(r, "/api/technician/drafts", get(drafts::list).post(drafts::open));
-    let r = route(r, "/api/technician/drafts/{id}", get(drafts::show).delete(drafts::discard));
+pub(crate) fn router() -> ApiRouter {
+    let r = route(ApiRouter::new(), routes!(my_excel_data));
+    let r = route(r, routes!(excel_data));
+    let r = route(r, routes!(device_list));
+    let r = route(r, routes!(my_submissions));
+    let r = route(r, routes!(my_submission));
+    let r = route(r, routes!(drafts::list, drafts::open));
+    let r = route(r, routes!(drafts::show, drafts::discard));
     // The photo body streams into the store, which stops at 10 MiB (a declared larger length is
     // refused before reading), so no body limit layer applies here.
-    let r = route(r, "/api/technician/drafts/{id}/photos/{field}", put(drafts::put_photo));
-    let r = route(r, "/api/technician/drafts/{id}/submit", post(drafts::finalize));
-    route(
-        r,
-        "/api/technician/submit",
-        post(submit::submit).layer(axum::extract::DefaultBodyLimit::max(submit::MAX_REQUEST_BYTES)),
-    )
+    let r = route(r, routes!(drafts::put_photo));
+    let r = route(r, routes!(drafts::finalize));
+    let (schemas, paths, submit) = routes!(submit::submit);
+    let submit = submit.layer(axum::extract::DefaultBodyLimit::max(submit::MAX_REQUEST_BYTES));
+    route(r, (schemas, paths, submit))
 }
 
 fn today() -> NaiveDate {
@@ -50,6 +48,18 @@ fn half_monthly(device_type: &str) -> bool {
     DeviceType::parse(device_type).is_some_and(DeviceType::is_half_monthly)
 }
 
+/// The caller's uploaded device lists, each row with its device's review state.
+#[utoipa::path(
+    get,
+    path = "/api/technician/my-excel-data",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The lists.", body = shapes::MyExcelData),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn my_excel_data(State(state): State<AppState>, user: Technician) -> Result<Json<Value>, ApiError> {
     let uploads = excel::for_technician(&state.db, user.id).await?;
     let assigned: HashMap<String, devices::Device> = devices::assigned_to(&state.db, user.id)
@@ -108,6 +118,17 @@ async fn my_excel_data(State(state): State<AppState>, user: Technician) -> Resul
 }
 
 /// The caller's own reports, newest first, with their photos (nobody else's).
+#[utoipa::path(
+    get,
+    path = "/api/technician/submissions",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The reports.", body = shapes::SubmissionList),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn my_submissions(
     State(state): State<AppState>,
     user: Technician,
@@ -126,6 +147,20 @@ async fn my_submissions(
     Ok(Json(Mine { status: "success", count: total, submissions }).into_response())
 }
 
+/// One of the caller's reports.
+#[utoipa::path(
+    get,
+    path = "/api/technician/submissions/{id}",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The report's id.")),
+    responses(
+        (status = 200, description = "The report.", body = shapes::OneSubmission),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report of the caller has this id.", body = shapes::ErrorBody),
+    )
+)]
 async fn my_submission(
     State(state): State<AppState>,
     user: Technician,
@@ -145,6 +180,19 @@ async fn my_submission(
     ))
 }
 
+/// The rows of the caller's list of one device type.
+#[utoipa::path(
+    get,
+    path = "/api/technician/excel-data/{device_type}",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(("device_type" = String, Path, description = "A device type, e.g. `cleaning`.")),
+    responses(
+        (status = 200, description = "The rows; empty with a `message` when there is no such list.", body = shapes::ExcelData),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn excel_data(
     State(state): State<AppState>,
     user: Technician,
@@ -172,7 +220,22 @@ struct DeviceQuery {
     status: Option<String>,
 }
 
-/// The original's city-filtered device list with `submission_status` and `next_due_date`.
+/// The caller's devices in their city, with `submission_status` and `next_due_date`.
+#[utoipa::path(
+    get,
+    path = "/api/technician/devices",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("type" = Option<String>, Query, description = "Only this device type."),
+        ("status" = Option<String>, Query, description = "Only devices whose region contains this text (the original's name for it)."),
+    ),
+    responses(
+        (status = 200, description = "The devices.", body = shapes::DeviceList),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+    )
+)]
 async fn device_list(
     State(state): State<AppState>,
     user: Technician,

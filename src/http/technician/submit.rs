@@ -17,6 +17,7 @@ use crate::domain::photo_plan::parse_field;
 use crate::error::ApiError;
 use crate::filing::{self, FilingError, NewReport, Photo, PhotoObject, ReportPhoto};
 use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
+use crate::http::openapi::shapes;
 use crate::http::submission_json::{self, Links};
 use crate::state::AppState;
 use crate::storage::{MediaKey, StoredObject};
@@ -46,6 +47,24 @@ impl Upload {
     }
 }
 
+/// Files a visit report in one request: its fields and every photo of the device's plan.
+/// Each photo is stored and checked as it arrives; the report is recorded in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/technician/submit",
+    tag = "technician",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content((shapes::SubmitForm = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Filed.", body = shapes::OneSubmission),
+        (status = 400, description = "A field is invalid, a photo is missing, duplicated or not an accepted image, or a report for this period exists; nothing was stored.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 409, description = "The device or account was removed meanwhile; nothing was stored.", body = shapes::ErrorBody),
+        (status = 413, description = "Larger than 19 photos of 10 MB and the form; nothing was stored.", body = shapes::ErrorBody),
+        (status = 507, description = "The media storage is full; nothing was stored.", body = shapes::ErrorBody),
+    )
+)]
 pub(super) async fn submit(
     State(state): State<AppState>,
     user: Technician,
