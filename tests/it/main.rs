@@ -27,6 +27,7 @@ mod hardening;
 mod insights;
 mod media_serving;
 mod metrics;
+mod openapi;
 mod previews;
 mod reports;
 mod restart;
