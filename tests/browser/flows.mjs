@@ -1,6 +1,6 @@
 // Browser flows against a running server, in Debian's chromium through playwright-core.
 // Started by tests/browser.rs, which seeds the data, then checks the result through the API.
-// Usage: node flows.mjs <host|technician|review>; settings come from the environment:
+// Usage: node flows.mjs <host|technician|review|docs|…>; settings come from the environment:
 //   BASE_URL, SHOTS_DIR, FIXTURES (folder with photo1.jpg… and devices.xlsx), CHROMIUM,
 //   TECH (technician's username), PASSWORD (everyone's), DEVICE (interaction id to use).
 import { chromium } from 'playwright-core';
@@ -152,6 +152,37 @@ async function fileVisitReport(page, { cut, reload, device = DEVICE }) {
 }
 
 const flows = {
+  // The API documentation page, with every request to anywhere but this server refused (as if
+  // offline, no CDN): it draws every operation of the document, filters, and links schemas.
+  async docs(b) {
+    const context = await b.newContext({ viewport: { width: 1280, height: 900 } });
+    const foreign = [];
+    await context.route('**/*', (route) => {
+      if (route.request().url().startsWith(BASE)) return route.continue();
+      foreign.push(route.request().url());
+      return route.abort();
+    });
+    const page = await context.newPage();
+    watch(page);
+    await page.goto(BASE + '/docs');
+    await page.locator('.doc-op').first().waitFor();
+    const doc = await page.evaluate(async () => (await fetch('/api/openapi.json')).json());
+    const ops = Object.values(doc.paths).flatMap((item) => ['get', 'post', 'put', 'patch', 'delete'].filter((m) => item[m]));
+    assert.equal(await page.locator('.doc-op').count(), ops.length, 'one card per operation');
+    assert.equal(await page.locator('section.card[id^="schema-"]').count(), Object.keys(doc.components.schemas).length);
+    const reject = page.locator('#op-patch--api-supervisor-submissions-id-reject');
+    assert.deepEqual(await reject.locator('table').last().locator('tbody tr td:first-child').allTextContents(), ['200', '400', '401', '403', '404', '409']);
+    await page.getByLabel('Find an endpoint').fill('export.zip');
+    assert.equal(await page.locator('.doc-op:visible').count(), 1, 'the filter leaves the one ZIP export');
+    await page.getByLabel('Find an endpoint').fill('');
+    await page.locator('#op-get--api-supervisor-submissions').getByRole('link', { name: 'SubmissionList' }).first().click();
+    await page.waitForFunction(() => location.hash === '#schema-SubmissionList');
+    await page.locator('#schema-SubmissionList').getByText('total_pages').waitFor();
+    await snap(page, 'api-docs');
+    assert.deepEqual(foreign, [], 'the page asked for nothing outside this server');
+    await context.close();
+  },
+
   // History brought over from the original system: the supervisor signs in with the old
   // password, sees the imported reports, which of them lost files before the move and what;
   // the technician signs in with theirs and sees their devices.

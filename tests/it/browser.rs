@@ -258,3 +258,10 @@ async fn imported_history_from_the_original_shows_in_the_pages() {
         .await;
     assert_eq!(listed.body["count"], 12, "{}", listed.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs node, tests/browser/node_modules (npm ci) and chromium"]
+async fn the_api_docs_page_draws_every_operation_with_nothing_from_outside() {
+    let stage = Stage::new().await;
+    stage.run("docs", "nobody").await;
+}
