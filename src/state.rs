@@ -1,7 +1,11 @@
 //! The state every request handler shares, and how it is built from what start-up prepared.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use crate::auth::links::LinkSigner;
 use crate::auth::rate_limit::LoginLimiter;
@@ -41,6 +45,8 @@ pub struct Shared {
     pub gates: Gates,
     /// The last `/readyz` check, shared so a burst of calls costs one probe.
     pub readiness: Arc<Readiness>,
+    /// The dashboard's recent answers.
+    pub dashboards: Dashboards,
 }
 
 impl AppState {
@@ -54,6 +60,7 @@ impl AppState {
             reports: Reports::new(&settings)?,
             gates: Gates::new(&settings.limits),
             readiness: Arc::default(),
+            dashboards: Dashboards::default(),
             tokens: TokenKeys::new(&settings.secret_key),
             links: LinkSigner::new(&settings.secret_key, settings.media_url_ttl_seconds),
             // 5 failures per account, 30 per address, in 15 minutes.
@@ -76,6 +83,56 @@ impl AppState {
             decode_gate: self.gates.decoding.clone(),
             id: format!("{}-{}", crate::storage::identity::hostname(), uuid::Uuid::new_v4().simple()),
         }
+    }
+}
+
+/// How long another instance's changes may take to show on this one's dashboard.
+pub const DASHBOARD_FRESH_FOR: Duration = Duration::from_secs(10);
+/// Periods kept at once (a period is the caller's choice; the oldest answer goes first).
+const DASHBOARDS_KEPT: usize = 32;
+
+/// The dashboard's answers, each kept for a few seconds: one answer sums every assignment of
+/// the period, so a room of supervisors reloading, or a wall screen, costs one computation per
+/// period, not one per request. A change this process makes to reports or assignments
+/// ([`Dashboards::changed`]) forgets them at once; another instance's shows within
+/// [`DASHBOARD_FRESH_FOR`]. The lock is held while an answer is computed, so callers arriving
+/// meanwhile wait for it instead of computing their own (and at most one runs at a time).
+#[derive(Default)]
+pub struct Dashboards {
+    generation: AtomicU64,
+    kept: tokio::sync::Mutex<HashMap<String, (Instant, u64, Bytes)>>,
+}
+
+impl Dashboards {
+    /// Reports or assignments changed: the kept answers are out of date.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The answer for `key`, kept or made now by `make`.
+    pub async fn answer<E, F>(&self, key: &str, make: F) -> Result<Bytes, E>
+    where
+        F: std::future::Future<Output = Result<Bytes, E>>,
+    {
+        let mut kept = self.kept.lock().await;
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some((at, g, bytes)) = kept.get(key)
+            && *g == generation
+            && at.elapsed() < DASHBOARD_FRESH_FOR
+        {
+            metrics::counter!("atm_dashboard_answers_total", "source" => "kept").increment(1);
+            return Ok(bytes.clone());
+        }
+        let bytes = make.await?;
+        metrics::counter!("atm_dashboard_answers_total", "source" => "computed").increment(1);
+        kept.retain(|_, (at, g, _)| *g == generation && at.elapsed() < DASHBOARD_FRESH_FOR);
+        if kept.len() >= DASHBOARDS_KEPT
+            && let Some(oldest) = kept.iter().min_by_key(|(_, (at, _, _))| *at).map(|(k, _)| k.clone())
+        {
+            kept.remove(&oldest);
+        }
+        kept.insert(key.to_string(), (Instant::now(), generation, bytes.clone()));
+        Ok(bytes)
     }
 }
 

@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::{Value, json};
 use utoipa_axum::routes;
 
@@ -55,13 +57,23 @@ async fn insights(
     State(state): State<AppState>,
     _caller: Staff,
     Query(q): Query<InsightsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = match q.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Period::of(chrono::Utc::now().date_naive()),
         Some(s) => Period::parse(s).ok_or_else(|| {
             ApiError::field("period", format!("\"{s}\" is not a half-month; use YYYY-MM-1 or YYYY-MM-2."))
         })?,
     };
+    let make = async {
+        let answer = compute(&state, p).await?;
+        Ok::<_, ApiError>(Bytes::from(serde_json::to_vec(&answer).map_err(anyhow::Error::new)?))
+    };
+    let bytes = state.dashboards.answer(&p.key(), make).await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response())
+}
+
+/// The dashboard's numbers, read from the database.
+async fn compute(state: &AppState, p: Period) -> Result<Value, ApiError> {
     let db = &state.db;
     let to = p.last_day();
     let from = to - chrono::Duration::days(DAYS - 1);
@@ -102,7 +114,7 @@ async fn insights(
         .collect();
     let previous = p.previous();
     let (missed, missed_count) = insights::unfiled(db, previous, NOT_FILED_SHOWN).await?;
-    Ok(Json(json!({
+    Ok(json!({
         "period": period_json(p),
         "previous_period": period_json(previous),
         "counts": {
@@ -116,5 +128,5 @@ async fn insights(
         "coverage": { "by_city": by_city, "by_technician": by_technician },
         "oldest_pending": insights::oldest_pending(db, 10).await?,
         "not_filed_previous": { "count": missed_count, "devices": missed },
-    })))
+    }))
 }

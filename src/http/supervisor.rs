@@ -246,6 +246,7 @@ async fn approve(
         _ => return Err(ApiError::message("Submission is already approved")),
     };
     state.reports.wake.notify_one();
+    state.dashboards.changed();
     tracing::info!(submission = rec.id, job, by = user.username, "submission approved; report queued");
     let detail =
         json!({ "remarks": remarks, "device": rec.interaction_id, "technician": rec.technician_name });
@@ -321,6 +322,7 @@ async fn reject(
         Reviewed::Refused(None) => return Err(ApiError::NotFound("Submission not found".into())),
         Reviewed::Refused(_) => return Err(ApiError::message("Submission is already rejected")),
     }
+    state.dashboards.changed();
     tracing::info!(submission = rec.id, by = user.username, "submission rejected");
     let detail =
         json!({ "remarks": remarks.trim(), "device": rec.interaction_id, "technician": rec.technician_name });

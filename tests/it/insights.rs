@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::common::api::{Api, PASSWORD, seed_staff};
-use crate::common::{Backend, Deployment, on_each_database};
+use crate::common::{Backend, Deployment, any_pool, on_each_database};
 
 /// Two technicians; Riyadh: three Cleaning1 devices and one Electrical (due monthly), Jeddah:
 /// two Cleaning2. December 2026, first half: R1 approved, R2 pending, R3 rejected (not filed),
@@ -126,4 +126,28 @@ async fn the_dashboard_counts_due_filed_and_approved_per_city_and_technician(bac
     let bad = api.get(Some(&sup), "/api/supervisor/insights?period=2026-13-1").await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.to_string().contains("YYYY-MM-1"), "{}", bad.body);
+
+    // Answers are kept for a few seconds, but a review through this service shows at once.
+    let list = api.get(Some(&sup), "/api/supervisor/submissions?status=Pending").await.body;
+    let r2 =
+        list["submissions"].as_array().unwrap().iter().find(|s| s["device_info"]["interaction_id"] == "R2");
+    let id = r2.unwrap()["id"].as_i64().unwrap();
+    let approved =
+        api.patch_json(Some(&sup), &format!("/api/supervisor/submissions/{id}/approve"), json!({})).await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let after = api.get(Some(&sup), "/api/supervisor/insights?period=2026-12-1").await.body;
+    assert_eq!(after["counts"], json!({"pending": 0, "approved": 3, "rejected": 1, "total": 4}));
+    // A change another instance made (here: straight in the database) shows once the kept
+    // answer is older than DASHBOARD_FRESH_FOR (10 s); until then the kept one is served.
+    let db = any_pool(&d.database_url).await;
+    sqlx::query("UPDATE submissions SET status = 'Approved' WHERE status = 'Rejected'")
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let kept = api.get(Some(&sup), "/api/supervisor/insights?period=2026-12-1").await.body;
+    assert_eq!(kept["counts"], after["counts"], "the kept answer is served within its 10 s");
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let fresh = api.get(Some(&sup), "/api/supervisor/insights?period=2026-12-1").await.body;
+    assert_eq!(fresh["counts"], json!({"pending": 0, "approved": 4, "rejected": 0, "total": 4}));
 }

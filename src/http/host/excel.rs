@@ -186,6 +186,7 @@ pub(super) async fn upload(
         ));
     }
     let (upload_id, created) = store(&state, &user, &v, &parsed).await?;
+    state.dashboards.changed();
     tracing::info!(by = user.username, technician = tech.username, device_type = %v.device_type,
                    rows = parsed.row_count, created, "device list uploaded");
     let detail = json!({

@@ -127,6 +127,7 @@ pub(super) async fn delete(
     let not_found = || ApiError::NotFound("Technician not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let d = users::delete_technician(&state.db, id).await?.ok_or_else(not_found)?;
+    state.dashboards.changed();
     let pdfs = state.store.delete_all(&d.pdf_keys).await;
     let photos = state.store.delete_all(&d.photo_keys).await;
     let excel_files = state.store.delete_all(&d.excel_keys).await;

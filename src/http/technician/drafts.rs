@@ -403,6 +403,7 @@ pub(super) async fn finalize(
         draft: Some(d.id),
     };
     let sid = filing::file_report(&state.db, &state.store, report).await?;
+    state.dashboards.changed();
     let links = Links { base: &base, signer: &state.links };
     let rec = submissions::get(&state.db, sid)
         .await?

@@ -103,6 +103,7 @@ pub(super) async fn submit(
     let id = filed.await.inspect_err(|e| {
         metrics::counter!("atm_reports_refused_total", "reason" => refusal_reason(e)).increment(1);
     })?;
+    state.dashboards.changed();
     let links = Links { base: &base, signer: &state.links };
     let rec =
         submissions::get(&state.db, id).await?.ok_or_else(|| anyhow::anyhow!("submission {id} vanished"))?;
