@@ -941,10 +941,16 @@ def bench_insights(tmp):
                 pg_analyze(url)
             sup = srv.login("sup1")
             path = "/api/supervisor/insights?period=2026-10-1"
+            # One answer computed (no kept copy of this period yet): what the first supervisor
+            # of each 10 s waits; the others get the kept copy.
+            t0 = time.time()
+            s, _ = srv.request("GET", "/api/supervisor/insights?period=2026-10-2", token=sup)
+            computed_ms = (time.time() - t0) * 1000
+            assert s == 200, s
             floor_url, size = floor_of(srv, path, sup)
             f = wrk(floor_url)
             r = wrk(f"http://127.0.0.1:{srv.port}{path}", f"Authorization: Bearer {sup}")
-            rows.append([name, n, f"{size // 1024} KiB", f"{r[0]:.0f}", f"{r[2]:.1f}", f"{r[3]:.1f}", f"{f[0]:.0f}", f"{r[0] / f[0]:.3f}"])
+            rows.append([name, n, f"{size // 1024} KiB", f"{computed_ms:.0f}", f"{r[0]:.0f}", f"{r[2]:.1f}", f"{r[3]:.1f}", f"{f[0]:.0f}", f"{r[0] / f[0]:.3f}"])
             for kind in ("csv", "xlsx"):
                 srv.reset_hwm()
                 t0 = time.time()
@@ -964,7 +970,7 @@ def bench_insights(tmp):
             if stop_pg:
                 stop_pg()
     table(f"Dashboard: one insight answer on {n} submissions vs the same bytes from memory (wrk -t2 -c{CONNS} -d8s)",
-          ["database", "submissions", "answer", "req/s", "p50 ms", "p99 ms", "floor req/s", "ours/floor"], rows)
+          ["database", "submissions", "answer", "computed once ms", "req/s", "p50 ms", "p99 ms", "floor req/s", "ours/floor"], rows)
     table(f"Exports of {n} submissions (one request each) vs the same bytes from memory",
           ["database", "format", "rows", "MB", "export s", "floor s", "export/floor", "server peak RSS MiB"], exports)
 
