@@ -14,7 +14,7 @@ const NAV = {
   technician: [['#/devices', 'My devices']],
   supervisor: [['#/dashboard', 'Dashboard'], ['#/submissions', 'Submissions'], ['#/storage', 'Storage']],
   host: [['#/host', 'Dashboard'], ['#/technicians', 'Technicians'], ['#/technicians/new', 'New technician'],
-    ['#/excel', 'Import Excel'], ['#/insights', 'Insight'], ['#/audit', 'Audit'], ['#/storage', 'Storage']],
+    ['#/excel', 'Import Excel'], ['#/insights', 'Insight'], ['#/audit', 'Audit'], ['#/storage', 'Storage'], ['/docs', 'API']],
 };
 
 function renderNav() {
