@@ -95,12 +95,14 @@ const DASHBOARDS_KEPT: usize = 32;
 /// the period, so a room of supervisors reloading, or a wall screen, costs one computation per
 /// period, not one per request. A change this process makes to reports or assignments
 /// ([`Dashboards::changed`]) forgets them at once; another instance's shows within
-/// [`DASHBOARD_FRESH_FOR`]. The lock is held while an answer is computed, so callers arriving
-/// meanwhile wait for it instead of computing their own (and at most one runs at a time).
+/// [`DASHBOARD_FRESH_FOR`]. One answer is computed at a time: a caller without a kept answer waits
+/// for the computation running, then finds its answer made or makes it; a kept answer never waits.
 #[derive(Default)]
 pub struct Dashboards {
     generation: AtomicU64,
-    kept: tokio::sync::Mutex<HashMap<String, (Instant, u64, Bytes)>>,
+    kept: std::sync::Mutex<HashMap<String, (Instant, u64, Bytes)>>,
+    /// One computation at a time; a kept answer is served without waiting for it.
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl Dashboards {
@@ -109,22 +111,32 @@ impl Dashboards {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    fn kept(&self, key: &str, generation: u64) -> Option<Bytes> {
+        let kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.get(key)
+            .filter(|(at, g, _)| *g == generation && at.elapsed() < DASHBOARD_FRESH_FOR)
+            .map(|(_, _, b)| b.clone())
+    }
+
     /// The answer for `key`, kept or made now by `make`.
     pub async fn answer<E, F>(&self, key: &str, make: F) -> Result<Bytes, E>
     where
         F: std::future::Future<Output = Result<Bytes, E>>,
     {
-        let mut kept = self.kept.lock().await;
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some((at, g, bytes)) = kept.get(key)
-            && *g == generation
-            && at.elapsed() < DASHBOARD_FRESH_FOR
-        {
+        if let Some(b) = self.kept(key, self.generation.load(Ordering::SeqCst)) {
             metrics::counter!("atm_dashboard_answers_total", "source" => "kept").increment(1);
-            return Ok(bytes.clone());
+            return Ok(b);
+        }
+        let _turn = self.computing.lock().await;
+        // Made by the computation this caller waited for?
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(b) = self.kept(key, generation) {
+            metrics::counter!("atm_dashboard_answers_total", "source" => "kept").increment(1);
+            return Ok(b);
         }
         let bytes = make.await?;
         metrics::counter!("atm_dashboard_answers_total", "source" => "computed").increment(1);
+        let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         kept.retain(|_, (at, g, _)| *g == generation && at.elapsed() < DASHBOARD_FRESH_FOR);
         if kept.len() >= DASHBOARDS_KEPT
             && let Some(oldest) = kept.iter().min_by_key(|(_, (at, _, _))| *at).map(|(k, _)| k.clone())
