@@ -191,6 +191,8 @@ pub struct Settings {
     pub limits: Limits,
     /// How much of an uploaded Excel workbook is read and kept.
     pub excel: ExcelLimits,
+    /// The thresholds of the evidence findings (capture time, reuse, place).
+    pub evidence: crate::domain::evidence::Rules,
 }
 
 const SECRET_FILE: &str = "secret_key";
@@ -396,6 +398,7 @@ impl Settings {
             trust_proxy_headers: flag("TRUST_PROXY_HEADERS", platform.is_some())?,
             limits: Limits::from_env(&get)?,
             excel: excel_limits(&get)?,
+            evidence: evidence_rules(&get)?,
         })
     }
 
@@ -408,6 +411,17 @@ impl Settings {
     pub fn database_display(&self) -> String {
         redact_url(self.database_url.expose())
     }
+}
+
+fn evidence_rules(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate::domain::evidence::Rules> {
+    let d = crate::domain::evidence::Rules::default();
+    Ok(crate::domain::evidence::Rules {
+        capture_margin_days: number(get, "EVIDENCE_CAPTURE_MARGIN_DAYS", d.capture_margin_days, 0, 365)?,
+        near_distance: number(get, "EVIDENCE_NEAR_DISTANCE", i64::from(d.near_distance), 0, 24)? as u32,
+        report_spread_m: number(get, "EVIDENCE_REPORT_SPREAD_METRES", d.report_spread_m as i64, 10, 1_000_000)? as f64,
+        device_distance_m: number(get, "EVIDENCE_DEVICE_DISTANCE_METRES", d.device_distance_m as i64, 10, 1_000_000)?
+            as f64,
+    })
 }
 
 fn number(

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 
 use super::Db;
 use super::objects::ObjectRef;
+use crate::domain::evidence::{PhotoFacts, Position};
 use crate::storage::{Area, MediaKey, StoredObject};
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
@@ -92,6 +93,8 @@ pub struct NewDraftPhoto<'a> {
     pub content_type: &'a str,
     pub width: i64,
     pub height: i64,
+    pub facts: &'a PhotoFacts,
+    pub browser: Option<Position>,
 }
 
 /// What recording a received photo did.
@@ -131,6 +134,7 @@ pub async fn put_photo(db: &Db, p: &NewDraftPhoto<'_>) -> sqlx::Result<Option<Pu
         return Ok(Some(Put::Same));
     }
     let object_id = super::objects::insert(&mut *tx, Area::Photos, p.stored, Some(p.content_type)).await?;
+    super::evidence::insert_facts(&mut *tx, object_id, p.facts, p.browser).await?;
     sqlx::query(
         "INSERT INTO draft_photos (draft_id, field, section, order_index, object_id, content_type, width, height, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod backup;
 pub mod devices;
 pub mod drafts;
+pub mod evidence;
 pub mod excel;
 pub mod imported;
 pub mod insights;

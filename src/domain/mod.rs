@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod device_type;
+pub mod evidence;
 pub mod excel;
 pub mod period;
 pub mod photo;

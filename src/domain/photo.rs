@@ -98,6 +98,76 @@ pub fn decode_limits() -> image::Limits {
     limits
 }
 
+/// The photo decoded small and upright: `edge` px on its longest side (never upscaled), EXIF
+/// orientation applied. A JPEG original is decoded at the smallest DCT scale that still covers
+/// `edge` (1/8 for a thumbnail of a camera photo: a fraction of the work of a full decode);
+/// anything else is decoded whole, within [`decode_limits`]. Previews, the PDF and the
+/// perceptual hash all start from this decode.
+pub fn upright_small(original: &[u8], edge: u32) -> image::ImageResult<image::DynamicImage> {
+    let img = match scaled_jpeg(original, edge) {
+        Some(img) => img,
+        None => {
+            let mut reader = image::ImageReader::new(Cursor::new(original)).with_guessed_format()?;
+            reader.limits(decode_limits());
+            reader.decode()?
+        }
+    };
+    // Downscale before anything else copies the image: `thumbnail` averages areas straight into
+    // the small size, where `resize` would first build a float copy as wide as the original.
+    let img = if img.width().max(img.height()) > edge { img.thumbnail(edge, edge) } else { img };
+    Ok(orient(img, exif_orientation(original)))
+}
+
+/// A JPEG decoded at reduced scale, or `None` to take the general path (not a JPEG, CMYK, …).
+pub(crate) fn scaled_jpeg(bytes: &[u8], edge: u32) -> Option<image::DynamicImage> {
+    if image::guess_format(bytes).ok()? != image::ImageFormat::Jpeg {
+        return None;
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODED_BYTES).unwrap_or(usize::MAX));
+    let request = u16::try_from(edge).unwrap_or(u16::MAX);
+    // The smallest scale at least `edge` wide or high: the longest side still covers `edge`.
+    let (w, h) = decoder.scale(request, request).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    match decoder.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(image::DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(image::DynamicImage::ImageLuma8)
+        }
+        _ => None,
+    }
+}
+
+fn exif_orientation(bytes: &[u8]) -> u32 {
+    if image::guess_format(bytes).ok() != Some(image::ImageFormat::Jpeg) {
+        return 1;
+    }
+    exif::Reader::new()
+        .read_from_container(&mut Cursor::new(bytes))
+        .ok()
+        .and_then(|e| {
+            e.get_field(exif::Tag::Orientation, exif::In::PRIMARY).and_then(|f| f.value.get_uint(0))
+        })
+        .unwrap_or(1)
+}
+
+pub(crate) fn orient(img: image::DynamicImage, orientation: u32) -> image::DynamicImage {
+    match orientation {
+        2 => img.fliph(),
+        3 => img.rotate180(),
+        4 => img.flipv(),
+        5 => img.rotate90().fliph(),
+        6 => img.rotate90(),
+        7 => img.rotate270().fliph(),
+        8 => img.rotate270(),
+        _ => img,
+    }
+}
+
+
 /// Bytes per pixel once decoded, read from the headers only. The most of what the `image`
 /// decoder outputs and what the file stores is taken: a CMYK JPEG is decoded through four
 /// channels even though it comes out as RGB, a palette PNG expands to RGB or RGBA, 16-bit

@@ -4,11 +4,12 @@
 //! resubmission and a draft's finalize. Handlers extract, call these, and render.
 
 mod error;
+mod evidence;
 mod fields;
 mod photo;
 mod report;
 
 pub(crate) use error::FilingError;
 pub(crate) use fields::{Fields, check_date, validate};
-pub(crate) use photo::{Photo, store_photo};
+pub(crate) use photo::{Photo, StoredPhoto, store_photo};
 pub(crate) use report::{NewReport, PhotoObject, ReportPhoto, check_visit, file_report};

@@ -7,13 +7,22 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use super::FilingError;
+use super::evidence::read_facts;
+use crate::domain::evidence::PhotoFacts;
+use crate::limits::Gate;
 use crate::domain::photo::{self, HeadTail, PhotoInfo};
 use crate::storage::{Area, MediaKey, MediaStore, StoreError, StoredObject};
 
+/// A photo durable in the store, checked, with its facts read; not yet recorded.
+pub(crate) struct StoredPhoto {
+    pub object: StoredObject,
+    pub info: PhotoInfo,
+    pub facts: PhotoFacts,
+}
+
 /// What became of one photo body.
 pub(crate) enum Photo {
-    /// Durable in the store and checked; not yet recorded.
-    Stored(StoredObject, PhotoInfo),
+    Stored(StoredPhoto),
     /// Not kept: the message says what the sender must replace.
     Refused(String),
 }
@@ -22,9 +31,10 @@ fn refused(e: photo::PhotoError) -> Photo {
     Photo::Refused(format!("Failed to save photo: {e}"))
 }
 
-/// Streams one photo into the store. An error aborts the whole request (a storage failure, a
-/// client gone); a refused photo is the sender's to replace.
-pub(crate) async fn store_photo<S, E>(store: &MediaStore, body: S) -> Result<Photo, FilingError>
+/// Streams one photo into the store, then reads its facts (EXIF, perceptual hash) from the
+/// stored bytes. An error aborts the whole request (a storage failure, a client gone); a refused
+/// photo is the sender's to replace.
+pub(crate) async fn store_photo<S, E>(store: &MediaStore, gate: &Gate, body: S) -> Result<Photo, FilingError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
     E: std::fmt::Display + Send,
@@ -57,7 +67,13 @@ where
         Ok(stored) => {
             let checked = seen.lock().unwrap_or_else(|p| p.into_inner()).inspect();
             match checked {
-                Ok(info) => Ok(Photo::Stored(stored, info)),
+                Ok(info) => match read_facts(store, gate, &key).await {
+                    Ok(facts) => Ok(Photo::Stored(StoredPhoto { object: stored, info, facts })),
+                    Err(e) => {
+                        let _ = store.delete(&key).await;
+                        Err(e)
+                    }
+                },
                 Err(e) => {
                     let _ = store.delete(&key).await;
                     Ok(refused(e))

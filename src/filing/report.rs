@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use super::{Fields, FilingError};
-use crate::db::{Db, devices, drafts, objects, submissions};
+use crate::db::{Db, devices, drafts, evidence, objects, submissions};
+use crate::domain::evidence::{Finding, Other, PhotoFacts, Position, Rules};
 use crate::domain::photo::PhotoInfo;
 use crate::domain::{Period, PhotoPlan, SubmissionStatus};
 use crate::storage::{Area, MediaKey, MediaStore, StoredObject};
@@ -43,6 +44,10 @@ pub(crate) struct ReportPhoto<'a> {
     pub field: &'a str,
     pub object: PhotoObject<'a>,
     pub info: PhotoInfo,
+    /// A new photo's facts (a recorded one's are in its row).
+    pub facts: Option<&'a PhotoFacts>,
+    /// Where the phone was when the photo was picked, when the page sent it (a new photo's).
+    pub browser: Option<Position>,
 }
 
 pub(crate) enum PhotoObject<'a> {
@@ -71,6 +76,7 @@ pub(crate) struct NewReport<'a> {
 pub(crate) async fn file_report(
     db: &Db,
     store: &MediaStore,
+    rules: &Rules,
     report: NewReport<'_>,
 ) -> Result<i64, FilingError> {
     let f = &report.fields;
@@ -109,7 +115,9 @@ pub(crate) async fn file_report(
         job_status: &f.job_status,
         remarks: f.remarks.as_deref(),
     };
-    let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, report.draft).await?;
+    // Findings inform the reviewer and never block filing; they are written with the rows.
+    let found = super::evidence::assess(db, rules, report.technician_id, f, reuse, &rows).await?;
+    let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, &found, report.draft).await?;
     store.delete_all(&replaced).await;
     Ok(id)
 }
@@ -122,6 +130,7 @@ async fn write_rows(
     new: &submissions::NewSubmission<'_>,
     plan: &PhotoPlan,
     photos: &[&ReportPhoto<'_>],
+    found: &[Finding],
     draft: Option<i64>,
 ) -> Result<(i64, Vec<MediaKey>), FilingError> {
     let in_tx = async {
@@ -156,16 +165,23 @@ async fn write_rows(
                 return Err(FilingError::PhotoReplaced);
             }
         }
+        let mut photo_ids = Vec::with_capacity(photos.len());
         for p in photos {
-            let Some(slot) = plan.slot(p.field) else { continue };
+            let Some(slot) = plan.slot(p.field) else {
+                photo_ids.push(None);
+                continue;
+            };
             let content_type = p.info.format.content_type();
             let object_id = match p.object {
                 PhotoObject::New(stored) => {
-                    objects::insert(&mut *tx, Area::Photos, stored, Some(content_type)).await?
+                    let id = objects::insert(&mut *tx, Area::Photos, stored, Some(content_type)).await?;
+                    let facts = p.facts.cloned().unwrap_or_default();
+                    evidence::insert_facts(&mut *tx, id, &facts, p.browser).await?;
+                    id
                 }
                 PhotoObject::Recorded(id) => id,
             };
-            submissions::insert_photo(
+            let photo_id = submissions::insert_photo(
                 &mut tx,
                 &submissions::NewPhoto {
                     submission_id: id,
@@ -178,7 +194,30 @@ async fn write_rows(
                 },
             )
             .await?;
+            photo_ids.push(Some(photo_id));
         }
+        let details: Vec<String> = found.iter().map(|f| f.detail.to_string()).collect();
+        let findings: Vec<evidence::NewFinding<'_>> = found
+            .iter()
+            .zip(&details)
+            .filter_map(|(f, detail)| {
+                let (other_submission_id, other_photo_id) = match f.other {
+                    Other::None => (None, None),
+                    Other::Earlier { submission_id, photo_id } => (Some(submission_id), Some(photo_id)),
+                    Other::InReport(j) => (Some(id), photo_ids.get(j).copied().flatten()),
+                };
+                Some(evidence::NewFinding {
+                    submission_id: id,
+                    photo_id: photo_ids.get(f.photo).copied().flatten()?,
+                    kind: f.kind.as_str(),
+                    other_submission_id,
+                    other_photo_id,
+                    detail,
+                    message: &f.message,
+                })
+            })
+            .collect();
+        evidence::replace_findings(&mut tx, id, &findings).await?;
         tx.commit().await?;
         Ok((id, replaced))
     };

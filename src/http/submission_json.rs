@@ -1,13 +1,17 @@
 //! The Submission object of spec §3.6, with absolute signed links for photos and the PDF, plus
 //! the fields the original lost (job status and description, both remarks, who reviewed).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::links::LinkSigner;
 use crate::db::jobs::JobStatus;
+use crate::db::evidence::{self, FactsRow, FindingRow};
 use crate::db::submissions::{PhotoRecord, Record};
+use crate::domain::evidence::{Kind, Position};
 use crate::domain::SubmissionStatus;
 use crate::domain::photo_plan::{PlanKind, is_electrical};
 use crate::storage::MediaKey;
@@ -73,6 +77,8 @@ pub(crate) struct SubmissionJson<'a> {
     #[schema(value_type = Option<shapes::ReportJob>)]
     report: Option<JobStatus>,
     photos: Vec<PhotoJson>,
+    /// What filing found about the photos, counted for the report (each finding is on its photo).
+    evidence_summary: EvidenceSummary,
     /// What an import from the original found gone or damaged for this report (its photos
     /// lost before the move, a lost PDF, no photos at all); empty for reports filed here.
     lost_before_move: Vec<LostJson>,
@@ -113,6 +119,124 @@ struct PhotoJson {
     height: i64,
     size: i64,
     sha256: String,
+    evidence: EvidenceJson,
+}
+
+/// Per photo: when and where it was taken, by what camera, its perceptual hash, and what filing
+/// found about it.
+#[derive(Serialize, ToSchema, Default)]
+#[schema(as = PhotoEvidence)]
+pub(crate) struct EvidenceJson {
+    /// EXIF `DateTimeOriginal`, ISO 8601, with its offset when the camera wrote one.
+    pub captured_at: Option<String>,
+    /// Where it was taken: the camera's EXIF GPS, else the phone's position sent with it.
+    pub position: Option<PositionJson>,
+    /// Where the phone was when the photo was picked, when the page sent it.
+    pub phone_position: Option<PositionJson>,
+    pub camera: Option<CameraJson>,
+    /// The 64-bit perceptual hash, 16 hex digits.
+    pub perceptual_hash: Option<String>,
+    pub findings: Vec<FindingJson>,
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[schema(as = Position)]
+pub(crate) struct PositionJson {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: Option<f64>,
+    pub altitude_m: Option<f64>,
+    /// `exif` or `phone`.
+    pub source: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Camera)]
+pub(crate) struct CameraJson {
+    pub make: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Finding)]
+pub(crate) struct FindingJson {
+    pub id: i64,
+    /// `capture_time_missing`, `capture_time_outside_visit`, `exact_reuse`, `near_duplicate`,
+    /// `same_in_report`, `far_from_report` or `far_from_device`.
+    pub kind: String,
+    pub label: &'static str,
+    pub message: String,
+    /// The report of the other photo this finding is about (`exact_reuse`, `near_duplicate`,
+    /// `same_in_report`).
+    pub submission_id: Option<i64>,
+    pub photo_id: Option<i64>,
+    /// The evidence: `distance` (bits of 64), `distance_m`, `limit_m`, `captured_at`, the window…
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    pub checked: Option<CheckedJson>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FindingCheck)]
+pub(crate) struct CheckedJson {
+    pub by: Option<String>,
+    pub at: String,
+    pub note: String,
+}
+
+#[derive(Serialize, ToSchema, Default)]
+pub(crate) struct EvidenceSummary {
+    /// Every finding of the report.
+    pub findings: usize,
+    /// Findings not yet marked checked; the report is "flagged" while this is above 0.
+    pub open: usize,
+    /// Photos with at least one finding.
+    pub flagged_photos: usize,
+    /// Photos with a capture time inside the visit and no finding.
+    pub clean_photos: usize,
+}
+
+fn position(p: Position, source: &'static str) -> PositionJson {
+    PositionJson { latitude: p.latitude, longitude: p.longitude, accuracy_m: p.accuracy_m, altitude_m: p.altitude_m, source }
+}
+
+pub(crate) fn finding_json(f: &FindingRow) -> FindingJson {
+    FindingJson {
+        id: f.id,
+        kind: f.kind.clone(),
+        label: Kind::parse(&f.kind).map_or("Finding", Kind::label),
+        message: f.message.clone(),
+        submission_id: f.other_submission_id,
+        photo_id: f.other_photo_id,
+        detail: serde_json::from_str(&f.detail).unwrap_or(Value::Null),
+        checked: f.checked_at.as_ref().map(|at| CheckedJson {
+            by: f.checked_by.clone(),
+            at: at.clone(),
+            note: f.check_note.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// A photo's evidence from its facts row and its findings.
+pub(crate) fn evidence_json(facts: Option<&FactsRow>, findings: Vec<FindingJson>) -> EvidenceJson {
+    let Some(r) = facts else { return EvidenceJson { findings, ..EvidenceJson::default() } };
+    let phone = r.browser_position().map(|p| position(p, "phone"));
+    EvidenceJson {
+        captured_at: r.captured_at.clone(),
+        position: r.exif_position().map(|p| position(p, "exif")).or(phone),
+        phone_position: phone,
+        camera: (r.camera_make.is_some() || r.camera_model.is_some())
+            .then(|| CameraJson { make: r.camera_make.clone(), model: r.camera_model.clone() }),
+        perceptual_hash: r.phash.map(|h| format!("{:016x}", h as u64)),
+        findings,
+    }
+}
+
+/// What the evidence of a report's photos is made from.
+#[derive(Default)]
+pub(crate) struct EvidenceRows {
+    pub facts: HashMap<i64, FactsRow>,
+    pub findings: Vec<FindingRow>,
 }
 
 pub(crate) fn submission<'a>(
@@ -120,8 +244,18 @@ pub(crate) fn submission<'a>(
     photos: Vec<PhotoRecord>,
     job: Option<JobStatus>,
     lost: Vec<crate::db::imported::Finding>,
+    evidence: EvidenceRows,
     links: &Links<'_>,
 ) -> SubmissionJson<'a> {
+    let mut summary = EvidenceSummary {
+        findings: evidence.findings.len(),
+        open: evidence.findings.iter().filter(|f| f.checked_at.is_none()).count(),
+        ..EvidenceSummary::default()
+    };
+    let mut by_photo: HashMap<i64, Vec<FindingJson>> = HashMap::new();
+    for f in &evidence.findings {
+        by_photo.entry(f.photo_id).or_default().push(finding_json(f));
+    }
     let remarks = r.shown_remarks();
     let kind = if is_electrical(&r.device_type, &r.gfm_problem_type) {
         PlanKind::Electrical
@@ -163,6 +297,13 @@ pub(crate) fn submission<'a>(
             .into_iter()
             .map(|p| {
                 let [file_url, thumb_url, preview_url] = links.photo(&p.key);
+                let findings = by_photo.remove(&p.id).unwrap_or_default();
+                let facts = evidence.facts.get(&p.object_id);
+                if !findings.is_empty() {
+                    summary.flagged_photos += 1;
+                } else if facts.is_some_and(|f| f.captured_at.is_some()) {
+                    summary.clean_photos += 1;
+                }
                 PhotoJson {
                     id: p.id,
                     section: p.section,
@@ -175,9 +316,11 @@ pub(crate) fn submission<'a>(
                     height: p.height,
                     size: p.size,
                     sha256: p.sha256,
+                    evidence: evidence_json(facts, findings),
                 }
             })
             .collect(),
+        evidence_summary: EvidenceSummary::default(),
         lost_before_move: lost
             .into_iter()
             .map(|f| LostJson {
@@ -188,6 +331,14 @@ pub(crate) fn submission<'a>(
                 detail: f.detail,
             })
             .collect(),
+    }
+    .with_summary(summary)
+}
+
+impl SubmissionJson<'_> {
+    fn with_summary(mut self, summary: EvidenceSummary) -> Self {
+        self.evidence_summary = summary;
+        self
     }
 }
 
@@ -201,12 +352,19 @@ pub(crate) async fn render_all<'a>(
     let mut photos = crate::db::submissions::photos_of(db, &ids).await?;
     let mut jobs = crate::db::jobs::latest_for(db, &ids).await?;
     let mut lost = crate::db::imported::findings_of(db, &ids).await?;
+    let mut findings = evidence::findings_of(db, &ids).await?;
+    let objects: Vec<i64> = photos.values().flatten().map(|p| p.object_id).collect();
+    let mut facts = evidence::facts_of(db, &objects).await?;
     Ok(rows
         .iter()
         .map(|r| {
             let (p, j, l) =
                 (photos.remove(&r.id).unwrap_or_default(), jobs.remove(&r.id), lost.remove(&r.id));
-            submission(r, p, j, l.unwrap_or_default(), links)
+            let ev = EvidenceRows {
+                facts: p.iter().filter_map(|p| facts.remove_entry(&p.object_id)).collect(),
+                findings: findings.remove(&r.id).unwrap_or_default(),
+            };
+            submission(r, p, j, l.unwrap_or_default(), ev, links)
         })
         .collect())
 }

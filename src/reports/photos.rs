@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, ImageReader};
+use image::DynamicImage;
 
 use crate::domain::photo;
 
@@ -24,22 +24,10 @@ pub(crate) fn prepare(original: &[u8]) -> anyhow::Result<PrintPhoto> {
     rendition(original, MAX_EDGE)
 }
 
-/// A JPEG of the photo, upright, `edge` px on its longest side (never upscaled). A JPEG original
-/// is decoded at the smallest DCT scale that still covers `edge` (1/8 for a thumbnail of a camera
-/// photo: a fraction of the work of a full decode); anything else is decoded whole.
+/// A JPEG of the photo, upright, `edge` px on its longest side (never upscaled), re-encoded (no
+/// EXIF travels with it: previews and the PDF's images carry no position).
 pub(crate) fn rendition(original: &[u8], edge: u32) -> anyhow::Result<PrintPhoto> {
-    let img = match scaled_jpeg(original, edge) {
-        Some(img) => img,
-        None => {
-            let mut reader = ImageReader::new(Cursor::new(original)).with_guessed_format()?;
-            reader.limits(photo::decode_limits());
-            reader.decode()?
-        }
-    };
-    // Downscale before anything else copies the image: `thumbnail` averages areas straight into
-    // the small size, where `resize` would first build a float copy as wide as the original.
-    let img = if img.width().max(img.height()) > edge { img.thumbnail(edge, edge) } else { img };
-    let img = orient(img, exif_orientation(original));
+    let img = photo::upright_small(original, edge)?;
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let mut buf = Cursor::new(Vec::new());
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, QUALITY);
@@ -47,58 +35,11 @@ pub(crate) fn rendition(original: &[u8], edge: u32) -> anyhow::Result<PrintPhoto
     Ok(PrintPhoto { jpeg: buf.into_inner(), width: rgb.width(), height: rgb.height() })
 }
 
-/// A JPEG decoded at reduced scale, or `None` to take the general path (not a JPEG, CMYK, …).
-fn scaled_jpeg(bytes: &[u8], edge: u32) -> Option<DynamicImage> {
-    if image::guess_format(bytes).ok()? != ImageFormat::Jpeg {
-        return None;
-    }
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    decoder.set_max_decoding_buffer_size(usize::try_from(photo::MAX_DECODED_BYTES).unwrap_or(usize::MAX));
-    let request = u16::try_from(edge).unwrap_or(u16::MAX);
-    // The smallest scale at least `edge` wide or high: the longest side still covers `edge`.
-    let (w, h) = decoder.scale(request, request).ok()?;
-    let pixels = decoder.decode().ok()?;
-    let (w, h) = (u32::from(w), u32::from(h));
-    match decoder.info()?.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => {
-            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
-        }
-        jpeg_decoder::PixelFormat::L8 => {
-            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
-        }
-        _ => None,
-    }
-}
-
-fn exif_orientation(bytes: &[u8]) -> u32 {
-    if image::guess_format(bytes).ok() != Some(ImageFormat::Jpeg) {
-        return 1;
-    }
-    exif::Reader::new()
-        .read_from_container(&mut Cursor::new(bytes))
-        .ok()
-        .and_then(|e| {
-            e.get_field(exif::Tag::Orientation, exif::In::PRIMARY).and_then(|f| f.value.get_uint(0))
-        })
-        .unwrap_or(1)
-}
-
-fn orient(img: DynamicImage, orientation: u32) -> DynamicImage {
-    match orientation {
-        2 => img.fliph(),
-        3 => img.rotate180(),
-        4 => img.flipv(),
-        5 => img.rotate90().fliph(),
-        6 => img.rotate90(),
-        7 => img.rotate270().fliph(),
-        8 => img.rotate270(),
-        _ => img,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::photo::{orient, scaled_jpeg};
+    use image::ImageFormat;
 
     #[test]
     fn large_photos_are_downscaled_and_small_ones_kept() {

@@ -40,6 +40,8 @@ pub struct Record {
     pub reviewed_at: Option<String>,
     pub pdf_key: Option<MediaKey>,
     pub created_at: String,
+    /// Findings about its photos not yet marked checked.
+    pub open_findings: i64,
 }
 
 impl Record {
@@ -58,6 +60,7 @@ impl Record {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PhotoRecord {
     pub id: i64,
+    pub object_id: i64,
     pub section: i64,
     pub order_index: i64,
     #[sqlx(rename = "object_key")]
@@ -75,7 +78,7 @@ const SELECT: &str = "SELECT s.id, s.technician_id, t.username AS technician_nam
         s.device_id, d.interaction_id, d.gfm_cost_center, d.city AS device_city, d.type AS device_type,
         d.gfm_problem_type, s.type AS submission_type, s.visit_date, s.half_month, s.job_description,
         s.job_status, s.status, s.remarks, s.review_remarks, r.username AS reviewed_by, s.reviewed_at,
-        o.object_key AS pdf_key, s.created_at
+        o.object_key AS pdf_key, s.created_at, s.open_findings
      FROM submissions s
      JOIN users t ON t.id = s.technician_id
      JOIN devices d ON d.id = s.device_id
@@ -195,7 +198,7 @@ pub async fn photos_of(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, Vec<Ph
     let mut out: HashMap<i64, Vec<PhotoRecord>> = HashMap::new();
     for chunk in ids.chunks(500) {
         let mut q = Sql::new(
-            "SELECT p.submission_id, p.id, p.section, p.order_index, o.object_key, o.size_bytes, o.sha256,
+            "SELECT p.submission_id, p.id, p.object_id, p.section, p.order_index, o.object_key, o.size_bytes, o.sha256,
                     p.content_type, p.width, p.height
              FROM photos p JOIN stored_object o ON o.id = p.object_id
              WHERE p.submission_id IN (",
@@ -393,10 +396,11 @@ pub struct NewPhoto<'a> {
     pub height: i64,
 }
 
-pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+/// Records a photo of a submission; returns its id.
+pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
         "INSERT INTO photos (submission_id, section, order_index, object_id, content_type, width, height)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(p.submission_id)
     .bind(p.section)
@@ -405,7 +409,6 @@ pub async fn insert_photo(conn: &mut AnyConnection, p: &NewPhoto<'_>) -> sqlx::R
     .bind(p.content_type)
     .bind(p.width)
     .bind(p.height)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await
 }

@@ -17,7 +17,8 @@ use crate::db::{devices, drafts, submissions};
 use crate::domain::PhotoPlan;
 use crate::domain::photo::{self, PhotoInfo};
 use crate::error::ApiError;
-use crate::filing::{self, NewReport, Photo, PhotoObject, ReportPhoto};
+use crate::domain::evidence::Position;
+use crate::filing::{self, NewReport, Photo, PhotoObject, ReportPhoto, StoredPhoto};
 use crate::http::body::{fields, text};
 use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
 use crate::http::openapi::shapes;
@@ -240,6 +241,7 @@ pub(super) async fn discard(
         ("id" = i64, Path, description = "The draft's id."),
         ("field" = String, Path, description = "The slot, `section{S}_{O}` (see the draft's `sections`)."),
         ("X-Content-SHA256" = Option<String>, Header, description = "The photo's SHA-256 in hex, as the phone computed it."),
+        ("X-Photo-Position" = Option<String>, Header, description = "Where the phone was when the photo was picked, when the technician allowed it: `latitude,longitude[,accuracy]` (degrees, metres). Stored beside the photo's own EXIF position; never required."),
     ),
     request_body(description = "The image bytes.", content(
         (shapes::Binary = "image/jpeg"),
@@ -282,10 +284,19 @@ pub(super) async fn put_photo(
             )));
         }
         state.store.check_room(declared.0, state.settings.disk_refuse_percent)?;
-        Ok((d, slot))
+        let browser = match headers.get("x-photo-position") {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| "not text".to_string())
+                    .and_then(Position::parse_reported)
+                    .map_err(|e| ApiError::field("position", e))?,
+            ),
+        };
+        Ok((d, slot, browser))
     }
     .await;
-    let (d, slot) = match checked {
+    let (d, slot, browser) = match checked {
         Ok(ok) => ok,
         Err(e) => {
             // Answer now; the body still on its way is read and dropped in the background (for a
@@ -302,8 +313,9 @@ pub(super) async fn put_photo(
     };
     let expected =
         headers.get("x-content-sha256").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
-    let (stored, info) = match filing::store_photo(&state.store, body.into_data_stream()).await? {
-        Photo::Stored(stored, info) => (stored, info),
+    let StoredPhoto { object: stored, info, facts } =
+        match filing::store_photo(&state.store, &state.gates.decoding, body.into_data_stream()).await? {
+        Photo::Stored(photo) => photo,
         Photo::Refused(message) => return Err(ApiError::message(message)),
     };
     let links = Links { base: &base, signer: &state.links };
@@ -323,6 +335,8 @@ pub(super) async fn put_photo(
             content_type: info.format.content_type(),
             width: i64::from(info.width),
             height: i64::from(info.height),
+            facts: &facts,
+            browser,
         };
         drafts::put_photo(&state.db, &new).await?.ok_or_else(not_found)
     });
@@ -397,12 +411,14 @@ pub(super) async fn finalize(
                     field: &p.field,
                     object: PhotoObject::Recorded(p.object_id),
                     info: PhotoInfo { format, width: p.width as u32, height: p.height as u32 },
+                    facts: None,
+                    browser: None,
                 })
             })
             .collect(),
         draft: Some(d.id),
     };
-    let sid = filing::file_report(&state.db, &state.store, report).await?;
+    let sid = filing::file_report(&state.db, &state.store, &state.settings.evidence, report).await?;
     state.dashboards.changed();
     let links = Links { base: &base, signer: &state.links };
     let rec = submissions::get(&state.db, sid)

@@ -12,30 +12,26 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::db::submissions;
-use crate::domain::photo::PhotoInfo;
+use crate::domain::evidence::Position;
 use crate::domain::photo_plan::parse_field;
 use crate::error::ApiError;
-use crate::filing::{self, FilingError, NewReport, Photo, PhotoObject, ReportPhoto};
+use crate::filing::{self, FilingError, NewReport, Photo, PhotoObject, ReportPhoto, StoredPhoto};
 use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
 use crate::http::openapi::shapes;
 use crate::http::submission_json::{self, Links};
 use crate::state::AppState;
-use crate::storage::{MediaKey, StoredObject};
+use crate::storage::MediaKey;
 
 /// 19 photos of 10 MiB plus the form fields.
 pub(super) const MAX_REQUEST_BYTES: usize = 19 * 10 * 1024 * 1024 + 4 * 1024 * 1024;
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
-struct Received {
-    stored: StoredObject,
-    info: PhotoInfo,
-}
 
 /// What the request carried, with every file already stored.
 #[derive(Default)]
 struct Upload {
     text: HashMap<String, String>,
-    photos: HashMap<String, Received>,
+    photos: HashMap<String, StoredPhoto>,
     /// Every photo part that arrived, stored or not (a refused photo is not a missing one).
     attempted: std::collections::HashSet<String>,
     photo_error: Option<String>,
@@ -43,7 +39,7 @@ struct Upload {
 
 impl Upload {
     fn keys(&self) -> Vec<MediaKey> {
-        self.photos.values().map(|p| p.stored.key.clone()).collect()
+        self.photos.values().map(|p| p.object.key.clone()).collect()
     }
 }
 
@@ -155,9 +151,9 @@ async fn receive(state: &AppState, mp: &mut Multipart, upload: &mut Upload) -> R
             while field.chunk().await.map_err(cut)?.is_some() {}
             continue;
         }
-        match filing::store_photo(&state.store, field).await? {
-            Photo::Stored(stored, info) => {
-                upload.photos.insert(name, Received { stored, info });
+        match filing::store_photo(&state.store, &state.gates.decoding, field).await? {
+            Photo::Stored(photo) => {
+                upload.photos.insert(name, photo);
             }
             Photo::Refused(message) => upload.photo_error = Some(message),
         }
@@ -193,6 +189,12 @@ fn field_key(name: &str) -> &'static str {
 /// Validates the fields, then files the report with every photo this request stored.
 async fn record(state: &AppState, user: &Technician, upload: &Upload) -> Result<i64, FilingError> {
     let fields = filing::validate(&state.db, &upload.text).await?;
+    let mut browser = HashMap::new();
+    for field in upload.photos.keys() {
+        if let Some(v) = upload.text.get(&format!("{field}_position")) {
+            browser.insert(field.as_str(), Position::parse_reported(v).map_err(FilingError::Rule)?);
+        }
+    }
     let report = NewReport {
         technician_id: user.id,
         fields,
@@ -201,9 +203,15 @@ async fn record(state: &AppState, user: &Technician, upload: &Upload) -> Result<
         photos: upload
             .photos
             .iter()
-            .map(|(field, p)| ReportPhoto { field, object: PhotoObject::New(&p.stored), info: p.info })
+            .map(|(field, p)| ReportPhoto {
+                field,
+                object: PhotoObject::New(&p.object),
+                info: p.info,
+                facts: Some(&p.facts),
+                browser: browser.get(field.as_str()).copied(),
+            })
             .collect(),
         draft: None,
     };
-    filing::file_report(&state.db, &state.store, report).await
+    filing::file_report(&state.db, &state.store, &state.settings.evidence, report).await
 }
