@@ -92,6 +92,9 @@ pub async fn get_or_create(
                     .await?
             }
         };
+        if let Some(at) = r.position {
+            super::evidence::set_device_position(&mut *conn, id, at).await?;
+        }
         ids.push(id);
     }
     Ok((ids, created))

@@ -26,10 +26,13 @@ pub async fn per_day(db: &Db, from: &str, to: &str) -> sqlx::Result<Vec<DayCount
     .await
 }
 
-/// Reports of a period by status (the period of their visit date).
-pub async fn period_counts(db: &Db, p: Period) -> sqlx::Result<Vec<(String, i64)>> {
+/// Reports of a period by status (the period of their visit date), and how many of each are
+/// flagged (findings not yet checked).
+pub async fn period_counts(db: &Db, p: Period) -> sqlx::Result<Vec<(String, i64, i64)>> {
     sqlx::query_as(
-        "SELECT status, COUNT(*) FROM submissions WHERE period_year = $1 AND period_month = $2 AND half_month = $3
+        "SELECT status, COUNT(*),
+                CAST(COALESCE(SUM(CASE WHEN open_findings > 0 THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM submissions WHERE period_year = $1 AND period_month = $2 AND half_month = $3
          GROUP BY status",
     )
     .bind(i64::from(p.year))

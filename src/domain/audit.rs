@@ -24,10 +24,11 @@ pub enum Action {
     StorageAdopt,
     Restore,
     ImportOriginal,
+    CheckFinding,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -42,6 +43,7 @@ impl Action {
         Action::StorageAdopt,
         Action::Restore,
         Action::ImportOriginal,
+        Action::CheckFinding,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +62,7 @@ impl Action {
             Action::StorageAdopt => "storage_adopt",
             Action::Restore => "restore",
             Action::ImportOriginal => "import_original",
+            Action::CheckFinding => "check_finding",
         }
     }
 

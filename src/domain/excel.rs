@@ -90,13 +90,16 @@ pub fn column_name(n: u32) -> String {
 }
 
 /// One device described by a data row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeviceRow {
     pub interaction_id: String,
     pub cost_center: String,
     pub problem_type: String,
     pub problem_date: Option<String>,
     pub city: String,
+    /// The ATM's position, from the optional 6th and 7th columns (latitude, longitude in decimal
+    /// degrees) when both hold a valid one.
+    pub position: Option<crate::domain::evidence::Position>,
 }
 
 #[derive(Debug, Clone)]
@@ -237,7 +240,17 @@ pub(super) fn device_row(r: &Value) -> Option<DeviceRow> {
         return None;
     }
     let date = text(r.get("col_4"));
+    let degrees = |k: &str| match r.get(k) {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().replace(',', ".").parse::<f64>().ok(),
+        _ => None,
+    };
+    let position = match (degrees("col_6"), degrees("col_7")) {
+        (Some(lat), Some(lon)) => crate::domain::evidence::Position::new(lat, lon),
+        _ => None,
+    };
     Some(DeviceRow {
+        position,
         interaction_id: id,
         cost_center: text(r.get("col_2")),
         problem_type: text(r.get("col_3")),

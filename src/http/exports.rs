@@ -65,6 +65,7 @@ fn today() -> String {
         ("device_type" = Option<String>, Query, description = "One device type."),
         ("date_from" = Option<String>, Query, description = "Visits on or after this day (`YYYY-MM-DD`)."),
         ("date_to" = Option<String>, Query, description = "Visits on or before this day (`YYYY-MM-DD`)."),
+        ("flagged" = Option<bool>, Query, description = "`true`: only reports with findings not yet checked; `false`: only those without."),
             ),
     responses(
         (status = 200, description = "The CSV file (`Content-Disposition: attachment`).", content_type = "text/csv", body = shapes::Binary),
@@ -98,6 +99,7 @@ async fn csv(
         ("device_type" = Option<String>, Query, description = "One device type."),
         ("date_from" = Option<String>, Query, description = "Visits on or after this day (`YYYY-MM-DD`)."),
         ("date_to" = Option<String>, Query, description = "Visits on or before this day (`YYYY-MM-DD`)."),
+        ("flagged" = Option<bool>, Query, description = "`true`: only reports with findings not yet checked; `false`: only those without."),
             ),
     responses(
         (status = 200, description = "The workbook (`Content-Disposition: attachment`).", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = shapes::Binary),

@@ -87,7 +87,9 @@ async fn compute(state: &AppState, p: Period) -> Result<Value, ApiError> {
             day.insert(status.as_str(), d.n);
         }
     }
-    let counts: BTreeMap<String, i64> = insights::period_counts(db, p).await?.into_iter().collect();
+    let by_status = insights::period_counts(db, p).await?;
+    let flagged: i64 = by_status.iter().map(|(_, _, f)| f).sum();
+    let counts: BTreeMap<String, i64> = by_status.into_iter().map(|(s, n, _)| (s, n)).collect();
     let count = |s: SubmissionStatus| counts.get(s.as_str()).copied().unwrap_or(0);
     let (approved, rejected) = (count(SubmissionStatus::Approved), count(SubmissionStatus::Rejected));
     let rate =
@@ -119,7 +121,7 @@ async fn compute(state: &AppState, p: Period) -> Result<Value, ApiError> {
         "previous_period": period_json(previous),
         "counts": {
             "pending": count(SubmissionStatus::Pending), "approved": approved, "rejected": rejected,
-            "total": counts.values().sum::<i64>(),
+            "total": counts.values().sum::<i64>(), "flagged": flagged,
         },
         "approval_rate": rate,
         "daily": days.into_iter().map(|(day, by)| {

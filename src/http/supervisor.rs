@@ -1,5 +1,5 @@
 //! Supervisor endpoints (spec §3.5): the list with every filter and optional paging, detail,
-//! approve, reject, counts.
+//! approve, reject, counts, and marking a photo's finding checked.
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -14,7 +14,8 @@ use super::openapi::shapes;
 use super::submission_json::{self, Links};
 use super::{ApiRouter, route};
 use crate::db::submissions::{self, Filters, Reviewed};
-use crate::db::{jobs, objects};
+use crate::db::{evidence, jobs, objects};
+use crate::domain::evidence::Position;
 use crate::domain::audit::Action;
 use crate::domain::{DeviceType, Role, SubmissionStatus, period};
 use crate::error::ApiError;
@@ -29,6 +30,7 @@ pub(crate) fn router() -> ApiRouter {
     let r = route(r, routes!(reject));
     let r = route(r, routes!(preview_pdf));
     let r = route(r, routes!(retry_report));
+    let r = route(r, routes!(check_finding));
     let r = route(r, routes!(technicians));
     route(r, routes!(stats))
 }
@@ -41,6 +43,7 @@ pub(crate) struct ListQuery {
     device_type: Option<String>,
     date_from: Option<String>,
     date_to: Option<String>,
+    flagged: Option<String>,
     page: Option<String>,
     page_size: Option<String>,
 }
@@ -83,6 +86,14 @@ pub(crate) fn filters(q: ListQuery) -> Result<Filters, ApiError> {
             },
         }
     };
+    let flagged = match all(q.flagged).map(|s| s.to_ascii_lowercase()).as_deref() {
+        None => None,
+        Some("true" | "1" | "yes") => Some(true),
+        Some("false" | "0" | "no") => Some(false),
+        Some(s) => {
+            return Err(ApiError::field("flagged", format!("\"{s}\" is not a valid choice; use true or false.")));
+        }
+    };
     let (page, size) = (number("page", q.page)?, number("page_size", q.page_size)?);
     let page = match (page, size) {
         (None, None) => None,
@@ -102,6 +113,7 @@ pub(crate) fn filters(q: ListQuery) -> Result<Filters, ApiError> {
         device_type,
         date_from: date("date_from", q.date_from)?,
         date_to: date("date_to", q.date_to)?,
+        flagged,
         page,
     })
 }
@@ -111,6 +123,8 @@ pub(crate) fn filters(q: ListQuery) -> Result<Filters, ApiError> {
 struct ListPage<'a> {
     status: &'static str,
     count: i64,
+    /// How many of the matching reports have findings not yet checked.
+    flagged: i64,
     submissions: Vec<submission_json::SubmissionJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     page: Option<i64>,
@@ -133,6 +147,7 @@ struct ListPage<'a> {
         ("device_type" = Option<String>, Query, description = "One device type."),
         ("date_from" = Option<String>, Query, description = "Visits on or after this day (`YYYY-MM-DD`)."),
         ("date_to" = Option<String>, Query, description = "Visits on or before this day (`YYYY-MM-DD`)."),
+        ("flagged" = Option<bool>, Query, description = "`true`: only reports with findings not yet checked; `false`: only those without."),
         ("page" = Option<i64>, Query, description = "A page (from 1); without `page` and `page_size` the whole list."),
         ("page_size" = Option<i64>, Query, description = "Rows per page, at most 200 (default 50)."),
     ),
@@ -151,12 +166,14 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let f = filters(q)?;
     let (rows, total) = submissions::list(&state.db, &f).await?;
+    let flagged = submissions::count_flagged(&state.db, &f).await?;
     let links = Links { base: &base, signer: &state.links };
     let submissions = submission_json::render_all(&state.db, &rows, &links).await?;
     let page = f.page.map(|(limit, offset)| (offset / limit + 1, limit, (total + limit - 1) / limit));
     Ok(Json(ListPage {
         status: "success",
         count: total,
+        flagged,
         submissions,
         page: page.map(|p| p.0),
         page_size: page.map(|p| p.1),
@@ -247,6 +264,7 @@ async fn approve(
     };
     state.reports.wake.notify_one();
     state.dashboards.changed();
+    learn_position(&state, &rec).await;
     tracing::info!(submission = rec.id, job, by = user.username, "submission approved; report queued");
     let detail =
         json!({ "remarks": remarks, "device": rec.interaction_id, "technician": rec.technician_name });
@@ -451,4 +469,84 @@ async fn technicians(State(state): State<AppState>, _caller: Supervisor) -> Resu
     let list: Vec<Value> =
         techs.iter().map(|t| json!({ "id": t.id, "username": t.username, "city": t.city })).collect();
     Ok(Json(json!({ "technicians": list })))
+}
+
+/// Once a report is approved, the median of its photos' positions becomes its device's known
+/// position, unless the Excel import gave one. A failure is logged: the approval stands.
+async fn learn_position(state: &AppState, rec: &submissions::Record) {
+    let learned = async {
+        let positions = evidence::report_positions(&state.db, rec.id).await?;
+        if let Some(at) = Position::median(&positions) {
+            evidence::learn_device_position(&state.db, rec.device_id, at).await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    };
+    if let Err(e) = learned.await {
+        tracing::warn!(submission = rec.id, error = %e, "device position not learned");
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CheckPath {
+    id: String,
+    finding: String,
+}
+
+/// Marks one finding of a report as checked, with the supervisor's note (what they verified).
+/// Recorded with who and when, in the audit trail too; the report's open count drops. Checking
+/// a finding already checked changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/supervisor/submissions/{id}/findings/{finding}/check",
+    tag = "supervisor",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("id" = i64, Path, description = "The report's id."),
+        ("finding" = i64, Path, description = "The finding's id (`evidence.findings[].id` of a photo)."),
+    ),
+    request_body(content(
+        (shapes::CheckNote = "application/json"),
+        (shapes::CheckNote = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Checked (or already checked: the first check stands).", body = shapes::CheckedFinding),
+        (status = 400, description = "The note is missing or longer than 2000 characters.", body = shapes::ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid or revoked.", body = shapes::ErrorBody),
+        (status = 403, description = "The caller's role may not do this (or a page change came without its CSRF token).", body = shapes::ErrorBody),
+        (status = 404, description = "No report has this id, or it has no such finding.", body = shapes::ErrorBody),
+    )
+)]
+async fn check_finding(
+    State(state): State<AppState>,
+    user: Supervisor,
+    ClientAddr(addr): ClientAddr,
+    Path(p): Path<CheckPath>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    let body = fields(req).await?;
+    let rec = find(&state, &p.id).await?;
+    let not_found = || ApiError::NotFound("This report has no such finding".into());
+    let finding: i64 = p.finding.parse().map_err(|_| not_found())?;
+    let note = text(&body, "note").map(|n| n.trim().to_string()).unwrap_or_default();
+    if note.is_empty() {
+        return Err(ApiError::field("note", "Say what you checked: a note is required."));
+    }
+    if note.chars().count() > 2000 {
+        return Err(ApiError::field("note", "The note must be at most 2000 characters long."));
+    }
+    let (row, first) = match evidence::check(&state.db, rec.id, finding, (user.id, &user.username), &note).await? {
+        evidence::Checked::Done(row) => (row, true),
+        evidence::Checked::Already(row) => (row, false),
+        evidence::Checked::NotFound => return Err(not_found()),
+    };
+    if first {
+        state.dashboards.changed();
+        let detail = json!({ "kind": row.kind, "note": note, "photo": row.photo_id });
+        audit::record(&state, &user, Action::CheckFinding, format!("submission:{}", rec.id), detail, &addr).await;
+    }
+    Ok(Json(json!({
+        "status": "success",
+        "message": if first { "Finding marked as checked" } else { "This finding was already checked" },
+        "finding": submission_json::finding_json(&row),
+    })))
 }

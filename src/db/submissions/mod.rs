@@ -98,6 +98,8 @@ pub struct Filters {
     pub device_type: Option<String>,
     pub date_from: Option<String>,
     pub date_to: Option<String>,
+    /// Only reports with (true) or without (false) findings not yet checked.
+    pub flagged: Option<bool>,
     /// (limit, offset) when paging was asked for.
     pub page: Option<(i64, i64)>,
 }
@@ -139,8 +141,23 @@ impl Filters {
             cond(q, "s.visit_date <= ");
             q.push_bind(v.as_str());
         }
+        if let Some(v) = self.flagged {
+            cond(q, if v { "s.open_findings > 0" } else { "s.open_findings = 0" });
+        }
         !first
     }
+}
+
+/// How many reports the filters match that have findings not yet checked.
+pub async fn count_flagged(db: &Db, f: &Filters) -> sqlx::Result<i64> {
+    let flagged = Filters { flagged: Some(true), page: None, ..f.clone() };
+    let mut count = Sql::new(if f.reads_device() {
+        "SELECT COUNT(*) FROM submissions s JOIN devices d ON d.id = s.device_id"
+    } else {
+        "SELECT COUNT(*) FROM submissions s"
+    });
+    flagged.push_where(&mut count);
+    count.query_scalar()?.fetch_one(db.pool()).await
 }
 
 /// Newest first; returns the page and the total matching count.

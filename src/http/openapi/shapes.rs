@@ -401,12 +401,31 @@ pub(crate) struct ExcelData {
 pub(crate) struct SubmissionList {
     status: String,
     count: i64,
+    /// How many of the matching reports have findings not yet checked.
+    flagged: i64,
     #[schema(value_type = Vec<crate::http::submission_json::SubmissionJson>)]
     submissions: Vec<Value>,
     /// Present when `page` or `page_size` was asked for.
     page: Option<i64>,
     page_size: Option<i64>,
     total_pages: Option<i64>,
+}
+
+/// A supervisor's note on what they checked about a finding.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckNote {
+    /// 1 to 2000 characters.
+    note: String,
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckedFinding {
+    status: String,
+    message: String,
+    #[schema(value_type = crate::http::submission_json::FindingJson)]
+    finding: Value,
 }
 
 #[derive(ToSchema)]
@@ -590,6 +609,8 @@ pub(crate) struct InsightCounts {
     approved: i64,
     rejected: i64,
     total: i64,
+    /// Reports of the period with findings not yet checked.
+    flagged: i64,
 }
 
 #[derive(ToSchema)]
