@@ -456,6 +456,17 @@ async fn every_answer_matches_the_document(backend: Backend) {
     assert_eq!(c.get(&api, s, list, "/api/supervisor/submissions?date_from=yesterday").await.status, 400);
     let one = "/api/supervisor/submissions/{id}";
     c.get(&api, s, one, &format!("/api/supervisor/submissions/{first}")).await;
+    // The tests' photos carry no EXIF: each has a capture_time_missing finding to check.
+    let listed = &r.body["submissions"][0];
+    let finding = listed["photos"][0]["evidence"]["findings"][0]["id"].as_i64().expect("a finding was recorded");
+    let check = "/api/supervisor/submissions/{id}/findings/{finding}/check";
+    let url = format!("/api/supervisor/submissions/{}/findings/{finding}/check", listed["id"]);
+    let note = json!({"note": "The technician's phone strips EXIF; checked with them."});
+    assert_eq!(c.json(&api, Method::POST, s, check, &url, note.clone()).await.status, 200);
+    assert_eq!(c.json(&api, Method::POST, s, check, &url, note.clone()).await.status, 200);
+    assert_eq!(c.json(&api, Method::POST, s, check, &url, json!({"note": " "})).await.status, 400);
+    let none = format!("/api/supervisor/submissions/{}/findings/0/check", listed["id"]);
+    assert_eq!(c.json(&api, Method::POST, s, check, &none, note).await.status, 404);
     assert_eq!(c.get(&api, s, one, "/api/supervisor/submissions/0").await.status, 404);
     let approve = "/api/supervisor/submissions/{id}/approve";
     let reject = "/api/supervisor/submissions/{id}/reject";

@@ -401,8 +401,8 @@ pub(crate) struct ExcelData {
 pub(crate) struct SubmissionList {
     status: String,
     count: i64,
-    /// How many of the matching reports have findings not yet checked.
-    flagged: i64,
+    /// How many of the matching reports have findings not yet checked (the supervisor's list).
+    flagged: Option<i64>,
     #[schema(value_type = Vec<crate::http::submission_json::SubmissionJson>)]
     submissions: Vec<Value>,
     /// Present when `page` or `page_size` was asked for.
