@@ -418,9 +418,20 @@ fn evidence_rules(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate:
     Ok(crate::domain::evidence::Rules {
         capture_margin_days: number(get, "EVIDENCE_CAPTURE_MARGIN_DAYS", d.capture_margin_days, 0, 365)?,
         near_distance: number(get, "EVIDENCE_NEAR_DISTANCE", i64::from(d.near_distance), 0, 24)? as u32,
-        report_spread_m: number(get, "EVIDENCE_REPORT_SPREAD_METRES", d.report_spread_m as i64, 10, 1_000_000)? as f64,
-        device_distance_m: number(get, "EVIDENCE_DEVICE_DISTANCE_METRES", d.device_distance_m as i64, 10, 1_000_000)?
-            as f64,
+        report_spread_m: number(
+            get,
+            "EVIDENCE_REPORT_SPREAD_METRES",
+            d.report_spread_m as i64,
+            10,
+            1_000_000,
+        )? as f64,
+        device_distance_m: number(
+            get,
+            "EVIDENCE_DEVICE_DISTANCE_METRES",
+            d.device_distance_m as i64,
+            10,
+            1_000_000,
+        )? as f64,
     })
 }
 

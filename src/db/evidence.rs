@@ -54,7 +54,8 @@ impl FactsRow {
 }
 
 /// Every object's facts columns (null where the object has no facts: imported photos).
-const FACTS_SELECT: &str = "SELECT o.id AS object_id, o.sha256, f.captured_at, f.exif_latitude, f.exif_longitude,
+const FACTS_SELECT: &str =
+    "SELECT o.id AS object_id, o.sha256, f.captured_at, f.exif_latitude, f.exif_longitude,
      f.exif_accuracy_m, f.exif_altitude_m, f.browser_latitude, f.browser_longitude, f.browser_accuracy_m,
      f.camera_make, f.camera_model, f.phash
      FROM stored_object o LEFT JOIN photo_facts f ON f.object_id = o.id";
@@ -114,7 +115,12 @@ struct EarlierRow {
 
 impl From<EarlierRow> for Earlier {
     fn from(r: EarlierRow) -> Earlier {
-        Earlier { submission_id: r.submission_id, photo_id: r.photo_id, sha256: r.sha256, phash: r.phash.map(|h| h as u64) }
+        Earlier {
+            submission_id: r.submission_id,
+            photo_id: r.photo_id,
+            sha256: r.sha256,
+            phash: r.phash.map(|h| h as u64),
+        }
     }
 }
 
@@ -141,7 +147,12 @@ pub async fn same_bytes(db: &Db, sha256s: &[&str], except: Option<i64>) -> sqlx:
 /// near-duplicate candidates. Two index range scans (`submissions_device_idx`,
 /// `submissions_technician_device_idx`), then each report's photos by its slot index; never
 /// every photo of the archive.
-pub async fn nearby(db: &Db, device_id: i64, technician_id: i64, except: Option<i64>) -> sqlx::Result<Vec<Earlier>> {
+pub async fn nearby(
+    db: &Db,
+    device_id: i64,
+    technician_id: i64,
+    except: Option<i64>,
+) -> sqlx::Result<Vec<Earlier>> {
     sqlx::query_as::<_, EarlierRow>(
         "SELECT p.submission_id, p.id AS photo_id, o.sha256, f.phash
          FROM submissions s
@@ -172,8 +183,15 @@ pub struct NewFinding<'a> {
 
 /// Records the findings of a report in the filing transaction, replacing any it had (a
 /// resubmission is judged afresh), and sets its open count.
-pub async fn replace_findings(conn: &mut AnyConnection, submission_id: i64, found: &[NewFinding<'_>]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM photo_findings WHERE submission_id = $1").bind(submission_id).execute(&mut *conn).await?;
+pub async fn replace_findings(
+    conn: &mut AnyConnection,
+    submission_id: i64,
+    found: &[NewFinding<'_>],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM photo_findings WHERE submission_id = $1")
+        .bind(submission_id)
+        .execute(&mut *conn)
+        .await?;
     let now = Db::now();
     for f in found {
         sqlx::query(
@@ -216,7 +234,8 @@ pub struct FindingRow {
     pub check_note: Option<String>,
 }
 
-const FINDING_COLUMNS: &str = "id, submission_id, photo_id, kind, other_submission_id, other_photo_id, detail, message,
+const FINDING_COLUMNS: &str =
+    "id, submission_id, photo_id, kind, other_submission_id, other_photo_id, detail, message,
      checked_by, checked_at, check_note";
 
 /// The findings of some reports, by report, in the order they were found.
@@ -243,7 +262,13 @@ pub enum Checked {
 
 /// Marks a finding of `submission_id` checked by `user`, with a note, and lowers the report's
 /// open count, in one transaction. A second check changes nothing.
-pub async fn check(db: &Db, submission_id: i64, finding_id: i64, user: (i64, &str), note: &str) -> sqlx::Result<Checked> {
+pub async fn check(
+    db: &Db,
+    submission_id: i64,
+    finding_id: i64,
+    user: (i64, &str),
+    note: &str,
+) -> sqlx::Result<Checked> {
     let mut tx = db.begin_write().await?;
     let by_id = format!("SELECT {FINDING_COLUMNS} FROM photo_findings WHERE id = $1 AND submission_id = $2");
     let found: Option<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(by_id.clone()))
@@ -274,7 +299,11 @@ pub async fn check(db: &Db, submission_id: i64, finding_id: i64, user: (i64, &st
     .bind(submission_id)
     .execute(&mut *tx)
     .await?;
-    let row: FindingRow = sqlx::query_as(sqlx::AssertSqlSafe(by_id)).bind(finding_id).bind(submission_id).fetch_one(&mut *tx).await?;
+    let row: FindingRow = sqlx::query_as(sqlx::AssertSqlSafe(by_id))
+        .bind(finding_id)
+        .bind(submission_id)
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(Checked::Done(row))
 }

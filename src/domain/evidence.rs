@@ -105,7 +105,9 @@ impl CaptureTime {
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
             return Some(CaptureTime { local: t.naive_local(), offset: Some(*t.offset()) });
         }
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|local| CaptureTime { local, offset: None })
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+            .ok()
+            .map(|local| CaptureTime { local, offset: None })
     }
 }
 
@@ -319,7 +321,10 @@ pub struct Earlier {
 pub enum Other {
     None,
     /// A photo of another report.
-    Earlier { submission_id: i64, photo_id: i64 },
+    Earlier {
+        submission_id: i64,
+        photo_id: i64,
+    },
     /// Another photo of the same report, by its index among the subjects.
     InReport(usize),
 }
@@ -455,7 +460,11 @@ pub fn assess(rules: &Rules, r: &Report<'_>) -> Vec<Finding> {
                     kind: Kind::FarFromReport,
                     other: Other::None,
                     detail: serde_json::json!({ "distance_m": m.round(), "limit_m": rules.report_spread_m }),
-                    message: format!("{}: taken {} from where the report's other photos were taken.", p.label, metres(m)),
+                    message: format!(
+                        "{}: taken {} from where the report's other photos were taken.",
+                        p.label,
+                        metres(m)
+                    ),
                 });
             }
         }
@@ -571,7 +580,12 @@ mod tests {
         ];
         let mut r = report(&photos);
         r.device_position = Position::new(52.52, 13.405);
-        let earlier = [Earlier { submission_id: 7, photo_id: 70, sha256: "x".into(), phash: Some(0x5555_5555_5555_5554) }];
+        let earlier = [Earlier {
+            submission_id: 7,
+            photo_id: 70,
+            sha256: "x".into(),
+            phash: Some(0x5555_5555_5555_5554),
+        }];
         r.nearby = &earlier;
         let same = [Earlier { submission_id: 8, photo_id: 80, sha256: "4".into(), phash: None }];
         r.same_bytes = &same;

@@ -167,7 +167,6 @@ pub(crate) fn orient(img: image::DynamicImage, orientation: u32) -> image::Dynam
     }
 }
 
-
 /// Bytes per pixel once decoded, read from the headers only. The most of what the `image`
 /// decoder outputs and what the file stores is taken: a CMYK JPEG is decoded through four
 /// channels even though it comes out as RGB, a palette PNG expands to RGB or RGBA, 16-bit

@@ -18,7 +18,11 @@ use crate::storage::{MediaKey, MediaStore};
 /// few decodes at a time), EXIF parsed and the perceptual hash computed on a blocking thread. A
 /// photo the decoder cannot hash (or that panics it) gets no hash, never a refusal: it already
 /// passed the upload checks.
-pub(crate) async fn read_facts(store: &MediaStore, gate: &Gate, key: &MediaKey) -> Result<PhotoFacts, FilingError> {
+pub(crate) async fn read_facts(
+    store: &MediaStore,
+    gate: &Gate,
+    key: &MediaKey,
+) -> Result<PhotoFacts, FilingError> {
     let _turn = gate.enter_patiently().await;
     let bytes = store.read(key).await?;
     let read = tokio::task::spawn_blocking(move || evidence::read_facts(&bytes)).await;
@@ -46,7 +50,8 @@ pub(super) async fn assess(
         .collect();
     let stored: HashMap<i64, rows::FactsRow> = rows::facts_of(db, &recorded).await?;
     let plan = PhotoPlan::for_device(&fields.device.device_type, &fields.device.gfm_problem_type);
-    let mut facts: Vec<(String, String, PhotoFacts, Option<evidence::Position>)> = Vec::with_capacity(photos.len());
+    let mut facts: Vec<(String, String, PhotoFacts, Option<evidence::Position>)> =
+        Vec::with_capacity(photos.len());
     for p in photos {
         let label = plan.slot(p.field).map_or_else(|| p.field.to_string(), |s| s.label.clone());
         match &p.object {

@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt};
 use super::FilingError;
 use super::evidence::read_facts;
 use crate::domain::evidence::PhotoFacts;
-use crate::limits::Gate;
 use crate::domain::photo::{self, HeadTail, PhotoInfo};
+use crate::limits::Gate;
 use crate::storage::{Area, MediaKey, MediaStore, StoreError, StoredObject};
 
 /// A photo durable in the store, checked, with its facts read; not yet recorded.

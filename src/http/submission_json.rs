@@ -8,11 +8,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::links::LinkSigner;
-use crate::db::jobs::JobStatus;
 use crate::db::evidence::{self, FactsRow, FindingRow};
+use crate::db::jobs::JobStatus;
 use crate::db::submissions::{PhotoRecord, Record};
-use crate::domain::evidence::{Kind, Position};
 use crate::domain::SubmissionStatus;
+use crate::domain::evidence::{Kind, Position};
 use crate::domain::photo_plan::{PlanKind, is_electrical};
 use crate::storage::MediaKey;
 
@@ -197,7 +197,13 @@ pub(crate) struct EvidenceSummary {
 }
 
 fn position(p: Position, source: &'static str) -> PositionJson {
-    PositionJson { latitude: p.latitude, longitude: p.longitude, accuracy_m: p.accuracy_m, altitude_m: p.altitude_m, source }
+    PositionJson {
+        latitude: p.latitude,
+        longitude: p.longitude,
+        accuracy_m: p.accuracy_m,
+        altitude_m: p.altitude_m,
+        source,
+    }
 }
 
 pub(crate) fn finding_json(f: &FindingRow) -> FindingJson {

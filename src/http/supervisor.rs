@@ -15,8 +15,8 @@ use super::submission_json::{self, Links};
 use super::{ApiRouter, route};
 use crate::db::submissions::{self, Filters, Reviewed};
 use crate::db::{evidence, jobs, objects};
-use crate::domain::evidence::Position;
 use crate::domain::audit::Action;
+use crate::domain::evidence::Position;
 use crate::domain::{DeviceType, Role, SubmissionStatus, period};
 use crate::error::ApiError;
 use crate::reports::build;
@@ -91,7 +91,10 @@ pub(crate) fn filters(q: ListQuery) -> Result<Filters, ApiError> {
         Some("true" | "1" | "yes") => Some(true),
         Some("false" | "0" | "no") => Some(false),
         Some(s) => {
-            return Err(ApiError::field("flagged", format!("\"{s}\" is not a valid choice; use true or false.")));
+            return Err(ApiError::field(
+                "flagged",
+                format!("\"{s}\" is not a valid choice; use true or false."),
+            ));
         }
     };
     let (page, size) = (number("page", q.page)?, number("page_size", q.page_size)?);
@@ -534,15 +537,17 @@ async fn check_finding(
     if note.chars().count() > 2000 {
         return Err(ApiError::field("note", "The note must be at most 2000 characters long."));
     }
-    let (row, first) = match evidence::check(&state.db, rec.id, finding, (user.id, &user.username), &note).await? {
-        evidence::Checked::Done(row) => (row, true),
-        evidence::Checked::Already(row) => (row, false),
-        evidence::Checked::NotFound => return Err(not_found()),
-    };
+    let (row, first) =
+        match evidence::check(&state.db, rec.id, finding, (user.id, &user.username), &note).await? {
+            evidence::Checked::Done(row) => (row, true),
+            evidence::Checked::Already(row) => (row, false),
+            evidence::Checked::NotFound => return Err(not_found()),
+        };
     if first {
         state.dashboards.changed();
         let detail = json!({ "kind": row.kind, "note": note, "photo": row.photo_id });
-        audit::record(&state, &user, Action::CheckFinding, format!("submission:{}", rec.id), detail, &addr).await;
+        audit::record(&state, &user, Action::CheckFinding, format!("submission:{}", rec.id), detail, &addr)
+            .await;
     }
     Ok(Json(json!({
         "status": "success",

@@ -4,10 +4,12 @@
 
 use anyhow::Context;
 
-use super::pdf::{self, ReportInput, ReportPhoto};
+use super::pdf::{self, PhotoEvidence, ReportInput, ReportPhoto};
 use super::photos;
 use crate::config::Settings;
+use crate::db::evidence::{self, FactsRow, FindingRow};
 use crate::db::{Db, submissions};
+use crate::domain::evidence::{Kind, Position};
 use crate::domain::period;
 use crate::domain::photo_plan::{self, PhotoPlan};
 use crate::limits::Gate;
@@ -46,6 +48,10 @@ pub(crate) async fn build(
         submissions::photos_of(db, &[submission_id]).await?.remove(&submission_id).unwrap_or_default();
     let electrical = photo_plan::is_electrical(&record.device_type, &record.gfm_problem_type);
     let plan = PhotoPlan::for_device(&record.device_type, &record.gfm_problem_type);
+    let objects: Vec<i64> = stored.iter().map(|p| p.object_id).collect();
+    let facts = evidence::facts_of(db, &objects).await?;
+    let findings =
+        evidence::findings_of(db, &[submission_id]).await?.remove(&submission_id).unwrap_or_default();
     // Two photos at a time: the machine has two cores and a decoded 12 MP photo is ~36 MB.
     let mut tasks = Vec::new();
     for p in stored {
@@ -54,6 +60,8 @@ pub(crate) async fn build(
             .slot(&format!("section{}_{}", p.section, p.order_index))
             .map(|s| s.label.clone())
             .unwrap_or_else(|| format!("Slot {}", p.order_index));
+        let mine: Vec<&FindingRow> = findings.iter().filter(|f| f.photo_id == p.id).collect();
+        let evidence = photo_evidence(facts.get(&p.object_id), &mine, &label);
         tasks.push(tokio::spawn(async move {
             // A decode turn shared with the previews, taken before the original is read: at most
             // IMAGE_DECODE_CONCURRENCY originals and decodes are in memory at once, process-wide.
@@ -82,6 +90,7 @@ pub(crate) async fn build(
                 sha256: p.sha256,
                 key: p.key.to_string(),
                 print,
+                evidence,
             })
         }));
     }
@@ -117,6 +126,56 @@ pub(crate) async fn build(
     let file_name =
         file_name(&record.submission_type, &record.gfm_cost_center, chrono::Utc::now().date_naive());
     Ok(Built { pdf, file_name })
+}
+
+/// The evidence page's text for one photo. Findings of one kind about other slots of this report
+/// are one line; each other finding is its own sentence, with who checked it and their note.
+fn photo_evidence(facts: Option<&FactsRow>, findings: &[&FindingRow], label: &str) -> PhotoEvidence {
+    let position = |p: Position, source: &str| {
+        let acc = p.accuracy_m.map(|a| format!(" ±{a:.0} m")).unwrap_or_default();
+        format!("{:.5}, {:.5}{acc} ({source})", p.latitude, p.longitude)
+    };
+    let mut lines = Vec::new();
+    let same: Vec<String> = findings
+        .iter()
+        .filter(|f| f.kind == Kind::SameInReport.as_str())
+        .filter_map(|f| serde_json::from_str::<serde_json::Value>(&f.detail).ok())
+        .filter_map(|d| d["other_slot"].as_str().map(str::to_string))
+        .collect();
+    if !same.is_empty() {
+        lines.push(format!("{}: {}.", Kind::SameInReport.label(), same.join(", ")));
+    }
+    for f in findings.iter().filter(|f| f.kind != Kind::SameInReport.as_str()) {
+        let message = f.message.strip_prefix(&format!("{label}: ")).unwrap_or(&f.message);
+        let mut chars = message.chars();
+        let message: String =
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        let checked = match (&f.checked_at, &f.check_note) {
+            (Some(_), note) => format!(
+                " Checked by {}: {}",
+                f.checked_by.as_deref().unwrap_or("a supervisor"),
+                note.as_deref().unwrap_or("")
+            ),
+            _ => String::new(),
+        };
+        let line = format!("{message}{checked}");
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    let Some(r) = facts else { return PhotoEvidence { findings: lines, ..PhotoEvidence::default() } };
+    let camera =
+        [r.camera_make.as_deref(), r.camera_model.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+    PhotoEvidence {
+        captured_at: r.captured_at.clone(),
+        position: r
+            .exif_position()
+            .map(|p| position(p, "camera GPS"))
+            .or_else(|| r.browser_position().map(|p| position(p, "phone"))),
+        camera: (!camera.is_empty()).then(|| camera.join(" ")),
+        phash: r.phash.map(|h| format!("{:016x}", h as u64)),
+        findings: lines,
+    }
 }
 
 #[cfg(test)]

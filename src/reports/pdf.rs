@@ -1,9 +1,11 @@
 //! The approval report (spec §6): landscape A4; a cover, one page per photo section with its
-//! sidebar texts, and a checklist page — 5 pages for cleaning, 7 for electrical. Every dynamic
+//! sidebar texts, a checklist page and the evidence page — 6 pages for cleaning, 8 for electrical. Every dynamic
 //! text comes from the submission (visit date, city, status, remarks, technician); under each
 //! photo its short SHA-256, and on the last page when and from which stored files it was made.
 //! A stored photo that cannot be decoded gets a labelled placeholder box with its full SHA-256
-//! instead of failing the whole report: the evidence of what was filed stays on the page.
+//! instead of failing the whole report: the evidence of what was filed stays on the page. The
+//! last page (or pages, for a long table) is the photos' evidence: capture time, position,
+//! camera, perceptual hash and findings. The embedded photos are re-encoded and carry no EXIF.
 
 use std::sync::Arc;
 
@@ -39,6 +41,18 @@ pub(crate) struct ReportPhoto {
     pub key: String,
     /// `None` when the stored photo could not be decoded: a placeholder is drawn in its place.
     pub print: Option<PrintPhoto>,
+    pub evidence: PhotoEvidence,
+}
+
+/// What the evidence page says of one photo, as text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PhotoEvidence {
+    pub captured_at: Option<String>,
+    pub position: Option<String>,
+    pub camera: Option<String>,
+    pub phash: Option<String>,
+    /// One line per finding (or per kind, for the same picture in several slots).
+    pub findings: Vec<String>,
 }
 
 pub(crate) struct ReportInput {
@@ -82,6 +96,17 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
         let mut page = doc.start_page_with(settings());
         let mut s = page.surface();
         checklist(&mut s, &fonts, input)?;
+    }
+    let mut photos: Vec<&ReportPhoto> = input.photos.iter().collect();
+    photos.sort_by_key(|p| (p.section, p.order));
+    let mut rows = photos.as_slice();
+    let mut first = true;
+    while first || !rows.is_empty() {
+        let mut page = doc.start_page_with(settings());
+        let mut s = page.surface();
+        let drawn = evidence_page(&mut s, &fonts, input, rows, first);
+        rows = &rows[drawn..];
+        first = false;
     }
     doc.finish().map_err(|e| anyhow::anyhow!("PDF could not be written: {e:?}"))
 }
@@ -409,4 +434,91 @@ fn evidence_sidebar(s: &mut Surface<'_>, f: &Fonts, input: &ReportInput) {
         text(s, f, x + 8.0, y, &line, St(4.6, false, WHITE));
         y += 6.2;
     }
+}
+
+/// The columns of the evidence page: x and width.
+const EVIDENCE_COLUMNS: [(f32, f32, &str); 5] = [
+    (20.0, 120.0, "Photo"),
+    (140.0, 92.0, "Taken"),
+    (232.0, 128.0, "Where"),
+    (360.0, 112.0, "Camera · perceptual hash"),
+    (472.0, 350.0, "Findings"),
+];
+const EVIDENCE_SIZE: f32 = 6.8;
+const EVIDENCE_LINE: f32 = 8.6;
+
+/// One page of the evidence table, from the first of `photos`; returns how many rows it drew
+/// (a long table continues on the next page; the first page has the heading).
+fn evidence_page(
+    s: &mut Surface<'_>,
+    f: &Fonts,
+    input: &ReportInput,
+    photos: &[&ReportPhoto],
+    first: bool,
+) -> usize {
+    let mut y = 28.0;
+    let title = if first { "PHOTO EVIDENCE" } else { "PHOTO EVIDENCE (continued)" };
+    text(s, f, 20.0, y, title, St(14.0, true, GREEN));
+    y += 14.0;
+    if first {
+        let intro = format!(
+            "ATM # {} · {} · visit {}. For each photo: when the camera says it was taken, where (the camera's GPS, \
+             else the phone's position when it was picked), its camera and its perceptual hash, and what was found \
+             when the report was filed (capture time, photos seen before, place).",
+            input.cost_center,
+            input.interaction_id,
+            input.visit_date.format("%d.%m.%Y")
+        );
+        for l in wrap(&intro, 7.0, false, W - 40.0) {
+            text(s, f, 20.0, y, &l, St(7.0, false, BLACK));
+            y += 9.0;
+        }
+        let flagged = input.photos.iter().filter(|p| !p.evidence.findings.is_empty()).count();
+        let summary = format!("{flagged} of {} photos flagged.", input.photos.len());
+        text(s, f, 20.0, y, &summary, St(7.5, true, BLACK));
+        y += 12.0;
+    }
+    rect(s, 18.0, y - 8.0, W - 36.0, 11.0, GREEN);
+    for (x, _, head) in EVIDENCE_COLUMNS {
+        text(s, f, x, y, head, St(7.0, true, WHITE));
+    }
+    y += 8.0;
+    let mut drawn = 0;
+    for p in photos {
+        let e = &p.evidence;
+        let cells: [Vec<String>; 5] = [
+            vec![format!("S{}.{} {}", p.section, p.order, p.label)],
+            vec![e.captured_at.clone().unwrap_or_else(|| "no capture time".into())],
+            vec![e.position.clone().unwrap_or_else(|| "no position".into())],
+            vec![
+                e.camera.clone().unwrap_or_else(|| "camera unknown".into()),
+                e.phash.clone().map_or_else(|| "no hash".into(), |h| format!("pHash {h}")),
+                format!("sha256 {}", &p.sha256[..16.min(p.sha256.len())]),
+            ],
+            if e.findings.is_empty() { vec!["None".into()] } else { e.findings.clone() },
+        ];
+        let wrapped: Vec<Vec<String>> = cells
+            .iter()
+            .zip(EVIDENCE_COLUMNS)
+            .map(|(lines, (_, w, _))| {
+                lines.iter().flat_map(|l| wrap(l, EVIDENCE_SIZE, false, w - 6.0)).collect()
+            })
+            .collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1) as f32 * EVIDENCE_LINE + 4.0;
+        if y + height > H - 16.0 && drawn > 0 {
+            break;
+        }
+        y += 4.0;
+        for (lines, (x, _, _)) in wrapped.iter().zip(EVIDENCE_COLUMNS) {
+            let flagged = x == EVIDENCE_COLUMNS[4].0 && !e.findings.is_empty();
+            let colour = if flagged { (160, 30, 20) } else { BLACK };
+            for (i, l) in lines.iter().enumerate() {
+                text(s, f, x, y + 6.0 + i as f32 * EVIDENCE_LINE, l, St(EVIDENCE_SIZE, flagged, colour));
+            }
+        }
+        y += height;
+        rect(s, 18.0, y - 2.0, W - 36.0, 0.4, GREY);
+        drawn += 1;
+    }
+    drawn
 }

@@ -458,7 +458,8 @@ async fn every_answer_matches_the_document(backend: Backend) {
     c.get(&api, s, one, &format!("/api/supervisor/submissions/{first}")).await;
     // The tests' photos carry no EXIF: each has a capture_time_missing finding to check.
     let listed = &r.body["submissions"][0];
-    let finding = listed["photos"][0]["evidence"]["findings"][0]["id"].as_i64().expect("a finding was recorded");
+    let finding =
+        listed["photos"][0]["evidence"]["findings"][0]["id"].as_i64().expect("a finding was recorded");
     let check = "/api/supervisor/submissions/{id}/findings/{finding}/check";
     let url = format!("/api/supervisor/submissions/{}/findings/{finding}/check", listed["id"]);
     let note = json!({"note": "The technician's phone strips EXIF; checked with them."});

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 
 use crate::db::{devices, drafts, submissions};
 use crate::domain::PhotoPlan;
+use crate::domain::evidence::Position;
 use crate::domain::photo::{self, PhotoInfo};
 use crate::error::ApiError;
-use crate::domain::evidence::Position;
 use crate::filing::{self, NewReport, Photo, PhotoObject, ReportPhoto, StoredPhoto};
 use crate::http::body::{fields, text};
 use crate::http::extract::{BaseUrl, DeclaredLength, Technician};
@@ -315,9 +315,9 @@ pub(super) async fn put_photo(
         headers.get("x-content-sha256").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
     let StoredPhoto { object: stored, info, facts } =
         match filing::store_photo(&state.store, &state.gates.decoding, body.into_data_stream()).await? {
-        Photo::Stored(photo) => photo,
-        Photo::Refused(message) => return Err(ApiError::message(message)),
-    };
+            Photo::Stored(photo) => photo,
+            Photo::Refused(message) => return Err(ApiError::message(message)),
+        };
     let links = Links { base: &base, signer: &state.links };
     let keys = [stored.key.clone()];
     let recorded = state.store.keep_if_recorded(&keys, async {

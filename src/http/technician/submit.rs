@@ -26,7 +26,6 @@ use crate::storage::MediaKey;
 pub(super) const MAX_REQUEST_BYTES: usize = 19 * 10 * 1024 * 1024 + 4 * 1024 * 1024;
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
-
 /// What the request carried, with every file already stored.
 #[derive(Default)]
 struct Upload {
