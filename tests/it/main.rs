@@ -21,6 +21,7 @@ mod common;
 mod crash_safety;
 mod disk_full;
 mod django_import;
+mod evidence;
 mod exports;
 mod fsck;
 mod hardening;

@@ -386,6 +386,7 @@ pub fn temp_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 pub mod api;
+pub mod photos;
 pub mod png;
 
 /// Files (not folders) anywhere under `dir`; 0 when it does not exist.
