@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use super::Db;
 use super::sql::Sql;
+use super::{Backend, Db};
 use crate::domain::evidence::{CaptureTime, Earlier, PhotoFacts, Position};
 
 /// A photo object's facts as stored, with the phone's own position beside the camera's.
@@ -124,9 +124,27 @@ impl From<EarlierRow> for Earlier {
     }
 }
 
+/// The advisory lock key that serializes filings' comparisons on PostgreSQL ("evidnc" in ASCII).
+const LOCK_KEY: i64 = 0x6576_6964_6e63;
+
+/// Inside a filing's write transaction, before its candidates are read: waits for any other
+/// filing comparing at the same moment, so two reports filed at once with the same photo see
+/// each other (the second one compares with the first one's committed rows). SQLite's write
+/// transaction already holds the one write lock.
+pub async fn lock_for_comparison(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)::text").bind(LOCK_KEY).fetch_one(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Photos of reports other than `except` whose bytes have one of these SHA-256s (any technician,
 /// any device): an index lookup per hash.
-pub async fn same_bytes(db: &Db, sha256s: &[&str], except: Option<i64>) -> sqlx::Result<Vec<Earlier>> {
+pub async fn same_bytes(
+    conn: &mut AnyConnection,
+    sha256s: &[&str],
+    except: i64,
+) -> sqlx::Result<Vec<Earlier>> {
     let mut out = Vec::new();
     for chunk in sha256s.chunks(100) {
         let mut q = Sql::new(
@@ -136,9 +154,9 @@ pub async fn same_bytes(db: &Db, sha256s: &[&str], except: Option<i64>) -> sqlx:
              WHERE o.sha256 IN (",
         );
         q.push_binds(chunk.iter().map(|s| s.to_string())).push(")");
-        q.push(" AND p.submission_id <> ").push_bind(except.unwrap_or(0));
+        q.push(" AND p.submission_id <> ").push_bind(except);
         q.push(" ORDER BY p.submission_id DESC LIMIT 200");
-        out.extend(q.query_as::<EarlierRow>()?.fetch_all(db.pool()).await?.into_iter().map(Earlier::from));
+        out.extend(q.query_as::<EarlierRow>()?.fetch_all(&mut *conn).await?.into_iter().map(Earlier::from));
     }
     Ok(out)
 }
@@ -148,10 +166,10 @@ pub async fn same_bytes(db: &Db, sha256s: &[&str], except: Option<i64>) -> sqlx:
 /// `submissions_technician_device_idx`), then each report's photos by its slot index; never
 /// every photo of the archive.
 pub async fn nearby(
-    db: &Db,
+    conn: &mut AnyConnection,
     device_id: i64,
     technician_id: i64,
-    except: Option<i64>,
+    except: i64,
 ) -> sqlx::Result<Vec<Earlier>> {
     sqlx::query_as::<_, EarlierRow>(
         "SELECT p.submission_id, p.id AS photo_id, o.sha256, f.phash
@@ -164,8 +182,8 @@ pub async fn nearby(
     )
     .bind(device_id)
     .bind(technician_id)
-    .bind(except.unwrap_or(0))
-    .fetch_all(db.pool())
+    .bind(except)
+    .fetch_all(&mut *conn)
     .await
     .map(|rows| rows.into_iter().map(Earlier::from).collect())
 }

@@ -8,7 +8,9 @@ use chrono::Utc;
 
 use super::report::{PhotoObject, ReportPhoto};
 use super::{Fields, FilingError};
-use crate::db::{Db, evidence as rows};
+use sqlx::AnyConnection;
+
+use crate::db::{Backend, Db, evidence as rows};
 use crate::domain::PhotoPlan;
 use crate::domain::evidence::{self, Finding, PhotoFacts, Report, Rules, Subject};
 use crate::limits::Gate;
@@ -32,15 +34,19 @@ pub(crate) async fn read_facts(
     }))
 }
 
-/// The findings of a report about to be filed, each naming its photo by index in `photos`.
-pub(super) async fn assess(
+/// What a report's findings are computed from that is read before its transaction: each
+/// photo's label, SHA-256, facts and phone position, and the device's known position.
+pub(super) struct Subjects {
+    photos: Vec<(String, String, PhotoFacts, Option<evidence::Position>)>,
+    device_position: Option<evidence::Position>,
+}
+
+/// Reads the facts of the recorded photos (a draft's) beside the new ones' in memory.
+pub(super) async fn subjects(
     db: &Db,
-    rules: &Rules,
-    technician_id: i64,
     fields: &Fields,
-    reopened: Option<i64>,
     photos: &[&ReportPhoto<'_>],
-) -> Result<Vec<Finding>, FilingError> {
+) -> Result<Subjects, FilingError> {
     let recorded: Vec<i64> = photos
         .iter()
         .filter_map(|p| match p.object {
@@ -50,28 +56,42 @@ pub(super) async fn assess(
         .collect();
     let stored: HashMap<i64, rows::FactsRow> = rows::facts_of(db, &recorded).await?;
     let plan = PhotoPlan::for_device(&fields.device.device_type, &fields.device.gfm_problem_type);
-    let mut facts: Vec<(String, String, PhotoFacts, Option<evidence::Position>)> =
-        Vec::with_capacity(photos.len());
+    let mut out = Vec::with_capacity(photos.len());
     for p in photos {
         let label = plan.slot(p.field).map_or_else(|| p.field.to_string(), |s| s.label.clone());
         match &p.object {
             PhotoObject::New(new) => {
-                facts.push((label, new.sha256.clone(), p.facts.cloned().unwrap_or_default(), p.browser))
+                out.push((label, new.sha256.clone(), p.facts.cloned().unwrap_or_default(), p.browser))
             }
             PhotoObject::Recorded(id) => {
                 let row = stored.get(id).cloned().unwrap_or_default();
-                facts.push((label, row.sha256.clone(), row.facts(), row.browser_position()));
+                out.push((label, row.sha256.clone(), row.facts(), row.browser_position()));
             }
         }
     }
-    let subjects: Vec<Subject<'_>> = facts
+    let device_position = rows::device_position(db, fields.device.id).await?.map(|(p, _)| p);
+    Ok(Subjects { photos: out, device_position })
+}
+
+/// The findings of report `id`, read inside its write transaction after the comparison lock:
+/// the candidates are every other report committed before it.
+pub(super) async fn findings(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rules: &Rules,
+    s: &Subjects,
+    report: (i64, i64, &Fields),
+) -> Result<Vec<Finding>, FilingError> {
+    let (id, technician_id, fields) = report;
+    rows::lock_for_comparison(&mut *conn, backend).await?;
+    let subjects: Vec<Subject<'_>> = s
+        .photos
         .iter()
         .map(|(label, sha256, facts, browser)| Subject { label, sha256, facts, browser_position: *browser })
         .collect();
     let hashes: Vec<&str> = subjects.iter().map(|s| s.sha256).collect();
-    let same_bytes = rows::same_bytes(db, &hashes, reopened).await?;
-    let nearby = rows::nearby(db, fields.device.id, technician_id, reopened).await?;
-    let device_position = rows::device_position(db, fields.device.id).await?.map(|(p, _)| p);
+    let same_bytes = rows::same_bytes(&mut *conn, &hashes, id).await?;
+    let nearby = rows::nearby(&mut *conn, fields.device.id, technician_id, id).await?;
     Ok(evidence::assess(
         rules,
         &Report {
@@ -80,7 +100,7 @@ pub(super) async fn assess(
             photos: &subjects,
             same_bytes: &same_bytes,
             nearby: &nearby,
-            device_position,
+            device_position: s.device_position,
         },
     ))
 }

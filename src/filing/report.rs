@@ -115,11 +115,21 @@ pub(crate) async fn file_report(
         job_status: &f.job_status,
         remarks: f.remarks.as_deref(),
     };
-    // Findings inform the reviewer and never block filing; they are written with the rows.
-    let found = super::evidence::assess(db, rules, report.technician_id, f, reuse, &rows).await?;
-    let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, &found, report.draft).await?;
+    // Findings inform the reviewer and never block filing; they are computed and written with
+    // the rows, in the same transaction.
+    let subjects = super::evidence::subjects(db, f, &rows).await?;
+    let judge = Judge { rules, subjects: &subjects, technician_id: report.technician_id, fields: f };
+    let (id, replaced) = write_rows(db, reuse, &new, &plan, &rows, &judge, report.draft).await?;
     store.delete_all(&replaced).await;
     Ok(id)
+}
+
+/// What the findings are computed with, inside the transaction.
+struct Judge<'a> {
+    rules: &'a Rules,
+    subjects: &'a super::evidence::Subjects,
+    technician_id: i64,
+    fields: &'a Fields,
 }
 
 /// Writes the submission (or reopens the rejected one) and its photos in one transaction, and
@@ -130,7 +140,7 @@ async fn write_rows(
     new: &submissions::NewSubmission<'_>,
     plan: &PhotoPlan,
     photos: &[&ReportPhoto<'_>],
-    found: &[Finding],
+    judge: &Judge<'_>,
     draft: Option<i64>,
 ) -> Result<(i64, Vec<MediaKey>), FilingError> {
     let in_tx = async {
@@ -196,6 +206,14 @@ async fn write_rows(
             .await?;
             photo_ids.push(Some(photo_id));
         }
+        let found: Vec<Finding> = super::evidence::findings(
+            &mut tx,
+            db.backend(),
+            judge.rules,
+            judge.subjects,
+            (id, judge.technician_id, judge.fields),
+        )
+        .await?;
         let details: Vec<String> = found.iter().map(|f| f.detail.to_string()).collect();
         let findings: Vec<evidence::NewFinding<'_>> = found
             .iter()

@@ -394,3 +394,63 @@ async fn previews_carry_no_exif_while_the_original_keeps_its_bytes(backend: Back
         assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"), "a preview carries no EXIF at all");
     }
 }
+
+/// A draft on `device` with every photo received; its id.
+async fn draft_with(api: &Api, tech: &str, device: i64, photos: &[Vec<u8>]) -> i64 {
+    let d = api
+        .post_json(Some(tech), "/api/technician/drafts/", json!({"device_id": device, "visit_date": today()}))
+        .await;
+    let id = d.body["id"].as_i64().unwrap_or_else(|| panic!("{}", d.body));
+    for (slot, bytes) in slots(false).iter().zip(photos) {
+        let r = api
+            .put_bytes(Some(tech), &format!("/api/technician/drafts/{id}/photos/{slot}"), bytes.clone())
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    id
+}
+
+async fn finalize(api: &Api, tech: &str, id: i64) -> Value {
+    let body = json!({"job_status": "Ok", "job_description": "Cleaned"});
+    let r = api.post_json(Some(tech), &format!("/api/technician/drafts/{id}/submit"), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["submission"].clone()
+}
+
+on_each_database!(two_reports_filed_at_once_with_one_photo_see_each_other);
+async fn two_reports_filed_at_once_with_one_photo_see_each_other(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_d, api, host) = started(backend, dir.path()).await;
+    const ROUNDS: u64 = 10;
+    let names_a: Vec<String> = (0..ROUNDS).map(|i| format!("RA-{i}")).collect();
+    let names_b: Vec<String> = (0..ROUNDS).map(|i| format!("RB-{i}")).collect();
+    let ra: Vec<(&str, Option<(f64, f64)>)> = names_a.iter().map(|n| (n.as_str(), None)).collect();
+    let rb: Vec<(&str, Option<(f64, f64)>)> = names_b.iter().map(|n| (n.as_str(), None)).collect();
+    let a = technician(&api, &host, "race_a", &ra).await;
+    let b = technician(&api, &host, "race_b", &rb).await;
+    for round in 0..ROUNDS {
+        let (da, db) = (
+            api.device_id(&a, &names_a[round as usize]).await,
+            api.device_id(&b, &names_b[round as usize]).await,
+        );
+        let shared = jpeg_with(&scene(5000 + round), 85, &Shot::at(5, SITE));
+        let mut pa = fresh(6000 + round * 20..6008 + round * 20);
+        let mut pb = fresh(6010 + round * 20..6018 + round * 20);
+        pa[0] = shared.clone();
+        pb[0] = shared;
+        // Both drafts filled, then finalized at once: one is compared with the other's rows.
+        let (ia, ib) = (draft_with(&api, &a, da, &pa).await, draft_with(&api, &b, db, &pb).await);
+        let (x, y) = tokio::join!(finalize(&api, &a, ia), finalize(&api, &b, ib));
+        let reuse = |s: &Value| kinds(s).contains(&(0, "exact_reuse".to_string()));
+        assert!(
+            reuse(&x) != reuse(&y),
+            "round {round}: exactly the later one sees the earlier\n{}\n{}",
+            x["photos"][0],
+            y["photos"][0]
+        );
+        let (later, earlier) = if reuse(&x) { (&x, &y) } else { (&y, &x) };
+        let f = finding(later, 0, "exact_reuse");
+        assert_eq!(f["submission_id"], earlier["id"], "round {round}: {f}");
+        assert_eq!(f["photo_id"], earlier["photos"][0]["id"], "round {round}: {f}");
+    }
+}
