@@ -61,6 +61,10 @@ const FACTS_SELECT: &str =
      FROM stored_object o LEFT JOIN photo_facts f ON f.object_id = o.id";
 
 /// Records the facts of a photo object, with the pool or inside the caller's transaction.
+///
+/// The positions are bound as text and cast in SQL: sqlx 0.9's `Any` driver binds a `None::<f64>`
+/// as a 4-byte float (`Null(Double)` becomes `Option::<f32>::None`), so PostgreSQL would prepare the
+/// statement with a `real` parameter and refuse the next 8-byte value bound to it.
 pub async fn insert_facts(
     e: impl sqlx::Executor<'_, Database = sqlx::Any>,
     object_id: i64,
@@ -68,20 +72,23 @@ pub async fn insert_facts(
     browser: Option<Position>,
 ) -> sqlx::Result<()> {
     let exif = facts.exif_position;
+    let real = |v: Option<f64>| v.map(|v| v.to_string());
     sqlx::query(
         "INSERT INTO photo_facts (object_id, captured_at, exif_latitude, exif_longitude, exif_accuracy_m,
              exif_altitude_m, browser_latitude, browser_longitude, browser_accuracy_m, camera_make, camera_model, phash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, CAST($3 AS DOUBLE PRECISION), CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION),
+             CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), CAST($8 AS DOUBLE PRECISION),
+             CAST($9 AS DOUBLE PRECISION), $10, $11, $12)",
     )
     .bind(object_id)
     .bind(facts.captured_at.map(|t| t.to_iso()))
-    .bind(exif.map(|p| p.latitude))
-    .bind(exif.map(|p| p.longitude))
-    .bind(exif.and_then(|p| p.accuracy_m))
-    .bind(exif.and_then(|p| p.altitude_m))
-    .bind(browser.map(|p| p.latitude))
-    .bind(browser.map(|p| p.longitude))
-    .bind(browser.and_then(|p| p.accuracy_m))
+    .bind(real(exif.map(|p| p.latitude)))
+    .bind(real(exif.map(|p| p.longitude)))
+    .bind(real(exif.and_then(|p| p.accuracy_m)))
+    .bind(real(exif.and_then(|p| p.altitude_m)))
+    .bind(real(browser.map(|p| p.latitude)))
+    .bind(real(browser.map(|p| p.longitude)))
+    .bind(real(browser.and_then(|p| p.accuracy_m)))
     .bind(facts.camera_make.as_deref())
     .bind(facts.camera_model.as_deref())
     .bind(facts.phash.map(|h| h as i64))

@@ -253,15 +253,41 @@ pub(crate) fn submission<'a>(
     evidence: EvidenceRows,
     links: &Links<'_>,
 ) -> SubmissionJson<'a> {
-    let mut summary = EvidenceSummary {
-        findings: evidence.findings.len(),
-        open: evidence.findings.iter().filter(|f| f.checked_at.is_none()).count(),
-        ..EvidenceSummary::default()
-    };
     let mut by_photo: HashMap<i64, Vec<FindingJson>> = HashMap::new();
     for f in &evidence.findings {
         by_photo.entry(f.photo_id).or_default().push(finding_json(f));
     }
+    let photos: Vec<PhotoJson> = photos
+        .into_iter()
+        .map(|p| {
+            let [file_url, thumb_url, preview_url] = links.photo(&p.key);
+            let findings = by_photo.remove(&p.id).unwrap_or_default();
+            let facts = evidence.facts.get(&p.object_id);
+            PhotoJson {
+                id: p.id,
+                section: p.section,
+                file_url,
+                thumb_url,
+                preview_url,
+                order_index: p.order_index,
+                content_type: p.content_type,
+                width: p.width,
+                height: p.height,
+                size: p.size,
+                sha256: p.sha256,
+                evidence: evidence_json(facts, findings),
+            }
+        })
+        .collect();
+    let evidence_summary = EvidenceSummary {
+        findings: evidence.findings.len(),
+        open: evidence.findings.iter().filter(|f| f.checked_at.is_none()).count(),
+        flagged_photos: photos.iter().filter(|p| !p.evidence.findings.is_empty()).count(),
+        clean_photos: photos
+            .iter()
+            .filter(|p| p.evidence.findings.is_empty() && p.evidence.captured_at.is_some())
+            .count(),
+    };
     let remarks = r.shown_remarks();
     let kind = if is_electrical(&r.device_type, &r.gfm_problem_type) {
         PlanKind::Electrical
@@ -299,34 +325,8 @@ pub(crate) fn submission<'a>(
         pdf_status: job.as_ref().map(|j| j.pdf_status.clone()),
         email_status: job.as_ref().map(|j| j.email_status.clone()),
         report: job,
-        photos: photos
-            .into_iter()
-            .map(|p| {
-                let [file_url, thumb_url, preview_url] = links.photo(&p.key);
-                let findings = by_photo.remove(&p.id).unwrap_or_default();
-                let facts = evidence.facts.get(&p.object_id);
-                if !findings.is_empty() {
-                    summary.flagged_photos += 1;
-                } else if facts.is_some_and(|f| f.captured_at.is_some()) {
-                    summary.clean_photos += 1;
-                }
-                PhotoJson {
-                    id: p.id,
-                    section: p.section,
-                    file_url,
-                    thumb_url,
-                    preview_url,
-                    order_index: p.order_index,
-                    content_type: p.content_type,
-                    width: p.width,
-                    height: p.height,
-                    size: p.size,
-                    sha256: p.sha256,
-                    evidence: evidence_json(facts, findings),
-                }
-            })
-            .collect(),
-        evidence_summary: EvidenceSummary::default(),
+        photos,
+        evidence_summary,
         lost_before_move: lost
             .into_iter()
             .map(|f| LostJson {
@@ -337,14 +337,6 @@ pub(crate) fn submission<'a>(
                 detail: f.detail,
             })
             .collect(),
-    }
-    .with_summary(summary)
-}
-
-impl SubmissionJson<'_> {
-    fn with_summary(mut self, summary: EvidenceSummary) -> Self {
-        self.evidence_summary = summary;
-        self
     }
 }
 

@@ -334,6 +334,8 @@ async fn the_phones_position_travels_with_each_photo_and_a_bad_one_is_refused(ba
         let at = format!("{},{},{}", SITE.0, SITE.1 + i as f64 * 1e-5, 15 + i);
         let r = put(slot, bare[i].clone(), Some(&at)).await;
         assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["evidence"]["phone_position"]["accuracy_m"], 15.0 + i as f64, "{}", r.body);
+        assert_eq!(r.body["evidence"]["captured_at"], Value::Null, "{}", r.body);
     }
     let fin = api
         .post_json(
@@ -362,7 +364,9 @@ async fn the_phones_position_travels_with_each_photo_and_a_bad_one_is_refused(ba
     assert!(r.body.to_string().contains("latitude,longitude"), "{}", r.body);
     assert_eq!(crate::common::api::photo_files(&d.media_root), before, "nothing left behind");
     let good = vec![("section2_1_position".to_string(), format!("{},{}", ELSEWHERE.0, ELSEWHERE.1))];
-    let s = file(&api, &t, device2, &photos, &good).await;
+    let r = api.post_form(Some(&t), "/api/technician/submit", form(device2, &photos, &good)).await;
+    assert_eq!(r.status, 201, "{}\n{}", r.body, api.server.logs());
+    let s = &r.body["submission"];
     assert_eq!(s["photos"][3]["evidence"]["phone_position"]["latitude"], ELSEWHERE.0);
     assert_eq!(s["photos"][0]["evidence"]["phone_position"], Value::Null);
 }

@@ -38,6 +38,7 @@ async fn seed(url: &str) {
         (102, 205, "Cleaning2", "2026-12-02", 1, "Approved", "2026-12-02T09:00:00.000000Z"),
         (101, 201, "Cleaning1", "2026-11-20", 2, "Approved", "2026-11-20T09:00:00.000000Z"),
     ];
+    // R2's report and November's R1 have findings not yet checked: each period counts its own.
     for (tech, device, kind, date, half, status, created) in reports {
         let month: i64 = date[5..7].parse().unwrap();
         sqlx::query(
@@ -57,6 +58,13 @@ async fn seed(url: &str) {
         .await
         .unwrap();
     }
+    sqlx::query(
+        "UPDATE submissions SET open_findings = 2
+         WHERE (device_id = 202 AND visit_date = '2026-12-04') OR (device_id = 201 AND visit_date = '2026-11-20')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
     db.close().await;
 }
 
@@ -87,8 +95,8 @@ async fn the_dashboard_counts_due_filed_and_approved_per_city_and_technician(bac
     assert_eq!(b["period"]["label"], "December 2026, first half");
     assert_eq!(
         b["counts"],
-        json!({"pending": 1, "approved": 2, "rejected": 1, "total": 4}),
-        "R4 is of the second half"
+        json!({"pending": 1, "approved": 2, "rejected": 1, "total": 4, "flagged": 1}),
+        "R4 is of the second half; R2 has findings not yet checked, the November R1 too"
     );
     let rate = b["approval_rate"].as_f64().unwrap();
     assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
@@ -136,7 +144,10 @@ async fn the_dashboard_counts_due_filed_and_approved_per_city_and_technician(bac
         api.patch_json(Some(&sup), &format!("/api/supervisor/submissions/{id}/approve"), json!({})).await;
     assert_eq!(approved.status, 200, "{}", approved.body);
     let after = api.get(Some(&sup), "/api/supervisor/insights?period=2026-12-1").await.body;
-    assert_eq!(after["counts"], json!({"pending": 0, "approved": 3, "rejected": 1, "total": 4}));
+    assert_eq!(
+        after["counts"],
+        json!({"pending": 0, "approved": 3, "rejected": 1, "total": 4, "flagged": 1})
+    );
     // A change another instance made (here: straight in the database) shows once the kept
     // answer is older than DASHBOARD_FRESH_FOR (10 s); until then the kept one is served.
     let db = any_pool(&d.database_url).await;
@@ -149,5 +160,8 @@ async fn the_dashboard_counts_due_filed_and_approved_per_city_and_technician(bac
     assert_eq!(kept["counts"], after["counts"], "the kept answer is served within its 10 s");
     tokio::time::sleep(std::time::Duration::from_secs(11)).await;
     let fresh = api.get(Some(&sup), "/api/supervisor/insights?period=2026-12-1").await.body;
-    assert_eq!(fresh["counts"], json!({"pending": 0, "approved": 4, "rejected": 0, "total": 4}));
+    assert_eq!(
+        fresh["counts"],
+        json!({"pending": 0, "approved": 4, "rejected": 0, "total": 4, "flagged": 1})
+    );
 }

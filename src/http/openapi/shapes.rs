@@ -525,6 +525,9 @@ pub(crate) struct DraftPhoto {
     content_type: String,
     url: String,
     thumb_url: String,
+    /// The photo's facts as read at upload; `findings` stay empty until the report is filed.
+    #[schema(value_type = crate::http::submission_json::EvidenceJson)]
+    evidence: Value,
 }
 
 #[derive(ToSchema)]

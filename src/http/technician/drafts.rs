@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+use crate::db::evidence::{self, FactsRow};
 use crate::db::{devices, drafts, submissions};
 use crate::domain::PhotoPlan;
 use crate::domain::evidence::Position;
@@ -44,7 +45,8 @@ async fn owned(
     Ok((draft, device))
 }
 
-fn photo_json(p: &drafts::DraftPhoto, links: &Links<'_>) -> Value {
+/// A received photo with its facts (findings come when the report is filed).
+fn photo_json(p: &drafts::DraftPhoto, facts: &HashMap<i64, FactsRow>, links: &Links<'_>) -> Value {
     json!({
         "field": p.field,
         "sha256": p.sha256,
@@ -54,7 +56,17 @@ fn photo_json(p: &drafts::DraftPhoto, links: &Links<'_>) -> Value {
         "content_type": p.content_type,
         "url": links.url(&p.key),
         "thumb_url": links.preview(&p.key, 320),
+        "evidence": submission_json::evidence_json(facts.get(&p.object_id), Vec::new()),
     })
+}
+
+/// The facts of these draft photos, by object id.
+async fn facts_of(
+    state: &AppState,
+    photos: &[&drafts::DraftPhoto],
+) -> Result<HashMap<i64, FactsRow>, ApiError> {
+    let ids: Vec<i64> = photos.iter().map(|p| p.object_id).collect();
+    Ok(evidence::facts_of(&state.db, &ids).await?)
 }
 
 async fn draft_json(
@@ -65,6 +77,7 @@ async fn draft_json(
 ) -> Result<Value, ApiError> {
     let photos: HashMap<String, drafts::DraftPhoto> =
         drafts::photos(&state.db, d.id).await?.into_iter().map(|p| (p.field.clone(), p)).collect();
+    let facts = facts_of(state, &photos.values().collect::<Vec<_>>()).await?;
     let plan = PhotoPlan::for_device(&device.device_type, &device.gfm_problem_type);
     let sections: Vec<Value> = plan
         .sections
@@ -77,7 +90,7 @@ async fn draft_json(
                     "field": slot.field,
                     "label": slot.label,
                     "order": slot.order,
-                    "photo": photos.get(&slot.field).map(|p| photo_json(p, links)),
+                    "photo": photos.get(&slot.field).map(|p| photo_json(p, &facts, links)),
                 })).collect::<Vec<_>>(),
             })
         })
@@ -347,7 +360,11 @@ pub(super) async fn put_photo(
             // overlapped this one and was recorded first): the first copy and its link stand.
             state.store.delete_all(&keys).await;
             let same = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
-            return Ok((StatusCode::OK, Json(same.map(|p| photo_json(&p, &links)).unwrap_or(Value::Null))));
+            let facts = facts_of(&state, &same.iter().collect::<Vec<_>>()).await?;
+            return Ok((
+                StatusCode::OK,
+                Json(same.map(|p| photo_json(&p, &facts, &links)).unwrap_or(Value::Null)),
+            ));
         }
     };
     if let Some(old) = &replaced {
@@ -358,7 +375,8 @@ pub(super) async fn put_photo(
     tracing::info!(draft = d.id, slot = slot.field, key = %stored.key, size = stored.size,
                    sha256 = stored.sha256, "draft photo received");
     let received = drafts::photos(&state.db, d.id).await?.into_iter().find(|p| p.field == slot.field);
-    let body = received.map(|p| photo_json(&p, &links)).unwrap_or(Value::Null);
+    let facts = facts_of(&state, &received.iter().collect::<Vec<_>>()).await?;
+    let body = received.map(|p| photo_json(&p, &facts, &links)).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
