@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 
-use super::report::{PhotoObject, ReportPhoto};
+use super::input::{PhotoObject, ReportPhoto};
 use super::{Fields, FilingError};
 use sqlx::AnyConnection;
 

@@ -6,10 +6,12 @@
 mod error;
 mod evidence;
 mod fields;
+mod input;
 mod photo;
 mod report;
 
 pub(crate) use error::FilingError;
 pub(crate) use fields::{Fields, check_date, validate};
+pub(crate) use input::{NewReport, PhotoObject, ReportPhoto};
 pub(crate) use photo::{Photo, StoredPhoto, store_photo};
-pub(crate) use report::{NewReport, PhotoObject, ReportPhoto, check_visit, file_report};
+pub(crate) use report::{check_visit, file_report};

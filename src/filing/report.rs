@@ -1,14 +1,12 @@
 //! Filing the report itself: the period rules, the photo plan, and every row written in one
 //! transaction — a new report, the resubmission of a rejected one, or a draft's finalize.
 
-use std::collections::HashSet;
-
+use super::input::{NewReport, PhotoObject, ReportPhoto};
 use super::{Fields, FilingError};
 use crate::db::{Db, devices, drafts, evidence, objects, submissions};
-use crate::domain::evidence::{Finding, Other, PhotoFacts, Position, Rules};
-use crate::domain::photo::PhotoInfo;
+use crate::domain::evidence::{Finding, Other, Rules};
 use crate::domain::{Period, PhotoPlan, SubmissionStatus};
-use crate::storage::{Area, MediaKey, MediaStore, StoredObject};
+use crate::storage::{Area, MediaKey, MediaStore};
 
 /// The period rules: the device must be the technician's, one active report per half-month,
 /// and a rejected one is resubmitted under its own visit date. Returns the rejected report to
@@ -36,36 +34,6 @@ pub(crate) async fn check_visit(
             None => Ok(None),
         },
     }
-}
-
-/// A photo of the report under its slot's field name: either just stored by this request, or
-/// already recorded (a draft's).
-pub(crate) struct ReportPhoto<'a> {
-    pub field: &'a str,
-    pub object: PhotoObject<'a>,
-    pub info: PhotoInfo,
-    /// A new photo's facts (a recorded one's are in its row).
-    pub facts: Option<&'a PhotoFacts>,
-    /// Where the phone was when the photo was picked, when the page sent it (a new photo's).
-    pub browser: Option<Position>,
-}
-
-pub(crate) enum PhotoObject<'a> {
-    New(&'a StoredObject),
-    Recorded(i64),
-}
-
-/// Everything a report is filed from.
-pub(crate) struct NewReport<'a> {
-    pub technician_id: i64,
-    pub fields: Fields,
-    /// Slots for which a photo arrived, kept or refused (a refused photo is not a missing one).
-    pub arrived: HashSet<&'a str>,
-    /// The first photo refused, whose message the sender reads once nothing is missing.
-    pub refused: Option<String>,
-    pub photos: Vec<ReportPhoto<'a>>,
-    /// The draft this report finalizes; it is removed in the same transaction.
-    pub draft: Option<i64>,
 }
 
 /// Files the report: the period rules, every slot of the photo plan present, then the rows in

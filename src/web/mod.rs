@@ -23,7 +23,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// Every embedded file: its path, its bytes and its type. The scripts are ES modules, one per
 /// role plus the shared core and the router (`main.js`).
-const ASSETS: [(&str, &str, &str); 13] = [
+const ASSETS: [(&str, &str, &str); 14] = [
     ("/", include_str!("assets/index.html"), "text/html; charset=utf-8"),
     ("/assets/app.css", include_str!("assets/app.css"), "text/css; charset=utf-8"),
     ("/assets/icon.svg", ICON, "image/svg+xml"),
@@ -35,6 +35,7 @@ const ASSETS: [(&str, &str, &str); 13] = [
     ("/assets/js/storage.js", include_str!("assets/js/storage.js"), JS),
     ("/assets/js/pending.js", include_str!("assets/js/pending.js"), JS),
     ("/assets/js/insights.js", include_str!("assets/js/insights.js"), JS),
+    ("/assets/js/evidence.js", include_str!("assets/js/evidence.js"), JS),
     ("/docs", include_str!("assets/docs.html"), "text/html; charset=utf-8"),
     ("/assets/js/docs.js", include_str!("assets/js/docs.js"), JS),
 ];

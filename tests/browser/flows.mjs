@@ -298,6 +298,55 @@ const flows = {
     }
   },
 
+  // The review page shows each photo's evidence without opening any photo: the report's summary,
+  // a badge per photo, the earlier photo side by side for a reuse; a finding is marked checked
+  // with a note; the flagged filter and the dashboard's count. Then a technician's phone shares
+  // its position with a draft photo.
+  async evidence(b) {
+    const REPORT = env('REPORT_ID');
+    const EARLIER = env('EARLIER_ID');
+    const NOTE = env('NOTE');
+    const sup = await b.newPage({ viewport: { width: 1280, height: 900 } });
+    watch(sup);
+    await signIn(sup, 'sup1');
+    await sup.locator('#flagged-count b', { hasText: '1' }).waitFor();
+    await sup.goto(`${BASE}/#/submission/${REPORT}`);
+    const summary = sup.locator('.ev-summary-text');
+    await summary.waitFor();
+    assert.match(await summary.textContent(), /^8 of 8 photos flagged · 9 open findings of 9 · 0 fresh$/);
+    assert.equal(await sup.locator('.ev-badge[data-kind="exact_reuse"]').count(), 1, 'one photo is a reuse');
+    assert.equal(await sup.locator('.ev-badge[data-kind="capture_time_missing"]').count(), 8, 'no photo has a capture time');
+    const reused = sup.locator('.photo-tile', { has: sup.locator('.ev-badge[data-kind="exact_reuse"]') });
+    await reused.getByRole('link', { name: `Report #${EARLIER}` }).waitFor();
+    const earlier = reused.locator(`.ev-earlier img[alt="The earlier photo, report ${EARLIER}"]`);
+    await earlier.waitFor();
+    await sup.waitForFunction(() => [...document.querySelectorAll('.ev-pair img')].every((i) => i.complete && i.naturalWidth > 0));
+    assert.match(await earlier.getAttribute('src'), /\/previews\/320\//);
+    await snap(sup, 'review-evidence');
+    await reused.getByLabel('Note on "Seen before (identical file)"').fill(NOTE);
+    await reused.locator('li[data-kind="exact_reuse"]').getByRole('button', { name: 'Mark checked' }).click();
+    await sup.locator('li.checked[data-kind="exact_reuse"]', { hasText: `Checked by sup1` }).waitFor();
+    assert.match(await summary.textContent(), /8 open findings of 9/);
+    await snap(sup, 'finding-checked');
+    await sup.goto(`${BASE}/#/submissions?flagged=true`);
+    await sup.getByText(/· 1 flagged/).waitFor();
+    assert.equal(await sup.locator('ul.list > li').count(), 1, 'only the flagged report');
+    await sup.locator('[data-flagged="true"]').first().waitFor();
+    await snap(sup, 'flagged-list');
+
+    // The technician's phone, with its position shared: the photo goes with it.
+    const ctx = await b.newContext({ ...PHONE, geolocation: { latitude: 24.7136, longitude: 46.6753, accuracy: 12 }, permissions: ['geolocation'] });
+    const tech = await ctx.newPage();
+    watch(tech);
+    await signIn(tech, TECH);
+    await tech.goto(`${BASE}/#/visit/${env('DEVICE_ID')}`);
+    await tech.getByRole('button', { name: 'Share my position with photos' }).click();
+    const first = tech.locator('li.slot').first();
+    await first.locator('input[data-kind="gallery"]').setInputFiles(path.join(FIX, 'photo1.jpg'));
+    await first.locator('.badge', { hasText: 'Received' }).waitFor();
+    await snap(tech, 'photo-with-position');
+  },
+
   // Supervisor reviews with thumbnails and the viewer, rejects; the technician sees the reason and
   // resubmits; the supervisor approves and downloads the PDF.
   async review(b) {

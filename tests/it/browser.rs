@@ -265,3 +265,96 @@ async fn the_api_docs_page_draws_every_operation_with_nothing_from_outside() {
     let stage = Stage::new().await;
     stage.run("docs", "nobody").await;
 }
+
+/// Issue 16 in the pages: two reports of one technician, the second reusing a photo of the first
+/// byte for byte; none of the photos has EXIF. The supervisor sees the evidence on the review
+/// page, checks a finding with a note (recorded, as the API shows), finds the report under the
+/// flagged filter; the technician's phone sends its position with a draft photo.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs node, tests/browser/node_modules (npm ci) and chromium"]
+async fn the_review_page_shows_each_photos_evidence_and_a_finding_can_be_checked() {
+    use common::photos::{Shot, jpeg_with, scene};
+    let stage = Stage::new().await;
+    let api = &stage.api;
+    stage.technician("webtech5").await;
+    let tech = api.login("webtech5", PASSWORD).await;
+    let file = |device: i64, photos: Vec<Vec<u8>>| {
+        let mut form = reqwest::multipart::Form::new()
+            .text("device_id", device.to_string())
+            .text("visit_date", common::api::today())
+            .text("job_description", "Monthly cleaning")
+            .text("job_status", "Ok");
+        for (slot, bytes) in common::api::slots(false).into_iter().zip(photos) {
+            form = form.part(slot, reqwest::multipart::Part::bytes(bytes).file_name("p.jpg"));
+        }
+        let tech = tech.clone();
+        async move {
+            let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["submission"].clone()
+        }
+    };
+    let first: Vec<Vec<u8>> = (0..8).map(|s| jpeg_with(&scene(s), 85, &Shot::default())).collect();
+    let mut second: Vec<Vec<u8>> = (50..58).map(|s| jpeg_with(&scene(s), 85, &Shot::default())).collect();
+    second[0] = first[0].clone();
+    let r1 = file(api.device_id(&tech, "GFM-WEB-2").await, first).await;
+    let r2 = file(api.device_id(&tech, "GFM-WEB-3").await, second).await;
+    // Checking what the page must show: the reuse and 8 missing capture times.
+    assert_eq!(r2["evidence_summary"]["findings"], 9, "{}", r2["evidence_summary"]);
+    let sup = api.login("sup1", PASSWORD).await;
+    let clean = api.get(Some(&sup), &format!("/api/supervisor/submissions/{}", r1["id"])).await;
+    for f in clean.body["submission"]["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["evidence"]["findings"].as_array().unwrap().clone())
+    {
+        // The first report's own findings are checked so that only the second is flagged.
+        let url = format!("/api/supervisor/submissions/{}/findings/{}/check", r1["id"], f["id"]);
+        assert_eq!(
+            api.post_json(Some(&sup), &url, serde_json::json!({"note": "Old phone, no EXIF."})).await.status,
+            200
+        );
+    }
+    let note = "Same pole photo as last visit; asked the technician to retake it.";
+    let device = api.device_id(&tech, DEVICE).await;
+    let (base, fix) = (stage.api.server.base.clone(), stage.fixtures.clone());
+    let env = [
+        ("REPORT_ID", r2["id"].to_string()),
+        ("EARLIER_ID", r1["id"].to_string()),
+        ("NOTE", note.to_string()),
+        ("DEVICE_ID", device.to_string()),
+    ];
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_flow_with("evidence", &base, &fix, "webtech5", &env)
+    })
+    .await
+    .unwrap();
+    let after = api.get(Some(&sup), &format!("/api/supervisor/submissions/{}", r2["id"])).await;
+    let s = &after.body["submission"];
+    assert_eq!(s["evidence_summary"]["open"], 8, "one finding checked in the page");
+    let reuse = s["photos"][0]["evidence"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "exact_reuse")
+        .cloned()
+        .unwrap();
+    assert_eq!(reuse["checked"]["note"], note);
+    assert_eq!(reuse["checked"]["by"], "sup1");
+    assert_eq!(reuse["submission_id"], r1["id"]);
+    // The draft photo the phone sent carries the phone's position.
+    let drafts = api.get(Some(&tech), "/api/technician/drafts/").await;
+    let id = drafts.body["drafts"][0]["id"].as_i64().unwrap();
+    let draft = api.get(Some(&tech), &format!("/api/technician/drafts/{id}")).await;
+    let photo = &draft.body["sections"][0]["slots"][0]["photo"];
+    assert_eq!(photo["sha256"], sha256_hex(&std::fs::read(stage.fixtures.join("photo1.jpg")).unwrap()));
+    let at = &photo["evidence"]["phone_position"];
+    assert_eq!(
+        (at["latitude"].as_f64(), at["longitude"].as_f64()),
+        (Some(24.7136), Some(46.6753)),
+        "{photo}"
+    );
+    assert_eq!(at["accuracy_m"], 12.0, "{photo}");
+}

@@ -94,6 +94,8 @@ export async function insights(target, linkReports) {
     h('div', { class: 'grid' },
       h('div', { class: 'card stat' }, h('b', { id: 'approval-rate' }, rate), 'Approval rate (approved of reviewed, this half)'),
       h('div', { class: 'card stat' }, h('b', {}, d.counts.total), 'Reports this half'),
+      linkReports ? h('a', { class: 'card stat', href: '#/submissions?flagged=true', id: 'flagged-count' }, h('b', {}, d.counts.flagged ?? 0), 'Flagged: photo findings to check')
+        : h('div', { class: 'card stat', id: 'flagged-count' }, h('b', {}, d.counts.flagged ?? 0), 'Flagged: photo findings to check'),
       h('div', { class: 'card stat' }, h('b', {}, d.not_filed_previous.count), `Not filed in ${d.previous_period.label}`)),
     dailyChart(d.daily),
     coverageChart('Coverage by city', 'city', d.coverage.by_city, 'city'),

@@ -37,16 +37,17 @@ async function run(mode, action) {
 
 const key = (draftId, field) => `${draftId}/${field}`;
 
-/** Keeps a picked photo until the server holds it; true when it is kept. */
-export async function keepPending(draftId, field, file) {
-  return (await run('readwrite', (s) => s.put({ draftId, field, file }, key(draftId, field)))) !== null;
+/** Keeps a picked photo (and where the phone was, when shared) until the server holds it; true
+ * when it is kept. */
+export async function keepPending(draftId, field, file, position) {
+  return (await run('readwrite', (s) => s.put({ draftId, field, file, position: position || null }, key(draftId, field)))) !== null;
 }
 
 export function dropPending(draftId, field) {
   return run('readwrite', (s) => s.delete(key(draftId, field)));
 }
 
-/** The photos of a draft still waiting to be sent: [{field, file}]. */
+/** The photos of a draft still waiting to be sent: [{field, file, position}]. */
 export async function pendingOf(draftId) {
   if (!window.IDBKeyRange) return [];
   const range = IDBKeyRange.bound(`${draftId}/`, `${draftId}/\uffff`);

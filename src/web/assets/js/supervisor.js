@@ -1,8 +1,9 @@
 // The supervisor's pages: dashboard, submissions with filters and paging, and the review of one
-// report (thumbnails, viewer, approve, reject, PDF, report job).
+// report (thumbnails with each photo's evidence, viewer, approve, reject, PDF, report job).
 
 import { S, api, badge, confirmDialog, errorBox, field, fmtDate, h, hashParams, movedCard, page, put, qs, shortHash, toast } from './core.js';
 import { insights } from './insights.js';
+import { evidenceSummary, photoEvidence } from './evidence.js';
 
 export async function supervisorDashboard() {
   const [s, moved] = await Promise.all([api('GET', '/api/supervisor/dashboard-stats'), api('GET', '/api/host/import-report')]);
@@ -29,6 +30,7 @@ export async function submissionsPage() {
     sel('technician_id', 'Technician', technicians.map((t) => [t.id, `${t.username} (${t.city || '—'})`])),
     field('From', h('input', { type: 'date', name: 'date_from', value: p.date_from || '' })),
     field('To', h('input', { type: 'date', name: 'date_to', value: p.date_to || '' })),
+    sel('flagged', 'Photo evidence', [['true', 'Flagged (findings to check)'], ['false', 'Not flagged']]),
     h('div', {}, h('button', { class: 'btn', type: 'submit' }, 'Apply filters')));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -40,11 +42,12 @@ export async function submissionsPage() {
   const rows = data.submissions.map((s) => h('li', {},
     h('a', { class: 'title', href: `#/submission/${s.id}` }, `${s.device_info.interaction_id} · ${s.visit_date}`), ' ', badge(s.status),
     (s.lost_before_move || []).length ? h('span', { class: 'badge Rejected', title: 'Files the original system had already lost' }, 'lost before the move') : null,
+    s.evidence_summary && s.evidence_summary.open ? h('span', { class: 'ev-badge flag', 'data-flagged': 'true' }, `flagged: ${s.evidence_summary.flagged_photos} photos`) : null,
     h('div', { class: 'muted' }, `${s.type} · ${s.device_info.city} · ${s.technician_name} · ${s.photos.length} photos · filed ${fmtDate(s.created_at)}`)));
   const go = (n) => '#/submissions' + qs({ ...p, page: n });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' },
     pageNo > 1 ? h('a', { class: 'btn secondary', href: go(pageNo - 1) }, 'Previous') : h('span'),
-    h('span', {}, `Page ${data.page} of ${Math.max(1, data.total_pages)} · ${data.count} submissions`),
+    h('span', {}, `Page ${data.page} of ${Math.max(1, data.total_pages)} · ${data.count} submissions · ${data.flagged ?? 0} flagged`),
     pageNo < data.total_pages ? h('a', { class: 'btn secondary', href: go(pageNo + 1) }, 'Next') : h('span'));
   const { page: _p, page_size: _s, ...active } = p;
   const exports = h('div', { class: 'row' },
@@ -101,7 +104,7 @@ function openViewer(photos, index) {
   closeBtn.focus();
 }
 
-function photoSections(s) {
+function photoSections(s, onChange) {
   const plan = (S.config.plans || {})[s.photo_plan] || { sections: [] };
   const flat = [];
   const out = plan.sections.map((sec) => {
@@ -113,8 +116,9 @@ function photoSections(s) {
         const slot = sec.slots.find((x) => x.order === p.order_index);
         const caption = `${sec.section}.${p.order_index} ${slot ? slot.label : ''}`;
         const at = flat.push({ ...p, caption }) - 1;
-        return h('button', { type: 'button', onclick: () => openViewer(flat, at), 'aria-label': `Open photo ${caption}` },
+        const open = h('button', { type: 'button', onclick: () => openViewer(flat, at), 'aria-label': `Open photo ${caption}` },
           h('img', { src: p.thumb_url, alt: caption, loading: 'lazy', width: 320, height: 240 }), h('span', {}, caption));
+        return h('div', { class: 'photo-tile', 'data-photo-id': p.id }, open, photoEvidence(s, p, onChange, true));
       })));
   });
   return out;
@@ -154,8 +158,9 @@ export async function submissionPage(id) {
   page(`Report ${s.device_info.interaction_id} · ${s.visit_date}`,
     h('dl', { class: 'facts card' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     lostCard(s),
+    evidenceSummary(s),
     h('div', { class: 'row' }, s.status !== 'Approved' ? approve : null, s.status === 'Pending' ? reject : null, preview),
-    out, report, ...photoSections(s));
+    out, report, ...photoSections(s, () => submissionPage(id)));
 }
 
 // What the original system had already lost of a report brought over from it.

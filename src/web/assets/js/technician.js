@@ -3,6 +3,37 @@
 
 import { dropPending, keepPending, pendingOf } from './pending.js';
 import { S, api, badge, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
+import { flaggedPhotos } from './evidence.js';
+
+// The label of a photo of a report: its slot, from the plan.
+function slotLabel(s) {
+  const plan = (S.config.plans || {})[s.photo_plan] || { sections: [] };
+  return (p) => {
+    const sec = plan.sections.find((x) => x.section === p.section);
+    const slot = sec && sec.slots.find((x) => x.order === p.order_index);
+    return `${p.section}.${p.order_index}${slot ? ' ' + slot.label : ''}`;
+  };
+}
+
+// Sending the phone's position with each photo: asked once, with the reason, never required.
+const SHARE_KEY = 'atm-share-position';
+const sharing = () => localStorage.getItem(SHARE_KEY) === 'yes';
+function whereNow() {
+  if (!sharing() || !navigator.geolocation) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy }),
+      () => resolve(null), { enableHighAccuracy: true, timeout: 5000, maximumAge: 60000 });
+  });
+}
+function positionNotice() {
+  if (!navigator.geolocation || localStorage.getItem(SHARE_KEY)) return null;
+  const box = h('div', { class: 'notice', role: 'note' },
+    'Share where your phone is with each photo, so the reviewer can see the photos were taken at the ATM. It is never required. ',
+    h('button', { class: 'btn secondary', type: 'button', onclick: () => { localStorage.setItem(SHARE_KEY, 'yes'); whereNow(); box.remove(); } }, 'Share my position with photos'), ' ',
+    h('button', { class: 'btn secondary', type: 'button', onclick: () => { localStorage.setItem(SHARE_KEY, 'no'); box.remove(); } }, 'No thanks'));
+  return box;
+}
 
 async function loadTechnicianData() {
   const [devices, subs, drafts] = await Promise.all([
@@ -80,6 +111,7 @@ export async function deviceDetailPage(id) {
     h('strong', {}, s.visit_date), ' ', badge(s.status),
     h('div', { class: 'muted' }, `Filed ${fmtDate(s.created_at)} · ${s.photos.length} photos · job ${s.job_status}`),
     s.status === 'Rejected' && s.review_remarks ? h('div', { class: 'error' }, 'Reason: ', s.review_remarks) : null,
+    s.status === 'Rejected' ? flaggedPhotos(s, slotLabel(s)) : null,
     s.status === 'Approved' && s.pdf_url ? h('a', { href: s.pdf_url, target: '_blank', rel: 'noopener' }, 'Report PDF') : null));
   page(d.interaction_id, facts, action, h('h2', {}, 'Visit history'),
     items.length ? h('ul', { class: 'list' }, items) : h('p', { class: 'muted' }, 'No visit reports yet.'));
@@ -93,13 +125,14 @@ async function sha256Hex(file) {
 }
 
 // One PUT with upload progress; resolves {status, body}, rejects only when nothing came back.
-function putPhoto(url, file, sha, onProgress) {
+function putPhoto(url, file, sha, position, onProgress) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('PUT', url);
     x.setRequestHeader('X-CSRF-Token', S.csrf || '');
     x.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     if (sha) x.setRequestHeader('X-Content-SHA256', sha);
+    if (position) x.setRequestHeader('X-Photo-Position', `${position.latitude},${position.longitude},${Math.round(position.accuracy || 0)}`);
     x.timeout = 180000;
     x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     x.onload = () => {
@@ -187,9 +220,11 @@ export async function visitPage(id) {
     refresh();
   };
 
-  const upload = async (slot, file, resumed) => {
+  const upload = async (slot, file, resumed, where) => {
     const token = {}; slot.token = token;
-    slot.kept = resumed || await keepPending(draft.id, slot.field, file);
+    // Where the phone is as the photo is picked (a resumed photo keeps the position it had).
+    const position = resumed ? where : await whereNow();
+    slot.kept = resumed || await keepPending(draft.id, slot.field, file, position);
     if (slot.token !== token) return;
     slot.status = 'uploading'; slot.li.className = 'slot';
     slot.img.src = URL.createObjectURL(file); slot.img.hidden = false;
@@ -214,7 +249,7 @@ export async function visitPage(id) {
         if (slot.token !== token) return;
         slot.progress.hidden = false; slot.progress.value = 0;
         slot.state.textContent = attempt > 1 ? `Uploading (attempt ${attempt})…` : 'Uploading…';
-        r = await putPhoto(url, file, sha, (f) => { slot.progress.value = Math.round(f * 100); });
+        r = await putPhoto(url, file, sha, position, (f) => { slot.progress.value = Math.round(f * 100); });
       } catch (e) {
         lost = e.message;
       } finally {
@@ -306,13 +341,14 @@ export async function visitPage(id) {
   });
   page(`Visit report · ${device.interaction_id}`,
     h('p', { class: 'muted' }, `${device.type} · ${device.city}. Each photo is sent as soon as you pick it; photos the server holds stay safe if the connection drops or the page reloads.`),
-    rejected && last.review_remarks ? h('div', { class: 'alert' }, 'Rejected: ', last.review_remarks) : null,
+    rejected && last.review_remarks ? h('div', { class: 'alert' }, 'Rejected: ', last.review_remarks, flaggedPhotos(last, slotLabel(last))) : null,
+    positionNotice(),
     form);
   refresh();
   // Photos picked before a reload (or a closed tab) that the server does not hold yet go on.
   for (const p of await pendingOf(draft.id)) {
     const slot = slots[p.field];
-    if (slot && slot.status !== 'received') upload(slot, p.file, true);
+    if (slot && slot.status !== 'received') upload(slot, p.file, true, p.position);
     else dropPending(draft.id, p.field);
   }
 }
