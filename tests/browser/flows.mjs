@@ -359,6 +359,8 @@ const flows = {
     await sup.locator('.photos img').first().waitFor();
     const thumbs = sup.locator('.photos img');
     assert.equal(await thumbs.count(), 8);
+    // Thumbnails load lazily: bring each into view, then every one must have loaded.
+    for (const t of await thumbs.all()) await t.scrollIntoViewIfNeeded();
     await sup.waitForFunction(() => [...document.querySelectorAll('.photos img')].every((i) => i.complete && i.naturalWidth > 0));
     const srcs = await thumbs.evaluateAll((els) => els.map((e) => e.getAttribute('src')));
     assert.ok(srcs.every((s) => s.includes('/previews/320/')), 'thumbnails are server-made previews, not originals');
