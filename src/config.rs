@@ -418,6 +418,7 @@ fn evidence_rules(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate:
     Ok(crate::domain::evidence::Rules {
         capture_margin_days: number(get, "EVIDENCE_CAPTURE_MARGIN_DAYS", d.capture_margin_days, 0, 365)?,
         near_distance: number(get, "EVIDENCE_NEAR_DISTANCE", i64::from(d.near_distance), 0, 24)? as u32,
+        technician_reports: number(get, "EVIDENCE_TECHNICIAN_REPORTS", d.technician_reports, 1, 100_000)?,
         report_spread_m: number(
             get,
             "EVIDENCE_REPORT_SPREAD_METRES",

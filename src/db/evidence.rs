@@ -168,28 +168,36 @@ pub async fn same_bytes(
     Ok(out)
 }
 
-/// The hashed photos of the other reports of this device or this technician, newest first: the
-/// near-duplicate candidates. Two index range scans (`submissions_device_idx`,
-/// `submissions_technician_device_idx`), then each report's photos by its slot index; never
-/// every photo of the archive.
+/// The hashed photos of the near-duplicate candidates, newest report first: every other report
+/// of this device, and the technician's latest `technician_reports` other reports. Two index
+/// range scans (`submissions_device_idx`, `submissions_technician_created_idx`), then each
+/// report's photos by its slot index; never every photo of the archive, and never a
+/// technician's whole history (which grows without bound and, at 100,000 photos, brings chance
+/// matches of a 64-bit hash).
 pub async fn nearby(
     conn: &mut AnyConnection,
     device_id: i64,
     technician_id: i64,
     except: i64,
+    technician_reports: i64,
 ) -> sqlx::Result<Vec<Earlier>> {
     sqlx::query_as::<_, EarlierRow>(
         "SELECT p.submission_id, p.id AS photo_id, o.sha256, f.phash
-         FROM submissions s
-         JOIN photos p ON p.submission_id = s.id
+         FROM photos p
          JOIN stored_object o ON o.id = p.object_id
          JOIN photo_facts f ON f.object_id = p.object_id
-         WHERE (s.device_id = $1 OR s.technician_id = $2) AND s.id <> $3 AND f.phash IS NOT NULL
-         ORDER BY s.id DESC",
+         WHERE p.submission_id IN (
+             SELECT id FROM submissions WHERE device_id = $1 AND id <> $3
+             UNION
+             SELECT id FROM (SELECT id FROM submissions WHERE technician_id = $2 AND id <> $3
+                             ORDER BY created_at DESC, id DESC LIMIT $4) latest
+         ) AND f.phash IS NOT NULL
+         ORDER BY p.submission_id DESC",
     )
     .bind(device_id)
     .bind(technician_id)
     .bind(except)
+    .bind(technician_reports)
     .fetch_all(&mut *conn)
     .await
     .map(|rows| rows.into_iter().map(Earlier::from).collect())

@@ -224,6 +224,9 @@ pub struct Rules {
     pub capture_margin_days: i64,
     /// Largest perceptual-hash distance (bits of 64) still called the same picture.
     pub near_distance: u32,
+    /// How many of the technician's latest other reports a photo is compared with (every
+    /// report of the same device is).
+    pub technician_reports: i64,
     /// Farthest a photo may be from the report's other photos (their median), in metres.
     pub report_spread_m: f64,
     /// Farthest a photo may be from the device's known position, in metres.
@@ -232,7 +235,13 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Rules {
-        Rules { capture_margin_days: 1, near_distance: 12, report_spread_m: 300.0, device_distance_m: 500.0 }
+        Rules {
+            capture_margin_days: 1,
+            near_distance: 12,
+            technician_reports: 500,
+            report_spread_m: 300.0,
+            device_distance_m: 500.0,
+        }
     }
 }
 

@@ -91,7 +91,8 @@ pub(super) async fn findings(
         .collect();
     let hashes: Vec<&str> = subjects.iter().map(|s| s.sha256).collect();
     let same_bytes = rows::same_bytes(&mut *conn, &hashes, id).await?;
-    let nearby = rows::nearby(&mut *conn, fields.device.id, technician_id, id).await?;
+    let nearby =
+        rows::nearby(&mut *conn, fields.device.id, technician_id, id, rules.technician_reports).await?;
     Ok(evidence::assess(
         rules,
         &Report {
