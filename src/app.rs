@@ -26,6 +26,7 @@ fn described(settings: &Settings, doc: http::openapi::Document) -> http::ApiRout
         .merge(http::host::router())
         .merge(http::audit::router())
         .merge(http::technician::router())
+        .merge(http::notifications::router())
         .merge(http::supervisor::router())
         .merge(http::exports::router())
         .merge(http::insights::router())

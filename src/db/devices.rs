@@ -101,13 +101,27 @@ pub async fn get_or_create(
 }
 
 /// Replaces a technician's assignments that came from uploads of `device_type` with `device_ids`.
-/// Devices themselves, and every submission made for them, stay.
+/// Devices themselves, and every submission made for them, stay. Returns how many of the
+/// devices were not assigned to the technician before.
 pub async fn replace_assignments(
     conn: &mut AnyConnection,
     technician_id: i64,
     device_type: &str,
     device_ids: &[i64],
-) -> sqlx::Result<()> {
+) -> sqlx::Result<usize> {
+    let before: std::collections::HashSet<i64> =
+        sqlx::query_scalar("SELECT device_id FROM technician_devices WHERE technician_id = $1")
+            .bind(technician_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    let new = device_ids
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .count();
     sqlx::query("DELETE FROM technician_devices WHERE technician_id = $1 AND device_type = $2")
         .bind(technician_id)
         .bind(device_type)
@@ -124,7 +138,7 @@ pub async fn replace_assignments(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(())
+    Ok(new)
 }
 
 pub async fn count(db: &Db) -> sqlx::Result<i64> {

@@ -11,6 +11,7 @@ pub mod imported;
 pub mod insights;
 pub mod jobs;
 pub mod meta;
+pub mod notifications;
 pub mod objects;
 pub mod previews;
 pub mod sessions;

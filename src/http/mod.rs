@@ -11,6 +11,7 @@ pub(crate) mod host;
 pub(crate) mod insights;
 pub mod media;
 pub(crate) mod metrics;
+pub(crate) mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod rejections;
 pub(crate) mod slow_body;

@@ -3,6 +3,9 @@
 //! Routing happens in the page (`#/…`); the server answers `/`, the assets, the brand logo and
 //! the public UI settings (brand name, cities, device types, photo plans).
 
+mod install;
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +26,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// Every embedded file: its path, its bytes and its type. The scripts are ES modules, one per
 /// role plus the shared core and the router (`main.js`).
-const ASSETS: [(&str, &str, &str); 14] = [
+const ASSETS: [(&str, &str, &str); 15] = [
     ("/", include_str!("assets/index.html"), "text/html; charset=utf-8"),
     ("/assets/app.css", include_str!("assets/app.css"), "text/css; charset=utf-8"),
     ("/assets/icon.svg", ICON, "image/svg+xml"),
@@ -36,6 +39,7 @@ const ASSETS: [(&str, &str, &str); 14] = [
     ("/assets/js/pending.js", include_str!("assets/js/pending.js"), JS),
     ("/assets/js/insights.js", include_str!("assets/js/insights.js"), JS),
     ("/assets/js/evidence.js", include_str!("assets/js/evidence.js"), JS),
+    ("/assets/js/notifications.js", include_str!("assets/js/notifications.js"), JS),
     ("/docs", include_str!("assets/docs.html"), "text/html; charset=utf-8"),
     ("/assets/js/docs.js", include_str!("assets/js/docs.js"), JS),
 ];
@@ -64,22 +68,56 @@ fn content_security_policy(settings: &Settings) -> HeaderValue {
 
 pub(crate) fn router(settings: &Settings) -> ApiRouter {
     let csp = content_security_policy(settings);
-    let page = |body: &'static str, kind: &'static str| {
-        let csp = csp.clone();
-        // Hashed once here, not on every request.
-        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20]);
-        let etag = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-        get(move |h: HeaderMap| async move { asset(&h, body, kind, &etag, &csp) })
-    };
+    let logo_bytes = settings.report.logo.as_ref().and_then(|p| std::fs::read(p).ok());
+    let mut files: Vec<(String, Bytes, &'static str, &'static str)> = ASSETS
+        .iter()
+        .map(|&(path, body, kind)| {
+            let what = match path {
+                "/" => "The app: one page for the three roles (routing happens in the page).",
+                "/docs" => "This API's documentation, drawn from `/api/openapi.json` (works offline).",
+                _ => "A file of the pages, embedded in the binary.",
+            };
+            (path.to_string(), Bytes::from_static(body.as_bytes()), kind, what)
+        })
+        .collect();
+    files.push((
+        "/manifest.webmanifest".into(),
+        Bytes::from(install::manifest(settings)),
+        "application/manifest+json",
+        "The web app manifest: the brand's name and icons, so the app can be installed.",
+    ));
+    for size in install::ICON_SIZES {
+        files.push((
+            format!("/assets/icon-{size}.png"),
+            Bytes::from(install::icon_png(logo_bytes.as_deref(), size)),
+            "image/png",
+            "An icon of the installed app (the configured logo, else the built-in mark).",
+        ));
+    }
+    // The service worker's version is a hash of every file it keeps, so any change is a new one.
+    let mut hasher = Sha256::new();
+    for (path, body, _, _) in &files {
+        hasher.update(path.as_bytes());
+        hasher.update(Sha256::digest(body));
+    }
+    let version = hex::encode(hasher.finalize())[..16].to_string();
+    let kept: Vec<&str> = files.iter().map(|(p, ..)| p.as_str()).chain(["/assets/logo"]).collect();
+    let worker = install::service_worker(&version, &kept);
+    files.push((
+        "/sw.js".into(),
+        Bytes::from(worker),
+        JS,
+        "The service worker: keeps the app's files so it opens offline (versioned by their hashes).",
+    ));
     let mut router = ApiRouter::new();
-    for (path, body, kind) in ASSETS {
-        router = router.route(path, page(body, kind));
-        let what = match path {
-            "/" => "The app: one page for the three roles (routing happens in the page).",
-            "/docs" => "This API's documentation, drawn from `/api/openapi.json` (works offline).",
-            _ => "A file of the pages, embedded in the binary.",
-        };
-        describe_file(&mut router, path, kind, what);
+    for (path, body, kind, what) in files {
+        // Hashed once here, not on every request.
+        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..20]);
+        let etag = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+        let csp = csp.clone();
+        let handler = get(move |h: HeaderMap| async move { asset(&h, body, kind, &etag, &csp) });
+        router = router.route(&path, handler);
+        describe_file(&mut router, &path, kind, what);
     }
     router
         .routes(routes!(logo))
@@ -91,7 +129,7 @@ pub(crate) fn router(settings: &Settings) -> ApiRouter {
 /// An embedded asset with an ETag: browsers revalidate (cheap 304s) and never run a stale app.
 fn asset(
     headers: &HeaderMap,
-    body: &'static str,
+    body: Bytes,
     content_type: &'static str,
     etag: &HeaderValue,
     csp: &HeaderValue,

@@ -28,6 +28,7 @@ mod hardening;
 mod insights;
 mod media_serving;
 mod metrics;
+mod notifications;
 mod openapi;
 mod previews;
 mod reports;

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use crate::db::Db;
+use serde_json::json;
+
+use crate::db::{Db, notifications};
 use crate::domain::SubmissionStatus;
 
 /// The outcome of a conditional review.
@@ -35,6 +37,11 @@ pub async fn approve(
         return Ok((Reviewed::Refused(state), None));
     }
     let job = crate::db::jobs::enqueue(&mut tx, id, email_configured).await?;
+    let r = notifications::reviewed_report(&mut tx, id).await?;
+    let message = format!("Your visit report for {} ({}) was approved.", r.interaction_id, r.visit_date);
+    let detail =
+        json!({ "remarks": remarks, "interaction_id": r.interaction_id, "visit_date": r.visit_date });
+    notifications::insert(&mut tx, &tell(&r, id, notifications::APPROVED, &message, detail)).await?;
     tx.commit().await?;
     Ok((Reviewed::Done, Some(job)))
 }
@@ -46,8 +53,34 @@ pub async fn reject(db: &Db, id: i64, remarks: &str, reviewer: i64) -> sqlx::Res
     if !review_pending(&mut tx, id, SubmissionStatus::Rejected, Some(remarks), reviewer).await? {
         return Ok(Reviewed::Refused(status_in(&mut tx, id).await?));
     }
+    let r = notifications::reviewed_report(&mut tx, id).await?;
+    let flagged = notifications::flagged_photos(&mut tx, id).await?;
+    let message =
+        format!("Your visit report for {} ({}) was rejected: {remarks}", r.interaction_id, r.visit_date);
+    let detail = json!({
+        "reason": remarks, "interaction_id": r.interaction_id, "visit_date": r.visit_date, "flagged_photos": flagged,
+    });
+    notifications::insert(&mut tx, &tell(&r, id, notifications::REJECTED, &message, detail)).await?;
     tx.commit().await?;
     Ok(Reviewed::Done)
+}
+
+/// The notification a review leaves for the report's technician.
+fn tell<'a>(
+    r: &notifications::ReviewedReport,
+    id: i64,
+    kind: &'a str,
+    message: &'a str,
+    detail: serde_json::Value,
+) -> notifications::New<'a> {
+    notifications::New {
+        user_id: r.technician_id,
+        kind,
+        submission_id: Some(id),
+        device_id: Some(r.device_id),
+        message,
+        detail,
+    }
 }
 
 /// The one conditional UPDATE both reviews are: true when this request moved it from Pending.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::db::{devices, excel, objects, users};
+use crate::db::{devices, excel, notifications, objects, users};
 use crate::domain::accounts::{self, FieldErrors};
 use crate::domain::audit::Action;
 use crate::domain::{DeviceType, Role, excel as sheet};
@@ -230,7 +230,20 @@ async fn store(
         let object_id =
             objects::insert(&mut *tx, Area::ExcelUploads, &stored, Some(content_type(ext))).await?;
         let (ids, created) = devices::get_or_create(&mut tx, &parsed.devices, device_type).await?;
-        devices::replace_assignments(&mut tx, v.technician.id, device_type, &ids).await?;
+        let assigned = devices::replace_assignments(&mut tx, v.technician.id, device_type, &ids).await?;
+        if assigned > 0 {
+            let message = format!("{assigned} new {device_type} device(s) were assigned to you.");
+            let detail = json!({ "count": assigned, "device_type": device_type, "file_name": v.file_name });
+            let n = notifications::New {
+                user_id: v.technician.id,
+                kind: notifications::DEVICES_ASSIGNED,
+                submission_id: None,
+                device_id: None,
+                message: &message,
+                detail,
+            };
+            notifications::insert(&mut tx, &n).await?;
+        }
         let upload = excel::NewUpload {
             technician_id: v.technician.id,
             uploaded_by: user.id,

@@ -43,6 +43,7 @@ pub(crate) type ApiRouter = OpenApiRouter<AppState>;
         (name = "host", description = "The data host: technicians and their Excel device lists."),
         (name = "technician", description = "A technician's devices and visit reports."),
         (name = "supervisor", description = "Review: the list, approve, reject, exports, the dashboard."),
+        (name = "notifications", description = "What happened that a user should know: reports reviewed, devices assigned."),
         (name = "operations", description = "Health, metrics, the doctor report, the audit trail."),
         (name = "media", description = "Stored photos, PDFs and previews through signed links."),
         (name = "pages", description = "The web pages the binary serves and the settings they read."),

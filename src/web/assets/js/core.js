@@ -74,6 +74,7 @@ export async function api(method, path, opts = {}) {
   const data = type.includes('json') ? await res.json().catch(() => null) : null;
   if (res.status === 401 && !opts.quiet) {
     S.user = null; S.csrf = null;
+    localStorage.removeItem('atm-user');
     S.returnTo = location.hash;
     location.hash = '#/login';
   }
@@ -152,4 +153,34 @@ export function movedCard(r) {
     h('ul', {}, lost.map(line)),
     h('p', { class: 'muted' }, `${r.findings.length - lost.length} other note(s): files no row named, Excel copies that no longer match. `,
       'The whole report: atm-maint import django --dry-run'));
+}
+
+// The last good answer of a GET, kept in this browser per user, so the technician's pages open
+// with no connection. `asOf` is null for a fresh answer, else when the kept one was fetched.
+const CACHE_PREFIX = 'atm-cache:';
+export async function cachedGet(path) {
+  const key = `${CACHE_PREFIX}${S.user ? S.user.id : 'anyone'}:${path}`;
+  try {
+    const data = await api('GET', path);
+    try { localStorage.setItem(key, JSON.stringify({ at: new Date().toISOString(), data })); } catch (e) { /* storage full: not kept */ }
+    return { data, asOf: null };
+  } catch (e) {
+    const kept = e.status === 0 ? localStorage.getItem(key) : null;
+    if (!kept) throw e;
+    const { at, data } = JSON.parse(kept);
+    return { data, asOf: at };
+  }
+}
+
+// Forgets every kept answer and the signed-in user (signing out on a shared phone).
+export function forgetKept() {
+  for (const k of Object.keys(localStorage)) if (k.startsWith(CACHE_PREFIX) || k === USER_KEY) localStorage.removeItem(k);
+}
+
+// Who was signed in, kept so the app opens offline as them (the server still decides online).
+const USER_KEY = 'atm-user';
+export function keepUser(user) { try { localStorage.setItem(USER_KEY, JSON.stringify(user)); } catch (e) { /* not kept */ } }
+export function keptUser() { try { return JSON.parse(localStorage.getItem(USER_KEY)); } catch (e) { return null; } }
+export function asOfNotice(asOf, what) {
+  return asOf ? h('p', { class: 'alert as-of', role: 'status' }, `Offline: ${what} as of ${fmtDate(asOf)}.`) : null;
 }

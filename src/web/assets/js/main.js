@@ -2,12 +2,13 @@
 // build step: the server embeds these modules. Routes live in the URL hash (#/devices, …); this
 // module signs people in and out, draws the menu of their role and dispatches routes.
 
-import { S, api, errorBox, field, h, page, put, showFieldErrors } from './core.js';
+import { S, api, cachedGet, errorBox, field, forgetKept, h, keepUser, keptUser, page, put, showFieldErrors, toast } from './core.js';
 import { deviceDetailPage, devicesPage, visitPage } from './technician.js';
 import { submissionPage, submissionsPage, supervisorDashboard } from './supervisor.js';
 import { auditPage, excelPage, insightsPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
 import { storagePage } from './storage.js';
 import { clearPending } from './pending.js';
+import { refreshCount, showsNotifications } from './notifications.js';
 
 const HOME = { technician: '#/devices', supervisor: '#/dashboard', host: '#/host' };
 const NAV = {
@@ -23,13 +24,16 @@ function renderNav() {
   const here = location.hash.split('?')[0];
   const links = NAV[S.user.role].map(([href, text]) =>
     h('a', { href, 'aria-current': here === href ? 'page' : null }, text));
-  put(nav, ...links, h('span', { class: 'who' }, `${S.user.username} (${S.user.role})`),
+  const count = showsNotifications() ? h('a', { id: 'notif-count', href: '#/devices' }) : null;
+  put(nav, ...links, count, h('span', { class: 'who' }, `${S.user.username} (${S.user.role})`),
     h('button', { type: 'button', onclick: signOut }, 'Sign out'));
+  if (count) refreshCount();
 }
 
 async function signOut() {
   try { await api('DELETE', '/api/auth/session/', { quiet: true }); } catch (e) { /* signed out locally anyway */ }
   await clearPending();
+  forgetKept();
   S.user = null; S.csrf = null;
   location.hash = '#/login';
 }
@@ -75,16 +79,48 @@ async function start() {
   window.addEventListener('online', () => { document.getElementById('offline').hidden = true; });
   window.addEventListener('offline', () => { document.getElementById('offline').hidden = false; });
   document.getElementById('offline').hidden = navigator.onLine;
+  window.addEventListener('online', refreshSession);
+  startServiceWorker();
   try {
-    S.config = await api('GET', '/api/ui/config', { quiet: true });
+    S.config = (await cachedGet('/api/ui/config')).data;
     document.getElementById('brand-name').textContent = S.config.brand;
   } catch (e) { S.config = { brand: 'ATM Maintenance', cities: [], device_types: [], plans: {} }; }
   try {
     const s = await api('GET', '/api/auth/session/', { quiet: true });
     S.user = s.user; S.csrf = s.csrf_token;
-  } catch (e) { S.user = null; }
+    keepUser(s.user);
+  } catch (e) {
+    // With no connection the app opens as whoever was signed in here; online, the server decides.
+    S.user = e.status === 0 ? keptUser() : null;
+    if (e.status !== 0) forgetKept();
+  }
   window.addEventListener('hashchange', route);
   route();
+}
+
+// Back online after opening offline: the session's CSRF token, so changes can be sent.
+async function refreshSession() {
+  if (!S.user || S.csrf) return;
+  try {
+    const s = await api('GET', '/api/auth/session/', { quiet: true });
+    S.user = s.user; S.csrf = s.csrf_token;
+  } catch (e) {
+    if (e.status === 401) { S.user = null; forgetKept(); location.hash = '#/login'; }
+  }
+}
+
+// The service worker keeps the app's files so it opens offline; when a new version takes over
+// (a new binary, picked up on this load), the page says so.
+function startServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const before = navigator.serviceWorker.controller;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (!before) return; // the first install: nothing was running before
+    const box = document.getElementById('updated');
+    box.hidden = false;
+    toast('The app was updated to a new version.');
+  });
+  navigator.serviceWorker.register('/sw.js').catch(() => { /* the app still works online */ });
 }
 
 function loginPage() {
@@ -103,6 +139,7 @@ function loginPage() {
     try {
       const s = await api('POST', '/api/auth/session/', { json: Object.fromEntries(fd), quiet: true });
       S.user = s.user; S.csrf = s.csrf_token;
+      keepUser(s.user);
       // Back to where an ended session interrupted, else the role's home page.
       const back = S.returnTo && S.returnTo !== '#/login' ? S.returnTo : null;
       S.returnTo = null;

@@ -58,3 +58,11 @@ export async function pendingOf(draftId) {
 export function clearPending() {
   return run('readwrite', (s) => s.clear());
 }
+
+/** How many photos wait in this browser per draft id: {draftId: n}. */
+export async function waitingByDraft() {
+  const all = (await run('readonly', (s) => s.getAll())) || [];
+  const out = {};
+  for (const p of all) out[p.draftId] = (out[p.draftId] || 0) + 1;
+  return out;
+}

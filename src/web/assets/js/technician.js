@@ -1,8 +1,9 @@
 // The technician's pages: devices, device detail and the visit report that sends each photo
 // as soon as it is picked.
 
-import { dropPending, keepPending, pendingOf } from './pending.js';
-import { S, api, badge, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
+import { dropPending, keepPending, pendingOf, waitingByDraft } from './pending.js';
+import { notificationsCard } from './notifications.js';
+import { S, api, asOfNotice, badge, cachedGet, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
 import { flaggedPhotos } from './evidence.js';
 
 // The label of a photo of a report: its slot, from the plan.
@@ -35,23 +36,41 @@ function positionNotice() {
   return box;
 }
 
+// The device list, reports and drafts: from the server, or with no connection as they were at
+// the last successful load (`asOf`), plus the photos this browser still holds for each draft.
 async function loadTechnicianData() {
   const [devices, subs, drafts] = await Promise.all([
-    api('GET', '/api/technician/devices'),
-    api('GET', '/api/technician/submissions'),
-    api('GET', '/api/technician/drafts/'),
+    cachedGet('/api/technician/devices'),
+    cachedGet('/api/technician/submissions'),
+    cachedGet('/api/technician/drafts/'),
   ]);
   const latest = {};
-  for (const s of subs.submissions) if (!latest[s.device]) latest[s.device] = s; // newest first
+  for (const s of subs.data.submissions) if (!latest[s.device]) latest[s.device] = s; // newest first
   const draftOf = {};
-  for (const d of drafts.drafts) draftOf[d.device_id] = d;
-  return { devices: devices.devices, subs: subs.submissions, latest, draftOf };
+  for (const d of drafts.data.drafts) draftOf[d.device_id] = d;
+  const waiting = await waitingByDraft();
+  const asOf = [devices.asOf, subs.asOf, drafts.asOf].filter(Boolean).sort()[0] || null;
+  return { devices: devices.data.devices, subs: subs.data.submissions, latest, draftOf, waiting, asOf };
 }
 
-function deviceState(d, latest, draft) {
+const required = (d) => {
+  const plan = (S.config.plans || {})[d.photo_plan || (d.type === 'Electrical' ? 'electrical' : 'cleaning')];
+  return plan ? plan.sections.reduce((n, sec) => n + sec.slots.length, 0) : null;
+};
+
+// Due, a draft (n of m photos received), waiting to send, submitted, approved or rejected.
+function deviceState(d, latest, draft, waiting) {
+  if (draft && waiting && waiting[draft.id]) return 'Waiting to send';
   if (draft) return 'Draft';
+  if (d.submission_status === 'submitted' && latest && latest.status === 'Approved') return 'Approved';
   if (latest && latest.status === 'Rejected') return 'Rejected';
   return d.submission_status === 'submitted' ? 'Submitted' : 'Due';
+}
+function stateDetail(st, d, draft, waiting) {
+  if (!draft) return null;
+  const of = required(d);
+  const received = `${draft.received}${of ? ` of ${of}` : ''} photos received`;
+  return st === 'Waiting to send' ? `${received}, ${waiting[draft.id]} waiting to send` : received;
 }
 
 export async function devicesPage() {
@@ -62,22 +81,24 @@ export async function devicesPage() {
   const type = h('select', { name: 'type' }, h('option', { value: '' }, 'All types'),
     types.map((t) => h('option', { value: t, selected: p.type === t }, t)));
   const status = h('select', { name: 'status' }, h('option', { value: '' }, 'Any status'),
-    ['Due', 'Draft', 'Rejected', 'Submitted'].map((s) => h('option', { value: s, selected: p.status === s }, s)));
+    ['Due', 'Draft', 'Waiting to send', 'Rejected', 'Submitted', 'Approved'].map((s) => h('option', { value: s, selected: p.status === s }, s)));
   const list = h('ul', { class: 'list', 'aria-live': 'polite' });
   const count = h('p', { class: 'muted' });
   const draw = () => {
     const q = search.value.trim().toLowerCase();
     const shown = data.devices.filter((d) => {
-      const st = deviceState(d, data.latest[d.id], data.draftOf[d.id]);
+      const st = deviceState(d, data.latest[d.id], data.draftOf[d.id], data.waiting);
       return (!q || [d.interaction_id, d.gfm_cost_center, d.city, d.gfm_problem_type].join(' ').toLowerCase().includes(q))
         && (!type.value || d.type === type.value) && (!status.value || st === status.value);
     });
     count.textContent = `${shown.length} of ${data.devices.length} devices`;
     put(list, ...shown.map((d) => {
       const last = data.latest[d.id];
-      const st = deviceState(d, last, data.draftOf[d.id]);
-      return h('li', { class: 'device' },
+      const st = deviceState(d, last, data.draftOf[d.id], data.waiting);
+      const detail = stateDetail(st, d, data.draftOf[d.id], data.waiting);
+      return h('li', { class: 'device', 'data-device': d.id, 'data-state': st },
         h('a', { class: 'title', href: `#/device/${d.id}` }, d.interaction_id), ' ', badge(st),
+        detail ? h('span', { class: 'muted' }, ` ${detail}`) : null,
         h('div', { class: 'muted' }, `${d.type} · ${d.city} · ${d.gfm_cost_center}`),
         h('div', {}, 'Next due: ', d.next_due_date ? d.next_due_date.description : '—'),
         st === 'Rejected' && last && last.review_remarks ? h('div', { class: 'error' }, 'Rejected: ', last.review_remarks) : null);
@@ -85,7 +106,7 @@ export async function devicesPage() {
   };
   [search, type, status].forEach((el) => el.addEventListener('input', draw));
   const filters = h('div', { class: 'filters card' }, field('Search', search), field('Type', type), field('Status', status));
-  page('My devices', filters, count, list);
+  page('My devices', asOfNotice(data.asOf, 'your devices'), await notificationsCard(), filters, count, list);
   draw();
   if (!data.devices.length) put(list, h('li', {}, 'No devices are assigned to you yet. Your data host imports them from Excel.'));
 }
@@ -97,9 +118,9 @@ export async function deviceDetailPage(id) {
   const history = data.subs.filter((s) => s.device === d.id);
   const last = history[0];
   const draft = data.draftOf[d.id];
-  const st = deviceState(d, last, draft);
+  const st = deviceState(d, last, draft, data.waiting);
   let action;
-  if (draft) action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, `Continue visit report (${draft.received} photos received)`);
+  if (draft) action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, `Continue visit report (${stateDetail(st, d, draft, data.waiting)})`);
   else if (st === 'Rejected') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, 'Resubmit visit report');
   else if (st === 'Due') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, 'Start visit report');
   else action = h('p', { class: 'notice' }, 'Submitted for this period. Next due: ', d.next_due_date ? d.next_due_date.description : '—');
@@ -113,7 +134,7 @@ export async function deviceDetailPage(id) {
     s.status === 'Rejected' && s.review_remarks ? h('div', { class: 'error' }, 'Reason: ', s.review_remarks) : null,
     s.status === 'Rejected' ? flaggedPhotos(s, slotLabel(s)) : null,
     s.status === 'Approved' && s.pdf_url ? h('a', { href: s.pdf_url, target: '_blank', rel: 'noopener' }, 'Report PDF') : null));
-  page(d.interaction_id, facts, action, h('h2', {}, 'Visit history'),
+  page(d.interaction_id, asOfNotice(data.asOf, 'this device'), facts, action, h('h2', {}, 'Visit history'),
     items.length ? h('ul', { class: 'list' }, items) : h('p', { class: 'muted' }, 'No visit reports yet.'));
 }
 
