@@ -484,6 +484,18 @@ async fn every_answer_matches_the_document(backend: Backend) {
     assert_eq!(c.json(&api, Method::PATCH, s, reject, &a_rej, because).await.status, 409);
     let r_app = format!("/api/supervisor/submissions/{second}/approve");
     assert_eq!(c.json(&api, Method::PATCH, s, approve, &r_app, json!({})).await.status, 409);
+    // The technician is told of both reviews.
+    let notes = "/api/notifications/";
+    let r = c.get(&api, t, notes, notes).await;
+    let note = r.body["notifications"][0]["id"].as_i64().unwrap();
+    assert_eq!(c.get(&api, t, notes, "/api/notifications/?unread=soon").await.status, 400);
+    assert_eq!(c.get(&api, None, notes, notes).await.status, 401);
+    let read = "/api/notifications/{id}/read";
+    let url = format!("/api/notifications/{note}/read");
+    assert_eq!(c.json(&api, Method::POST, t, read, &url, json!({})).await.status, 200);
+    assert_eq!(c.json(&api, Method::POST, t, read, "/api/notifications/0/read", json!({})).await.status, 404);
+    let all = "/api/notifications/read";
+    assert_eq!(c.json(&api, Method::POST, t, all, all, json!({})).await.status, 200);
     let pv = "/api/supervisor/submissions/{id}/preview-pdf";
     let rb = api.req(Method::POST, s, &format!("/api/supervisor/submissions/{first}/preview-pdf"));
     assert_eq!(c.call(&api, "post", pv, rb).await.status, 200);

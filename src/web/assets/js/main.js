@@ -24,7 +24,7 @@ function renderNav() {
   const here = location.hash.split('?')[0];
   const links = NAV[S.user.role].map(([href, text]) =>
     h('a', { href, 'aria-current': here === href ? 'page' : null }, text));
-  const count = showsNotifications() ? h('a', { id: 'notif-count', href: '#/devices' }) : null;
+  const count = showsNotifications() ? h('a', { id: 'notif-count', href: '#/devices' }, 'Notifications') : null;
   put(nav, ...links, count, h('span', { class: 'who' }, `${S.user.username} (${S.user.role})`),
     h('button', { type: 'button', onclick: signOut }, 'Sign out'));
   if (count) refreshCount();

@@ -18,7 +18,7 @@ export async function refreshCount() {
     const { data } = await cachedGet('/api/notifications/?unread=true');
     el.textContent = data.unread ? `Notifications: ${data.unread}` : 'Notifications: none';
     el.dataset.unread = String(data.unread);
-  } catch (e) { el.textContent = ''; }
+  } catch (e) { el.textContent = 'Notifications'; }
 }
 
 function flagged(n) {
