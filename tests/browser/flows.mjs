@@ -347,6 +347,69 @@ const flows = {
     await snap(tech, 'photo-with-position');
   },
 
+  // The app installs and opens offline; a rejection's notification shows until marked read, on
+  // every phone of the technician.
+  async offline(b) {
+    const REASON = env('REASON');
+    const ctx = await b.newContext(PHONE);
+    const tech = await ctx.newPage();
+    watch(tech);
+    await signIn(tech, TECH);
+    await tech.goto(`${BASE}/#/devices`);
+    await tech.locator('li.device').first().waitFor();
+
+    // Installable: the manifest names the brand, is standalone, its icons are PNGs of their size.
+    const config = await (await tech.request.get(`${BASE}/api/ui/config`)).json();
+    const manifest = await (await tech.request.get(`${BASE}/manifest.webmanifest`)).json();
+    assert.equal(manifest.name, config.brand);
+    assert.equal(manifest.display, 'standalone');
+    for (const icon of manifest.icons.filter((i) => i.type === 'image/png')) {
+      const body = await (await tech.request.get(BASE + icon.src)).body();
+      assert.equal(body.subarray(1, 4).toString(), 'PNG', icon.src);
+      assert.equal(`${body.readUInt32BE(16)}x${body.readUInt32BE(20)}`, icon.sizes, icon.src);
+    }
+    await tech.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null);
+    const cdp = await ctx.newCDPSession(tech);
+    const parsed = await cdp.send('Page.getAppManifest');
+    assert.deepEqual(parsed.errors, [], 'the manifest parses without errors');
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    // A test context is an off-the-record profile, which never installs; nothing else may stop it.
+    console.log(`installability errors: ${JSON.stringify(installabilityErrors.map((e) => e.errorId))}`);
+    const blocking = installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito');
+    assert.deepEqual(blocking, [], 'Chromium finds the app installable');
+
+    // The rejection, with its reason and the flagged photos, and the count in the menu.
+    const note = tech.locator('[data-notification]', { hasText: REASON });
+    await note.waitFor();
+    await note.getByText(/Flagged photos/).waitFor();
+    await tech.locator('#notif-count', { hasText: /Notifications: [1-9]/ }).waitFor();
+    await snap(tech, 'notification');
+
+    // No connection: a reload opens the app and the device list it last saw, with its time.
+    await ctx.setOffline(true);
+    await tech.reload();
+    await tech.getByText(/Offline: your devices as of/).waitFor();
+    await tech.locator('li.device', { hasText: DEVICE }).waitFor();
+    await snap(tech, 'offline-devices');
+    await tech.locator('li.device a.title').first().click();
+    await tech.getByText(/Offline: this device as of/).waitFor();
+    await ctx.setOffline(false);
+
+    // Marked read: gone here, and on a second phone.
+    await tech.goto(`${BASE}/#/devices`);
+    await tech.reload();
+    await note.getByRole('button', { name: 'Mark read' }).click();
+    await note.waitFor({ state: 'detached' });
+    const ctx2 = await b.newContext(PHONE);
+    const other = await ctx2.newPage();
+    watch(other);
+    await signIn(other, TECH);
+    await other.goto(`${BASE}/#/devices`);
+    await other.locator('li.device').first().waitFor();
+    assert.equal(await other.locator('[data-notification]', { hasText: REASON }).count(), 0, 'read on the other phone too');
+    await snap(other, 'second-phone');
+  },
+
   // Supervisor reviews with thumbnails and the viewer, rejects; the technician sees the reason and
   // resubmits; the supervisor approves and downloads the PDF.
   async review(b) {

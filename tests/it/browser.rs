@@ -358,3 +358,42 @@ async fn the_review_page_shows_each_photos_evidence_and_a_finding_can_be_checked
     );
     assert_eq!(at["accuracy_m"], 12.0, "{photo}");
 }
+
+/// The technician's app installs and opens offline (issue 17): the manifest parses and Chromium
+/// finds the app installable; with the context offline a reload opens the app from the service
+/// worker and shows the kept device list with its time; a rejection's notification shows with
+/// its reason and flagged photos, and marked read it is gone on a second browser context too.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs node, tests/browser/node_modules (npm ci) and chromium"]
+async fn the_app_installs_opens_offline_and_tells_the_technician_of_a_rejection() {
+    let stage = Stage::new().await;
+    let api = &stage.api;
+    stage.technician("webtech6").await;
+    let tech = api.login("webtech6", PASSWORD).await;
+    let device = api.device_id(&tech, "GFM-WEB-2").await;
+    let (form, _) = common::api::report(device, &common::api::today(), false, 60);
+    let r = api.post_form(Some(&tech), "/api/technician/submit", form).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["submission"]["id"].as_i64().unwrap();
+    let sup = api.login("sup1", PASSWORD).await;
+    let reason = "The cabinet photo is blurred; please retake it.";
+    let url = format!("/api/supervisor/submissions/{id}/reject/");
+    let r = api.patch_json(Some(&sup), &url, serde_json::json!({ "remarks": reason })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (base, fix) = (stage.api.server.base.clone(), stage.fixtures.clone());
+    tokio::task::spawn_blocking(move || {
+        run_flow_with("offline", &base, &fix, "webtech6", &[("REASON", reason)])
+    })
+    .await
+    .unwrap();
+    // Marked read in the page: the server says so.
+    let list = api.get(Some(&tech), "/api/notifications/").await;
+    let rejected: Vec<&serde_json::Value> = list.body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "report_rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1, "{}", list.body);
+    assert!(rejected[0]["read_at"].is_string(), "{}", list.body);
+}

@@ -24,8 +24,8 @@ export async function refreshCount() {
 function flagged(n) {
   const photos = (n.detail && n.detail.flagged_photos) || [];
   if (!photos.length) return null;
-  return h('div', {}, 'Flagged photos: ', photos.map((p, i) =>
-    [i ? '; ' : '', `${p.section}.${p.order_index} (${p.kinds.map((k) => FINDING[k] || k).join(', ')})`]));
+  const each = photos.map((p) => `${p.section}.${p.order_index} (${p.kinds.map((k) => FINDING[k] || k).join(', ')})`);
+  return h('div', {}, `Flagged photos: ${each.join('; ')}`);
 }
 
 // The unread notifications as a list with a "Mark read" button each (null when there are none).
