@@ -391,9 +391,38 @@ const flows = {
     await tech.getByText(/Offline: your devices as of/).waitFor();
     await tech.locator('li.device', { hasText: DEVICE }).waitFor();
     await snap(tech, 'offline-devices');
-    await tech.locator('li.device a.title').first().click();
+    await tech.locator('li.device a.title', { hasText: DEVICE }).click();
     await tech.getByText(/Offline: this device as of/).waitFor();
+
+    // A whole visit report filled offline: every photo waits on the phone, a reload keeps them
+    // and the submission asked for, and all of it goes once the connection returns.
+    await tech.getByRole('link', { name: 'Start visit report' }).click();
+    await tech.getByText(/Offline: this report is kept on this phone/).waitFor();
+    const fields = await tech.locator('li.slot').evaluateAll((els) => els.map((e) => e.dataset.field));
+    assert.equal(fields.length, 8);
+    for (const [i, f] of fields.entries()) {
+      const slot = tech.locator(`li.slot[data-field="${f}"]`);
+      await slot.locator('input[data-kind="gallery"]').setInputFiles(path.join(FIX, `photo${i + 1}.jpg`));
+      await slot.locator('.state', { hasText: 'Kept on this phone' }).waitFor();
+    }
+    await tech.getByLabel('Job description').fill('Cleaned offline in the basement');
+    await tech.getByRole('button', { name: 'Submit visit report' }).click();
+    await tech.getByText(/submitted as soon as every photo has reached the server/).waitFor();
+    await tech.reload();
+    await tech.getByText(/Offline: this report is kept on this phone/).waitFor();
+    for (const f of fields) await tech.locator(`li.slot[data-field="${f}"] .state`, { hasText: 'Kept on this phone' }).waitFor();
+    await tech.getByText(/submitted as soon as every photo has reached the server/).waitFor();
+    await snap(tech, 'offline-report-waiting');
+    await tech.goto(`${BASE}/#/devices`);
+    await tech.locator('li.device', { hasText: DEVICE }).locator('.badge', { hasText: 'Waiting to send' }).waitFor();
+    await tech.locator('li.device', { hasText: DEVICE }).getByText('8 photos waiting to send').waitFor();
+    await tech.locator('li.device a.title', { hasText: DEVICE }).click();
+    await tech.getByRole('link', { name: /Start visit report|Continue visit report/ }).click();
+    await tech.getByText(/Offline: this report is kept on this phone/).waitFor();
     await ctx.setOffline(false);
+    await tech.waitForURL(/#\/device\/\d+$/, { timeout: 60000 });
+    await tech.locator('dd', { hasText: 'Submitted' }).first().waitFor();
+    await snap(tech, 'offline-report-arrived');
 
     // Marked read: gone here, and on a second phone.
     await tech.goto(`${BASE}/#/devices`);

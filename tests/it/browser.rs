@@ -386,6 +386,27 @@ async fn the_app_installs_opens_offline_and_tells_the_technician_of_a_rejection(
     })
     .await
     .unwrap();
+    // The report filled offline arrived whole: the 8 photos picked, byte for byte.
+    let subs = api.get(Some(&tech), "/api/technician/submissions").await;
+    let first_device = api.device_id(&tech, DEVICE).await;
+    let offline = subs.body["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["device"] == first_device)
+        .cloned()
+        .unwrap_or_else(|| panic!("no report of {DEVICE}: {}", subs.body));
+    let mut got: Vec<String> = offline["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sha256"].as_str().unwrap().to_string())
+        .collect();
+    let mut want = stage.hashes.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "the photos picked offline, byte for byte");
+    assert_eq!(offline["job_description"], "Cleaned offline in the basement");
     // Marked read in the page: the server says so.
     let list = api.get(Some(&tech), "/api/notifications/").await;
     let rejected: Vec<&serde_json::Value> = list.body["notifications"]

@@ -174,7 +174,9 @@ export async function cachedGet(path) {
 
 // Forgets every kept answer and the signed-in user (signing out on a shared phone).
 export function forgetKept() {
-  for (const k of Object.keys(localStorage)) if (k.startsWith(CACHE_PREFIX) || k === USER_KEY) localStorage.removeItem(k);
+  // The public settings (the photo plans) are nobody's and stay.
+  const mine = (k) => k.startsWith(CACHE_PREFIX) && !k.startsWith(`${CACHE_PREFIX}anyone:`);
+  for (const k of Object.keys(localStorage)) if (mine(k) || k === USER_KEY) localStorage.removeItem(k);
 }
 
 // Who was signed in, kept so the app opens offline as them (the server still decides online).
@@ -183,4 +185,11 @@ export function keepUser(user) { try { localStorage.setItem(USER_KEY, JSON.strin
 export function keptUser() { try { return JSON.parse(localStorage.getItem(USER_KEY)); } catch (e) { return null; } }
 export function asOfNotice(asOf, what) {
   return asOf ? h('p', { class: 'alert as-of', role: 'status' }, `Offline: ${what} as of ${fmtDate(asOf)}.`) : null;
+}
+
+// After opening offline the page has no CSRF token; the first change sent online fetches it.
+export async function ensureSession() {
+  if (S.csrf || !S.user) return;
+  const s = await api('GET', '/api/auth/session/', { quiet: true });
+  S.user = s.user; S.csrf = s.csrf_token;
 }

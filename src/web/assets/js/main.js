@@ -2,7 +2,7 @@
 // build step: the server embeds these modules. Routes live in the URL hash (#/devices, …); this
 // module signs people in and out, draws the menu of their role and dispatches routes.
 
-import { S, api, cachedGet, errorBox, field, forgetKept, h, keepUser, keptUser, page, put, showFieldErrors, toast } from './core.js';
+import { S, api, cachedGet, ensureSession, errorBox, field, forgetKept, h, keepUser, keptUser, page, put, showFieldErrors, toast } from './core.js';
 import { deviceDetailPage, devicesPage, visitPage } from './technician.js';
 import { submissionPage, submissionsPage, supervisorDashboard } from './supervisor.js';
 import { auditPage, excelPage, insightsPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
@@ -100,10 +100,8 @@ async function start() {
 
 // Back online after opening offline: the session's CSRF token, so changes can be sent.
 async function refreshSession() {
-  if (!S.user || S.csrf) return;
   try {
-    const s = await api('GET', '/api/auth/session/', { quiet: true });
-    S.user = s.user; S.csrf = s.csrf_token;
+    await ensureSession();
   } catch (e) {
     if (e.status === 401) { S.user = null; forgetKept(); location.hash = '#/login'; }
   }

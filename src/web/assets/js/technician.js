@@ -3,7 +3,7 @@
 
 import { dropPending, keepPending, pendingOf, waitingByDraft } from './pending.js';
 import { notificationsCard } from './notifications.js';
-import { S, api, asOfNotice, badge, cachedGet, describe, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
+import { S, api, asOfNotice, badge, cachedGet, describe, ensureSession, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
 import { flaggedPhotos } from './evidence.js';
 
 // The label of a photo of a report: its slot, from the plan.
@@ -60,17 +60,18 @@ const required = (d) => {
 
 // Due, a draft (n of m photos received), waiting to send, submitted, approved or rejected.
 function deviceState(d, latest, draft, waiting) {
-  if (draft && waiting && waiting[draft.id]) return 'Waiting to send';
+  if ((draft && waiting[draft.id]) || waiting[deviceKey(d.id)]) return 'Waiting to send';
   if (draft) return 'Draft';
   if (d.submission_status === 'submitted' && latest && latest.status === 'Approved') return 'Approved';
   if (latest && latest.status === 'Rejected') return 'Rejected';
   return d.submission_status === 'submitted' ? 'Submitted' : 'Due';
 }
 function stateDetail(st, d, draft, waiting) {
-  if (!draft) return null;
+  const here = (draft ? waiting[draft.id] || 0 : 0) + (waiting[deviceKey(d.id)] || 0);
+  if (!draft) return here ? `${here} photos waiting to send` : null;
   const of = required(d);
   const received = `${draft.received}${of ? ` of ${of}` : ''} photos received`;
-  return st === 'Waiting to send' ? `${received}, ${waiting[draft.id]} waiting to send` : received;
+  return here ? `${received}, ${here} waiting to send` : received;
 }
 
 export async function devicesPage() {
@@ -120,7 +121,7 @@ export async function deviceDetailPage(id) {
   const draft = data.draftOf[d.id];
   const st = deviceState(d, last, draft, data.waiting);
   let action;
-  if (draft) action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, `Continue visit report (${stateDetail(st, d, draft, data.waiting)})`);
+  if (draft || st === 'Waiting to send') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, `Continue visit report (${stateDetail(st, d, draft, data.waiting)})`);
   else if (st === 'Rejected') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, 'Resubmit visit report');
   else if (st === 'Due') action = h('a', { class: 'btn', href: `#/visit/${d.id}` }, 'Start visit report');
   else action = h('p', { class: 'notice' }, 'Submitted for this period. Next due: ', d.next_due_date ? d.next_due_date.description : '—');
@@ -179,6 +180,34 @@ function release() {
   if (next) next(); else lanes.free += 1;
 }
 
+// The plan of a device, as the server chooses it (domain/photo_plan.rs::is_electrical).
+function planOf(d) {
+  const p = (d.gfm_problem_type || '').toLowerCase().replace(/[^a-z]/g, ' ');
+  const electrical = d.type === 'Electrical' || p.includes('electrical') || (p.includes('electro') && p.includes('mechanical'));
+  return electrical ? 'electrical' : 'cleaning';
+}
+
+// With no connection a visit report starts from the photo plan this browser kept; photos wait
+// here under the device (`d<id>`) until the server has a draft for them.
+function offlineDraft(device, visitDate) {
+  const plan = (S.config.plans || {})[planOf(device)] || { sections: [] };
+  return {
+    id: null, offline: true, visit_date: visitDate,
+    sections: plan.sections.map((sec) => ({ ...sec, slots: sec.slots.map((sl) => ({ ...sl, photo: null })) })),
+  };
+}
+const deviceKey = (deviceId) => `d${deviceId}`;
+// Until the connection may be back: the `online` event, or a second when the browser already
+// says online (the event may have passed while a request was failing), or 10 s at most.
+function waitForConnection() {
+  return new Promise((res) => {
+    if (navigator.onLine) { setTimeout(res, 1000); return; }
+    window.addEventListener('online', res, { once: true });
+    setTimeout(res, 10000);
+  });
+}
+const SUBMIT_KEY = (deviceId) => `atm-submit:${deviceId}`;
+
 async function openDraft(deviceId, visitDate) {
   const { drafts } = await api('GET', '/api/technician/drafts/');
   const existing = drafts.find((d) => d.device_id === deviceId);
@@ -194,12 +223,39 @@ export async function visitPage(id) {
   const last = data.latest[deviceId];
   const rejected = last && last.status === 'Rejected';
   let draft;
+  const wantedDate = data.draftOf[deviceId] ? null : (rejected ? last.visit_date : today());
   try {
-    draft = await openDraft(deviceId, data.draftOf[deviceId] ? null : (rejected ? last.visit_date : today()));
+    draft = await openDraft(deviceId, wantedDate);
   } catch (e) {
-    page(`Visit report · ${device.interaction_id}`, errorBox(e), h('a', { href: `#/device/${deviceId}` }, 'Back to the device'));
-    return;
+    if (e.status !== 0) {
+      page(`Visit report · ${device.interaction_id}`, errorBox(e), h('a', { href: `#/device/${deviceId}` }, 'Back to the device'));
+      return;
+    }
+    draft = offlineDraft(device, (data.draftOf[deviceId] || {}).visit_date || wantedDate || today());
   }
+  const keyOf = () => draft.id || deviceKey(deviceId);
+  // The server's draft, made when the connection allows; photos kept under the device move to it.
+  const ensureDraft = async () => {
+    while (!draft.id) {
+      try {
+        await ensureSession();
+        const made = await openDraft(deviceId, draft.visit_date);
+        for (const p of await pendingOf(deviceKey(deviceId))) {
+          await keepPending(made.id, p.field, p.file, p.position);
+          await dropPending(deviceKey(deviceId), p.field);
+        }
+        draft = { ...made, sections: draft.sections };
+        offlineNote.hidden = true;
+      } catch (e) {
+        if (e.status !== 0) throw e;
+        await waitForConnection();
+      }
+    }
+    return draft;
+  };
+  const offlineNote = h('p', { class: 'alert', role: 'status', hidden: !draft.offline },
+    'Offline: this report is kept on this phone. Every photo you pick waits here and is sent when the connection returns.');
+  let queued = JSON.parse(localStorage.getItem(SUBMIT_KEY(deviceId)) || 'null');
   const slots = {}; // field → {li, state, progress, img, status, file, sha}
   const status = h('p', { id: 'submit-status', class: 'muted', 'aria-live': 'polite' });
   const submitBtn = h('button', { class: 'btn ok', type: 'submit', disabled: true }, 'Submit visit report');
@@ -209,9 +265,38 @@ export async function visitPage(id) {
     const total = Object.keys(slots).length;
     const done = total - pending().length;
     const busy = Object.values(slots).some((s) => s.status === 'uploading' || s.status === 'waiting');
-    submitBtn.disabled = done !== total || busy;
+    const picked = Object.values(slots).every((s) => s.status !== 'empty' && s.status !== 'failed');
+    if (queued) {
+      submitBtn.disabled = true;
+      status.textContent = `${done} of ${total} photos received. The report is submitted as soon as every photo has reached the server.`;
+      if (done === total && draft.id && !busy) sendQueued();
+      return;
+    }
+    // Every slot picked but some photos still waiting: submitting now queues it.
+    submitBtn.disabled = !picked || (done === total && busy);
     status.textContent = done === total ? (busy ? 'Finishing uploads…' : 'Every photo is on the server. You can submit.')
-      : `${done} of ${total} photos received. Pick the remaining ones to submit.`;
+      : picked ? `${done} of ${total} photos received; the others wait for the connection. Submitting now sends the report once they arrive.`
+        : `${done} of ${total} photos received. Pick the remaining ones to submit.`;
+  };
+  let sendingQueued = false;
+  const sendQueued = async () => {
+    if (sendingQueued) return;
+    sendingQueued = true;
+    try {
+      await ensureSession();
+      await api('POST', `/api/technician/drafts/${draft.id}/submit/`, { json: queued });
+      localStorage.removeItem(SUBMIT_KEY(deviceId));
+      queued = null;
+      S.leaveGuard = null;
+      toast('Visit report submitted.');
+      location.hash = `#/device/${deviceId}`;
+    } catch (e) {
+      if (e.status === 0) { waitForConnection().then(() => { sendingQueued = false; refresh(); }); return; }
+      localStorage.removeItem(SUBMIT_KEY(deviceId));
+      queued = null;
+      put(result, errorBox(e));
+      refresh();
+    } finally { if (queued === null) sendingQueued = false; }
   };
   // Photos on their way that this browser could not keep aside (see pending.js) would be lost by
   // leaving: only then does leaving ask first.
@@ -245,22 +330,29 @@ export async function visitPage(id) {
     const token = {}; slot.token = token;
     // Where the phone is as the photo is picked (a resumed photo keeps the position it had).
     const position = resumed ? where : await whereNow();
-    slot.kept = resumed || await keepPending(draft.id, slot.field, file, position);
+    slot.kept = resumed || await keepPending(keyOf(), slot.field, file, position);
     if (slot.token !== token) return;
     slot.status = 'uploading'; slot.li.className = 'slot';
     slot.img.src = URL.createObjectURL(file); slot.img.hidden = false;
     slot.thumb.querySelector('.none')?.remove();
     refresh();
     if (file.size > S.config.max_photo_bytes) {
-      dropPending(draft.id, slot.field);
+      dropPending(keyOf(), slot.field);
       slot.status = 'failed'; slot.li.className = 'slot failed';
       put(slot.state, h('span', { class: 'error' }, `This photo is ${(file.size / 1048576).toFixed(1)} MB; the limit is 10 MB. Pick a smaller one.`));
       refresh(); return;
     }
     const sha = await sha256Hex(file).catch(() => null);
-    const url = `/api/technician/drafts/${draft.id}/photos/${slot.field}`;
     for (let attempt = 1; ; attempt++) {
       if (slot.token !== token) return; // a newer photo replaced this one
+      if (!draft.id) {
+        slot.status = 'waiting'; slot.li.className = 'slot';
+        slot.state.textContent = 'Kept on this phone. Waiting for the connection…';
+        refresh();
+        try { await ensureDraft(); } catch (e) { slot.status = 'failed'; put(slot.state, h('span', { class: 'error' }, e.message)); refresh(); return; }
+        if (slot.token !== token) return;
+      }
+      const url = `/api/technician/drafts/${draft.id}/photos/${slot.field}`;
       slot.status = 'uploading';
       slot.state.textContent = 'Queued…';
       await lane();
@@ -268,6 +360,7 @@ export async function visitPage(id) {
       let lost = null;
       try {
         if (slot.token !== token) return;
+        await ensureSession();
         slot.progress.hidden = false; slot.progress.value = 0;
         slot.state.textContent = attempt > 1 ? `Uploading (attempt ${attempt})…` : 'Uploading…';
         r = await putPhoto(url, file, sha, position, (f) => { slot.progress.value = Math.round(f * 100); });
@@ -281,6 +374,7 @@ export async function visitPage(id) {
       if (r.status === 200 || r.status === 201) {
         showReceived(slot, r.body, sha);
         dropPending(draft.id, slot.field);
+        dropPending(deviceKey(deviceId), slot.field);
         return;
       }
       const why = describe(r.body, r.status);
@@ -289,6 +383,7 @@ export async function visitPage(id) {
         slot.status = 'failed'; slot.li.className = 'slot failed'; slot.progress.hidden = true;
         put(slot.state, h('span', { class: 'error' }, why));
         dropPending(draft.id, slot.field);
+        dropPending(deviceKey(deviceId), slot.field);
         refresh(); return;
       }
       await retryWait(slot, token, attempt, why);
@@ -299,7 +394,7 @@ export async function visitPage(id) {
     const delay = Math.min(30, 2 ** Math.min(attempt - 1, 5));
     if (!navigator.onLine) {
       slot.state.textContent = `Not sent (${why}). Waiting for the connection…`;
-      await new Promise((res) => window.addEventListener('online', res, { once: true }));
+      await waitForConnection();
       return;
     }
     for (let left = delay; left > 0; left--) {
@@ -331,6 +426,7 @@ export async function visitPage(id) {
 
   const visitDate = h('input', { name: 'visit_date', type: 'date', value: draft.visit_date, max: today(), required: true, readonly: rejected || null });
   visitDate.addEventListener('change', async () => {
+    if (!draft.id) { draft.visit_date = visitDate.value; toast('Visit date kept; it is saved when the connection returns.'); return; }
     try {
       draft = await api('POST', '/api/technician/drafts/', { json: { device_id: deviceId, visit_date: visitDate.value } });
       toast('Visit date saved.');
@@ -348,8 +444,16 @@ export async function visitPage(id) {
     ev.preventDefault();
     put(result);
     submitBtn.disabled = true;
+    const fd = Object.fromEntries(new FormData(form));
+    if (!draft.id || pending().length) {
+      // Not every photo is on the server yet: the report goes once they are (kept across a reload).
+      queued = fd;
+      localStorage.setItem(SUBMIT_KEY(deviceId), JSON.stringify(fd));
+      toast('The report will be submitted when every photo has reached the server.');
+      refresh();
+      return;
+    }
     try {
-      const fd = Object.fromEntries(new FormData(form));
       await api('POST', `/api/technician/drafts/${draft.id}/submit/`, { json: fd });
       S.leaveGuard = null;
       toast('Visit report submitted.');
@@ -363,13 +467,15 @@ export async function visitPage(id) {
   page(`Visit report · ${device.interaction_id}`,
     h('p', { class: 'muted' }, `${device.type} · ${device.city}. Each photo is sent as soon as you pick it; photos the server holds stay safe if the connection drops or the page reloads.`),
     rejected && last.review_remarks ? h('div', { class: 'alert' }, 'Rejected: ', last.review_remarks, flaggedPhotos(last, slotLabel(last))) : null,
+    offlineNote,
     positionNotice(),
     form);
   refresh();
   // Photos picked before a reload (or a closed tab) that the server does not hold yet go on.
-  for (const p of await pendingOf(draft.id)) {
+  const kept = [...(draft.id ? await pendingOf(draft.id) : []), ...await pendingOf(deviceKey(deviceId))];
+  for (const p of kept) {
     const slot = slots[p.field];
-    if (slot && slot.status !== 'received') upload(slot, p.file, true, p.position);
-    else dropPending(draft.id, p.field);
+    if (slot && slot.status !== 'received' && slot.status !== 'uploading') upload(slot, p.file, true, p.position);
+    else if (slot && slot.status === 'received') dropPending(p.draftId, p.field);
   }
 }
