@@ -3,7 +3,7 @@
 // module signs people in and out, draws the menu of their role and dispatches routes.
 
 import { S, api, cachedGet, ensureSession, errorBox, field, forgetKept, h, keepUser, keptUser, page, put, showFieldErrors, toast } from './core.js';
-import { deviceDetailPage, devicesPage, visitPage } from './technician.js';
+import { deviceDetailPage, devicesPage, sendWaiting, visitPage } from './technician.js';
 import { submissionPage, submissionsPage, supervisorDashboard } from './supervisor.js';
 import { auditPage, excelPage, insightsPage, hostDashboard, newTechnicianPage, technicianFilesPage, techniciansPage } from './host.js';
 import { storagePage } from './storage.js';
@@ -60,6 +60,7 @@ async function route() {
   const path = location.hash.split('?')[0] || '#/';
   if (S.leaveGuard && !S.leaveGuard()) { history.replaceState(null, '', lastHash); return; }
   S.leaveGuard = null;
+  S.openVisit = null;
   if (S.onUnload) { window.removeEventListener('beforeunload', S.onUnload); S.onUnload = null; }
   lastHash = location.hash;
   if (!S.user && path !== '#/login') { location.hash = '#/login'; return; }
@@ -79,7 +80,8 @@ async function start() {
   window.addEventListener('online', () => { document.getElementById('offline').hidden = true; });
   window.addEventListener('offline', () => { document.getElementById('offline').hidden = false; });
   document.getElementById('offline').hidden = navigator.onLine;
-  window.addEventListener('online', refreshSession);
+  window.addEventListener('online', () => refreshSession().then(() => setTimeout(sendWaiting, 1000)));
+  setInterval(sendWaiting, 30000);
   startServiceWorker();
   try {
     S.config = (await cachedGet('/api/ui/config')).data;
@@ -95,7 +97,8 @@ async function start() {
     if (e.status !== 0) forgetKept();
   }
   window.addEventListener('hashchange', route);
-  route();
+  await route();
+  sendWaiting();
 }
 
 // Back online after opening offline: the session's CSRF token, so changes can be sent.

@@ -66,3 +66,8 @@ export async function waitingByDraft() {
   for (const p of all) out[p.draftId] = (out[p.draftId] || 0) + 1;
   return out;
 }
+
+/** Every photo waiting in this browser: [{draftId, field, file, position}]. */
+export async function allPending() {
+  return (await run('readonly', (s) => s.getAll())) || [];
+}

@@ -1,7 +1,7 @@
 // The technician's pages: devices, device detail and the visit report that sends each photo
 // as soon as it is picked.
 
-import { dropPending, keepPending, pendingOf, waitingByDraft } from './pending.js';
+import { allPending, dropPending, keepPending, pendingOf, waitingByDraft } from './pending.js';
 import { notificationsCard } from './notifications.js';
 import { S, api, asOfNotice, badge, cachedGet, describe, ensureSession, errorBox, field, fmtDate, h, hashParams, page, put, shortHash, showFieldErrors, toast, today } from './core.js';
 import { flaggedPhotos } from './evidence.js';
@@ -217,6 +217,7 @@ async function openDraft(deviceId, visitDate) {
 
 export async function visitPage(id) {
   const deviceId = Number(id);
+  S.openVisit = deviceId;
   const data = await loadTechnicianData();
   const device = data.devices.find((d) => d.id === deviceId);
   if (!device) { page('Device not found', errorBox(new Error('This device is not assigned to you.'))); return; }
@@ -478,4 +479,56 @@ export async function visitPage(id) {
     if (slot && slot.status !== 'received' && slot.status !== 'uploading') upload(slot, p.file, true, p.position);
     else if (slot && slot.status === 'received') dropPending(p.draftId, p.field);
   }
+}
+
+// What waits on this phone goes from any page once the connection is back: for each device
+// whose report page is not open, the server's draft, every waiting photo, then the submit asked
+// for — only once the server holds every photo. A refusal stops there; the report's page shows it.
+let sweeping = false;
+export async function sendWaiting() {
+  if (sweeping || !navigator.onLine || !S.user || S.user.role !== 'technician') return;
+  sweeping = true;
+  let sent = false;
+  try {
+    const waiting = await allPending();
+    const queuedDevices = Object.keys(localStorage).filter((k) => k.startsWith('atm-submit:')).map((k) => Number(k.slice(11)));
+    if (!waiting.length && !queuedDevices.length) return;
+    await ensureSession();
+    const { drafts } = await api('GET', '/api/technician/drafts/', { quiet: true });
+    const byDevice = new Map(queuedDevices.map((id) => [id, []]));
+    for (const p of waiting) {
+      const key = String(p.draftId);
+      const deviceId = key.startsWith('d') ? Number(key.slice(1)) : (drafts.find((d) => d.id === p.draftId) || {}).device_id;
+      if (!deviceId) continue;
+      if (!byDevice.has(deviceId)) byDevice.set(deviceId, []);
+      byDevice.get(deviceId).push(p);
+    }
+    for (const [deviceId, photos] of byDevice) {
+      if (S.openVisit === deviceId) continue;
+      sent = (await sendDevice(deviceId, photos, drafts)) || sent;
+    }
+  } catch (e) {
+    // The connection may come back in steps: tried again shortly while the browser says online.
+    if (navigator.onLine) setTimeout(sendWaiting, 3000);
+  } finally { sweeping = false; }
+  if (sent && location.hash.split('?')[0] === '#/devices') devicesPage();
+}
+
+async function sendDevice(deviceId, photos, drafts) {
+  const queued = JSON.parse(localStorage.getItem(SUBMIT_KEY(deviceId)) || 'null');
+  const draft = drafts.find((d) => d.device_id === deviceId)
+    || await api('POST', '/api/technician/drafts/', { json: { device_id: deviceId, visit_date: (queued && queued.visit_date) || today() }, quiet: true });
+  for (const p of photos) {
+    const sha = await sha256Hex(p.file).catch(() => null);
+    const r = await putPhoto(`/api/technician/drafts/${draft.id}/photos/${p.field}`, p.file, sha, p.position, () => {});
+    if (r.status !== 200 && r.status !== 201) return false;
+    await dropPending(p.draftId, p.field);
+  }
+  if (!queued) return photos.length > 0;
+  const full = await api('GET', `/api/technician/drafts/${draft.id}`, { quiet: true });
+  if (full.received !== full.required) return photos.length > 0;
+  await api('POST', `/api/technician/drafts/${draft.id}/submit/`, { json: queued, quiet: true });
+  localStorage.removeItem(SUBMIT_KEY(deviceId));
+  toast('A visit report that waited on this phone was submitted.');
+  return true;
 }
