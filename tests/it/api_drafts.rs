@@ -227,6 +227,13 @@ async fn abandoned_drafts_expire_with_their_photos() {
         }
     }
     assert!(gone, "the draft did not expire");
+    // The rows go first, then the files, then the log line: each is awaited a little.
+    for _ in 0..40 {
+        if photo_files(&d.media_root) == 0 && api.server.logs().contains("abandoned drafts expired") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     assert_eq!(photo_files(&d.media_root), 0, "its photo went with it");
-    assert!(api.server.logs().contains("abandoned drafts expired"));
+    assert!(api.server.logs().contains("abandoned drafts expired"), "{}", api.server.logs());
 }
