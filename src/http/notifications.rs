@@ -154,5 +154,7 @@ pub(crate) struct MarkedAllRead {
 )]
 async fn read_all(State(state): State<AppState>, user: AuthUser) -> Result<Json<MarkedAllRead>, ApiError> {
     let marked = notifications::mark_all_read(&state.db, user.id).await?;
-    Ok(Json(MarkedAllRead { marked, unread: 0 }))
+    // Counted, not assumed 0: a review may have told the user something since.
+    let unread = notifications::unread(&state.db, user.id).await?;
+    Ok(Json(MarkedAllRead { marked, unread }))
 }
